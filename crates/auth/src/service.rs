@@ -1,0 +1,944 @@
+//! The identity service: the [`AuthService`] trait and its PostgreSQL implementation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use alloy::primitives::Address;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use clones_db::Db;
+use diesel::PgConnection;
+use clones_kernel::Clock;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::models::{
+    ChallengePurpose, ChallengeRow, RefreshTokenRow, RoleRow, SecurityEventRow, ServiceTokenRow,
+    SessionRow, WalletRow,
+};
+use crate::siwe::{self, SiweMessage};
+use crate::tokens::{self, AccessClaims, AccessTokens};
+use crate::{AuthError, repo, signature};
+
+/// The role that may use admin routes.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// How sign-in behaves; loaded once from configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The domain (authority) messages are bound to, e.g. `app.example.com`.
+    pub siwe_domain: String,
+    /// The URI messages are bound to, e.g. `https://app.example.com`.
+    pub siwe_uri: String,
+    /// The statement shown in sign-in messages.
+    pub siwe_statement: String,
+    /// Chains a wallet may sign in from.
+    pub allowed_chain_ids: Vec<u64>,
+    /// How long a challenge can be signed and verified.
+    pub challenge_ttl: Duration,
+    /// Issuer and validator of access tokens.
+    pub access_tokens: AccessTokens,
+    /// How long a refresh token stays usable.
+    pub refresh_ttl: Duration,
+    /// The absolute lifetime of a session, however often it is refreshed.
+    pub session_max_age: Duration,
+    /// JSON-RPC endpoints per chain id, for ERC-1271 contract-wallet signatures.
+    pub chain_rpc_urls: HashMap<u64, url::Url>,
+}
+
+/// A challenge for a wallet to sign.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Challenge {
+    /// The exact EIP-4361 text to sign.
+    pub message: String,
+    /// The single-use nonce inside the message.
+    pub nonce: String,
+    /// When the challenge stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Access and refresh tokens for a session.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    /// The user signed in.
+    pub user_id: Uuid,
+    /// The session (refresh-token family).
+    pub session_id: Uuid,
+    /// A short-lived JWT for the `Authorization: Bearer` header.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// An opaque single-use token for `POST /auth/refresh`.
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_token_expires_at: DateTime<Utc>,
+}
+
+/// The outcome of a sign-in.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedIn {
+    /// The new session's tokens.
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    /// True when this sign-in created the user.
+    pub new_user: bool,
+}
+
+/// A wallet as shown to its owner.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Wallet {
+    /// EIP-55 checksummed address.
+    pub address: String,
+    /// The chain the wallet proved control on.
+    pub chain_id: u64,
+    /// When it was linked.
+    pub linked_at: DateTime<Utc>,
+}
+
+/// The signed-in user's own view of their account.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    /// The user id.
+    pub user_id: Uuid,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// Linked wallets, oldest first.
+    pub wallets: Vec<Wallet>,
+    /// Roles held, e.g. `admin`.
+    pub roles: Vec<String>,
+}
+
+/// An entry of the user's security log.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityEvent {
+    /// The event id.
+    pub id: Uuid,
+    /// What happened: `sign_in`, `wallet_linked`, `refresh_reuse_detected`, `logout`,
+    /// `logout_all`.
+    pub kind: String,
+    /// The session concerned, if any.
+    pub session_id: Option<Uuid>,
+    /// Details (addresses, counts).
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A verified service token's identity.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceIdentity {
+    /// The token id.
+    pub id: Uuid,
+    /// Who or what holds it.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<String>,
+}
+
+impl ServiceIdentity {
+    /// Fails unless the token carries `scope`.
+    ///
+    /// # Errors
+    /// [`AuthError::MissingScope`].
+    pub fn require(&self, scope: &str) -> Result<(), AuthError> {
+        if self.scopes.iter().any(|held| held == scope) {
+            Ok(())
+        } else {
+            Err(AuthError::MissingScope(scope.to_string()))
+        }
+    }
+}
+
+/// A service token as operators see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTokenInfo {
+    /// Id, name and scopes.
+    #[serde(flatten)]
+    pub identity: ServiceIdentity,
+    /// When it was minted.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last presented.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly minted service token: the secret is shown once, here, and never stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MintedServiceToken {
+    /// The token's identity.
+    pub identity: ServiceIdentity,
+    /// The secret token value.
+    pub token: String,
+}
+
+/// Counts from one housekeeping pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Purged {
+    /// Expired challenges deleted.
+    pub challenges: usize,
+    /// Ended sessions (with their refresh tokens) deleted.
+    pub sessions: usize,
+}
+
+/// Identity operations used by the HTTP layer, workers and the operator CLI.
+#[async_trait]
+pub trait AuthService: Send + Sync {
+    /// Issues a sign-in challenge for `address` on `chain_id`.
+    async fn sign_in_challenge(&self, address: &str, chain_id: u64)
+    -> Result<Challenge, AuthError>;
+
+    /// Verifies a signed sign-in challenge and opens a session, creating the user on first
+    /// sign-in. A failed verification consumes nothing.
+    async fn verify_sign_in(&self, message: &str, signature: &str) -> Result<SignedIn, AuthError>;
+
+    /// Issues a challenge for `user_id` to link another wallet.
+    async fn link_challenge(
+        &self,
+        user_id: Uuid,
+        address: &str,
+        chain_id: u64,
+    ) -> Result<Challenge, AuthError>;
+
+    /// Verifies a signed link challenge and links the wallet to `user_id`.
+    async fn link_wallet(
+        &self,
+        user_id: Uuid,
+        message: &str,
+        signature: &str,
+    ) -> Result<Wallet, AuthError>;
+
+    /// Exchanges a refresh token for a new pair; reuse of a spent token revokes its family.
+    async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError>;
+
+    /// Validates an access token (no database access).
+    fn authenticate(&self, access_token: &str) -> Result<AccessClaims, AuthError>;
+
+    /// Ends one session of `user_id`.
+    async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError>;
+
+    /// Ends every session of `user_id`, returning how many were live.
+    async fn logout_all(&self, user_id: Uuid) -> Result<usize, AuthError>;
+
+    /// The user's account, wallets and roles.
+    async fn me(&self, user_id: Uuid) -> Result<Me, AuthError>;
+
+    /// Whether the user holds the admin role.
+    async fn is_admin(&self, user_id: Uuid) -> Result<bool, AuthError>;
+
+    /// The user's newest security events (row-level security scoped to the user).
+    async fn security_events(
+        &self,
+        user_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<SecurityEvent>, AuthError>;
+
+    /// Validates a service token and records its use.
+    async fn authenticate_service(&self, token: &str) -> Result<ServiceIdentity, AuthError>;
+
+    /// Creates a service token.
+    async fn mint_service_token(
+        &self,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<MintedServiceToken, AuthError>;
+
+    /// Revokes a service token; false when it was already revoked or never existed.
+    async fn revoke_service_token(&self, id: Uuid) -> Result<bool, AuthError>;
+
+    /// Every service token, oldest first (hashes are never returned).
+    async fn list_service_tokens(&self) -> Result<Vec<ServiceTokenInfo>, AuthError>;
+
+    /// Grants the admin role to the user owning `wallet`; false if they already had it.
+    async fn grant_admin(&self, wallet: &str, granted_by: &str) -> Result<bool, AuthError>;
+
+    /// Deletes challenges and sessions that ended more than `retention` ago.
+    async fn purge_expired(&self, retention: Duration) -> Result<Purged, AuthError>;
+}
+
+/// [`AuthService`] over PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgAuthService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    settings: Arc<AuthSettings>,
+}
+
+/// Normalises an address to the stored lowercase form.
+fn normalise_address(raw: &str) -> Result<Address, AuthError> {
+    siwe::parse_address(raw.trim()).map_err(|error| AuthError::InvalidAddress(error.0))
+}
+
+fn stored(address: Address) -> String {
+    format!("{address:#x}")
+}
+
+fn checksummed(stored_address: &str) -> String {
+    stored_address
+        .parse::<Address>()
+        .map(|address| address.to_checksum(None))
+        .unwrap_or_else(|_| stored_address.to_string())
+}
+
+fn wallet_view(row: WalletRow) -> Wallet {
+    Wallet {
+        address: checksummed(&row.address),
+        chain_id: u64::try_from(row.chain_id).unwrap_or_default(),
+        linked_at: row.linked_at,
+    }
+}
+
+fn chain_id_i64(chain_id: u64) -> Result<i64, AuthError> {
+    i64::try_from(chain_id).map_err(|_| AuthError::UnsupportedChain(chain_id))
+}
+
+fn security_event(
+    user_id: Uuid,
+    kind: &str,
+    session_id: Option<Uuid>,
+    detail: serde_json::Value,
+    at: DateTime<Utc>,
+) -> SecurityEventRow {
+    SecurityEventRow {
+        id: Uuid::new_v4(),
+        user_id,
+        kind: kind.to_string(),
+        session_id,
+        detail,
+        created_at: at,
+    }
+}
+
+/// Scopes the rest of the caller's transaction to `user_id` for row-level security.
+fn act_for(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AuthError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(user_id.to_string())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A verified message, ready to be committed.
+struct Verified {
+    message: SiweMessage,
+    challenge: ChallengeRow,
+}
+
+enum RefreshOutcome {
+    Rotated(TokenPair),
+    Reused { session_id: Uuid, user_id: Uuid },
+}
+
+impl PgAuthService {
+    /// A service over `db`, reading time from `clock`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
+        Self {
+            db,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    async fn issue_challenge(
+        &self,
+        purpose: ChallengePurpose,
+        requested_by: Option<Uuid>,
+        address: &str,
+        chain_id: u64,
+    ) -> Result<Challenge, AuthError> {
+        let address = normalise_address(address)?;
+        if !self.settings.allowed_chain_ids.contains(&chain_id) {
+            return Err(AuthError::UnsupportedChain(chain_id));
+        }
+        let issued_at = self.clock.now();
+        let expires_at = issued_at + self.settings.challenge_ttl;
+        let statement = match purpose {
+            ChallengePurpose::SignIn => self.settings.siwe_statement.clone(),
+            ChallengePurpose::LinkWallet => "Link this wallet to your account.".to_string(),
+        };
+        let message = SiweMessage {
+            scheme: None,
+            domain: self.settings.siwe_domain.clone(),
+            address,
+            statement: Some(statement),
+            uri: self.settings.siwe_uri.clone(),
+            version: "1".into(),
+            chain_id,
+            nonce: siwe::generate_nonce(),
+            issued_at: issued_at.into(),
+            expiration_time: Some(expires_at.into()),
+            not_before: None,
+            request_id: None,
+            resources: Vec::new(),
+        };
+        let row = ChallengeRow {
+            nonce: message.nonce.clone(),
+            purpose: purpose.as_str().into(),
+            address: stored(address),
+            chain_id: chain_id_i64(chain_id)?,
+            requested_by,
+            message: message.to_string(),
+            issued_at,
+            expires_at,
+            consumed_at: None,
+        };
+        let challenge = Challenge {
+            message: row.message.clone(),
+            nonce: row.nonce.clone(),
+            expires_at,
+        };
+        self.db
+            .run(move |conn| repo::insert_challenge(conn, &row).map_err(AuthError::from))
+            .await?;
+        Ok(challenge)
+    }
+
+    /// Every check that does not change state: message shape and binding, time window, the
+    /// challenge it answers, and the signature.
+    async fn verify_message(
+        &self,
+        text: &str,
+        signature_text: &str,
+        purpose: ChallengePurpose,
+        requested_by: Option<Uuid>,
+    ) -> Result<Verified, AuthError> {
+        let message: SiweMessage = text
+            .parse()
+            .map_err(|error: siwe::ParseError| AuthError::MalformedMessage(error.to_string()))?;
+        let signature_bytes = signature::decode_signature(signature_text)?;
+        if message.domain != self.settings.siwe_domain || message.scheme.is_some() {
+            return Err(AuthError::DomainMismatch(message.domain));
+        }
+        if message.uri != self.settings.siwe_uri {
+            return Err(AuthError::UriMismatch(message.uri));
+        }
+        if !self.settings.allowed_chain_ids.contains(&message.chain_id) {
+            return Err(AuthError::UnsupportedChain(message.chain_id));
+        }
+        let now = self.clock.now();
+        if message
+            .expiration_time
+            .as_ref()
+            .is_some_and(|at| now >= at.at())
+        {
+            return Err(AuthError::MessageExpired);
+        }
+        if message.not_before.as_ref().is_some_and(|at| now < at.at()) {
+            return Err(AuthError::MessageNotYetValid);
+        }
+        let nonce = message.nonce.clone();
+        let challenge = self
+            .db
+            .run(move |conn| repo::find_challenge(conn, &nonce).map_err(AuthError::from))
+            .await?
+            .ok_or(AuthError::UnknownNonce)?;
+        if challenge.consumed_at.is_some() {
+            return Err(AuthError::NonceAlreadyUsed);
+        }
+        if challenge.chain_id != chain_id_i64(message.chain_id)? {
+            return Err(AuthError::ChainMismatch);
+        }
+        if challenge.message != text {
+            return Err(AuthError::MessageMismatch);
+        }
+        if now >= challenge.expires_at {
+            return Err(AuthError::MessageExpired);
+        }
+        if challenge.purpose != purpose.as_str() || challenge.requested_by != requested_by {
+            return Err(AuthError::WrongChallenge);
+        }
+        let rpc_url = self.settings.chain_rpc_urls.get(&message.chain_id);
+        signature::verify_personal_signature(text, message.address, &signature_bytes, rpc_url)
+            .await?;
+        Ok(Verified { message, challenge })
+    }
+
+    fn new_session_tokens(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        wallet_address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenPair, AuthError> {
+        let session = SessionRow {
+            id: Uuid::new_v4(),
+            user_id,
+            wallet_address: wallet_address.to_string(),
+            created_at: now,
+            last_refreshed_at: now,
+            expires_at: now + self.settings.session_max_age,
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        repo::insert_session(conn, &session)?;
+        self.rotate_into(conn, &session, 0, now)
+    }
+
+    /// Inserts refresh token `generation` for the session and signs an access token.
+    fn rotate_into(
+        &self,
+        conn: &mut PgConnection,
+        session: &SessionRow,
+        generation: i32,
+        now: DateTime<Utc>,
+    ) -> Result<TokenPair, AuthError> {
+        let refresh_token = tokens::new_refresh_token();
+        let refresh_expires_at = (now + self.settings.refresh_ttl).min(session.expires_at);
+        repo::insert_refresh_token(
+            conn,
+            &RefreshTokenRow {
+                token_hash: tokens::token_hash(&refresh_token),
+                session_id: session.id,
+                generation,
+                issued_at: now,
+                expires_at: refresh_expires_at,
+                used_at: None,
+            },
+        )?;
+        let (access_token, access_expires_at) =
+            self.settings
+                .access_tokens
+                .issue(session.user_id, session.id, now)?;
+        Ok(TokenPair {
+            user_id: session.user_id,
+            session_id: session.id,
+            access_token,
+            access_token_expires_at: access_expires_at,
+            refresh_token,
+            refresh_token_expires_at: refresh_expires_at,
+        })
+    }
+}
+
+/// Consumes the challenge inside the caller's transaction; losing a race is a used nonce.
+fn consume(conn: &mut PgConnection, nonce: &str, at: DateTime<Utc>) -> Result<(), AuthError> {
+    if repo::consume_challenge(conn, nonce, at)? {
+        Ok(())
+    } else {
+        Err(AuthError::NonceAlreadyUsed)
+    }
+}
+
+#[async_trait]
+impl AuthService for PgAuthService {
+    async fn sign_in_challenge(
+        &self,
+        address: &str,
+        chain_id: u64,
+    ) -> Result<Challenge, AuthError> {
+        self.issue_challenge(ChallengePurpose::SignIn, None, address, chain_id)
+            .await
+    }
+
+    async fn verify_sign_in(&self, message: &str, signature: &str) -> Result<SignedIn, AuthError> {
+        let Verified { message, challenge } = self
+            .verify_message(message, signature, ChallengePurpose::SignIn, None)
+            .await?;
+        let now = self.clock.now();
+        let service = self.clone();
+        self.db
+            .transaction(move |conn| {
+                consume(conn, &challenge.nonce, now)?;
+                let address = stored(message.address);
+                let (user_id, new_user) = match repo::find_wallet(conn, &address)? {
+                    Some(wallet) => (wallet.user_id, false),
+                    None => {
+                        let user_id = Uuid::new_v4();
+                        repo::insert_user(conn, user_id, now)?;
+                        let wallet = WalletRow {
+                            address: address.clone(),
+                            user_id,
+                            chain_id: challenge.chain_id,
+                            linked_at: now,
+                        };
+                        if repo::insert_wallet(conn, &wallet)? {
+                            (user_id, true)
+                        } else {
+                            // A concurrent first sign-in of the same wallet created the user.
+                            repo::delete_user(conn, user_id)?;
+                            let winner = repo::find_wallet(conn, &address)?
+                                .ok_or_else(|| AuthError::Internal("wallet vanished".into()))?;
+                            (winner.user_id, false)
+                        }
+                    }
+                };
+                let tokens = service.new_session_tokens(conn, user_id, &address, now)?;
+                act_for(conn, user_id)?;
+                repo::insert_security_event(
+                    conn,
+                    &security_event(
+                        user_id,
+                        "sign_in",
+                        Some(tokens.session_id),
+                        serde_json::json!({ "address": checksummed(&address), "new_user": new_user }),
+                        now,
+                    ),
+                )?;
+                Ok(SignedIn { tokens, new_user })
+            })
+            .await
+    }
+
+    async fn link_challenge(
+        &self,
+        user_id: Uuid,
+        address: &str,
+        chain_id: u64,
+    ) -> Result<Challenge, AuthError> {
+        self.issue_challenge(
+            ChallengePurpose::LinkWallet,
+            Some(user_id),
+            address,
+            chain_id,
+        )
+        .await
+    }
+
+    async fn link_wallet(
+        &self,
+        user_id: Uuid,
+        message: &str,
+        signature: &str,
+    ) -> Result<Wallet, AuthError> {
+        let Verified { message, challenge } = self
+            .verify_message(
+                message,
+                signature,
+                ChallengePurpose::LinkWallet,
+                Some(user_id),
+            )
+            .await?;
+        let now = self.clock.now();
+        self.db
+            .transaction(move |conn| {
+                consume(conn, &challenge.nonce, now)?;
+                let address = stored(message.address);
+                let wallet = WalletRow {
+                    address: address.clone(),
+                    user_id,
+                    chain_id: challenge.chain_id,
+                    linked_at: now,
+                };
+                if !repo::insert_wallet(conn, &wallet)? {
+                    let existing = repo::find_wallet(conn, &address)?
+                        .ok_or_else(|| AuthError::Internal("wallet vanished".into()))?;
+                    if existing.user_id != user_id {
+                        return Err(AuthError::WalletLinkedElsewhere);
+                    }
+                    return Ok(wallet_view(existing));
+                }
+                act_for(conn, user_id)?;
+                repo::insert_security_event(
+                    conn,
+                    &security_event(
+                        user_id,
+                        "wallet_linked",
+                        None,
+                        serde_json::json!({ "address": checksummed(&address) }),
+                        now,
+                    ),
+                )?;
+                Ok(wallet_view(wallet))
+            })
+            .await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let hash = tokens::token_hash(refresh_token);
+        let now = self.clock.now();
+        let service = self.clone();
+        let outcome = self
+            .db
+            .transaction(move |conn| {
+                let Some(used) = repo::use_refresh_token(conn, &hash, now)? else {
+                    let known = repo::find_refresh_token(conn, &hash)?
+                        .ok_or(AuthError::InvalidRefreshToken)?;
+                    if known.used_at.is_none() {
+                        return Err(AuthError::InvalidRefreshToken);
+                    }
+                    // A spent token came back: whoever holds it may have stolen it, so the
+                    // whole family ends. This is committed even though the caller gets an error.
+                    let session = repo::find_session(conn, known.session_id)?
+                        .ok_or(AuthError::InvalidRefreshToken)?;
+                    repo::revoke_session(conn, session.id, "refresh_reuse", now)?;
+                    act_for(conn, session.user_id)?;
+                    repo::insert_security_event(
+                        conn,
+                        &security_event(
+                            session.user_id,
+                            "refresh_reuse_detected",
+                            Some(session.id),
+                            serde_json::json!({ "generation": known.generation }),
+                            now,
+                        ),
+                    )?;
+                    return Ok(RefreshOutcome::Reused {
+                        session_id: session.id,
+                        user_id: session.user_id,
+                    });
+                };
+                let session = repo::find_session(conn, used.session_id)?
+                    .ok_or(AuthError::InvalidRefreshToken)?;
+                if session.revoked_at.is_some() || session.expires_at <= now {
+                    return Err(AuthError::SessionEnded);
+                }
+                repo::touch_session(conn, session.id, now)?;
+                let pair = service.rotate_into(conn, &session, used.generation + 1, now)?;
+                Ok(RefreshOutcome::Rotated(pair))
+            })
+            .await?;
+        match outcome {
+            RefreshOutcome::Rotated(pair) => Ok(pair),
+            RefreshOutcome::Reused {
+                session_id,
+                user_id,
+            } => {
+                tracing::warn!(
+                    security_event = "refresh_reuse_detected",
+                    %session_id,
+                    %user_id,
+                    "refresh token reused; session family revoked"
+                );
+                Err(AuthError::RefreshTokenReused)
+            }
+        }
+    }
+
+    fn authenticate(&self, access_token: &str) -> Result<AccessClaims, AuthError> {
+        self.settings
+            .access_tokens
+            .validate(access_token, self.clock.now())
+    }
+
+    async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        self.db
+            .transaction(move |conn| {
+                let session = repo::find_session(conn, session_id)?
+                    .filter(|session| session.user_id == user_id)
+                    .ok_or(AuthError::NotFound)?;
+                if repo::revoke_session(conn, session.id, "logout", now)? {
+                    act_for(conn, user_id)?;
+                    repo::insert_security_event(
+                        conn,
+                        &security_event(user_id, "logout", Some(session_id), serde_json::json!({}), now),
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn logout_all(&self, user_id: Uuid) -> Result<usize, AuthError> {
+        let now = self.clock.now();
+        self.db
+            .transaction(move |conn| {
+                let revoked = repo::revoke_sessions_of(conn, user_id, "logout_all", now)?;
+                act_for(conn, user_id)?;
+                repo::insert_security_event(
+                    conn,
+                    &security_event(
+                        user_id,
+                        "logout_all",
+                        None,
+                        serde_json::json!({ "sessions_revoked": revoked }),
+                        now,
+                    ),
+                )?;
+                Ok(revoked)
+            })
+            .await
+    }
+
+    async fn me(&self, user_id: Uuid) -> Result<Me, AuthError> {
+        self.db
+            .run(move |conn| {
+                let created_at =
+                    repo::user_created_at(conn, user_id)?.ok_or(AuthError::NotFound)?;
+                let wallets = repo::wallets_of(conn, user_id)?
+                    .into_iter()
+                    .map(wallet_view)
+                    .collect();
+                let roles = repo::roles_of(conn, user_id)?;
+                Ok(Me {
+                    user_id,
+                    created_at,
+                    wallets,
+                    roles,
+                })
+            })
+            .await
+    }
+
+    async fn is_admin(&self, user_id: Uuid) -> Result<bool, AuthError> {
+        self.db
+            .run(move |conn| repo::has_role(conn, user_id, ADMIN_ROLE).map_err(AuthError::from))
+            .await
+    }
+
+    async fn security_events(
+        &self,
+        user_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<SecurityEvent>, AuthError> {
+        let limit = i64::from(limit.clamp(1, 200));
+        let rows = self
+            .db
+            .tenant_transaction(user_id, move |conn| {
+                repo::recent_security_events(conn, limit).map_err(AuthError::from)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SecurityEvent {
+                id: row.id,
+                kind: row.kind,
+                session_id: row.session_id,
+                detail: row.detail,
+                created_at: row.created_at,
+            })
+            .collect())
+    }
+
+    async fn authenticate_service(&self, token: &str) -> Result<ServiceIdentity, AuthError> {
+        if !token.starts_with(tokens::SERVICE_TOKEN_PREFIX) {
+            return Err(AuthError::InvalidServiceToken);
+        }
+        let hash = tokens::token_hash(token);
+        let now = self.clock.now();
+        let row = self
+            .db
+            .run(move |conn| repo::use_service_token(conn, &hash, now).map_err(AuthError::from))
+            .await?
+            .ok_or(AuthError::InvalidServiceToken)?;
+        Ok(service_identity(row))
+    }
+
+    async fn mint_service_token(
+        &self,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<MintedServiceToken, AuthError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(AuthError::InvalidInput(
+                "name must be 1-100 characters".into(),
+            ));
+        }
+        if scopes.is_empty() || !scopes.iter().all(|scope| is_valid_scope(scope)) {
+            return Err(AuthError::InvalidInput(
+                "scopes must be one or more of `resource:action` (lowercase, `_` allowed)".into(),
+            ));
+        }
+        let now = self.clock.now();
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(AuthError::InvalidInput("expiry must be in the future".into()));
+        }
+        let token = tokens::new_service_token();
+        let row = ServiceTokenRow {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            scopes: scopes.iter().cloned().map(Some).collect(),
+            token_hash: tokens::token_hash(&token),
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let identity = service_identity(row.clone());
+        self.db
+            .run(move |conn| repo::insert_service_token(conn, &row).map_err(AuthError::from))
+            .await?;
+        Ok(MintedServiceToken { identity, token })
+    }
+
+    async fn revoke_service_token(&self, id: Uuid) -> Result<bool, AuthError> {
+        let now = self.clock.now();
+        self.db
+            .run(move |conn| repo::revoke_service_token(conn, id, now).map_err(AuthError::from))
+            .await
+    }
+
+    async fn list_service_tokens(&self) -> Result<Vec<ServiceTokenInfo>, AuthError> {
+        let rows = self
+            .db
+            .run(|conn| repo::list_service_tokens(conn).map_err(AuthError::from))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ServiceTokenInfo {
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+                revoked_at: row.revoked_at,
+                identity: service_identity(row),
+            })
+            .collect())
+    }
+
+    async fn grant_admin(&self, wallet: &str, granted_by: &str) -> Result<bool, AuthError> {
+        let address = stored(normalise_address(wallet)?);
+        let now = self.clock.now();
+        let granted_by = granted_by.to_string();
+        self.db
+            .transaction(move |conn| {
+                let wallet = repo::find_wallet(conn, &address)?.ok_or(AuthError::NotFound)?;
+                repo::grant_role(
+                    conn,
+                    &RoleRow {
+                        user_id: wallet.user_id,
+                        role: ADMIN_ROLE.into(),
+                        granted_at: now,
+                        granted_by,
+                    },
+                )
+                .map_err(AuthError::from)
+            })
+            .await
+    }
+
+    async fn purge_expired(&self, retention: Duration) -> Result<Purged, AuthError> {
+        let before = self.clock.now() - retention;
+        self.db
+            .transaction(move |conn| {
+                Ok(Purged {
+                    challenges: repo::purge_challenges(conn, before)?,
+                    sessions: repo::purge_sessions(conn, before)?,
+                })
+            })
+            .await
+    }
+}
+
+fn service_identity(row: ServiceTokenRow) -> ServiceIdentity {
+    ServiceIdentity {
+        id: row.id,
+        name: row.name,
+        scopes: row.scopes.into_iter().flatten().collect(),
+    }
+}
+
+/// `resource:action`, lowercase letters and underscores, e.g. `health:read`.
+fn is_valid_scope(scope: &str) -> bool {
+    let part = |text: &str| {
+        !text.is_empty()
+            && text.len() <= 40
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    };
+    matches!(scope.split_once(':'), Some((resource, action)) if part(resource) && part(action))
+}

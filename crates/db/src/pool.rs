@@ -1,0 +1,165 @@
+//! The connection pool and the helpers that run diesel work off the async threads.
+
+use std::time::Duration;
+
+use clones_kernel::Secret;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::sql_types::Text;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::DbError;
+
+/// A pooled connection, usable wherever `&mut PgConnection` is expected.
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// How to build the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The application role's connection URL (a role that owns no table).
+    pub url: Secret<String>,
+    /// The most connections the pool opens.
+    pub max_size: u32,
+    /// How long a caller waits for a free connection before failing with
+    /// [`DbError::PoolTimeout`].
+    pub checkout_timeout: Duration,
+}
+
+/// The database handle every service holds: cheap to clone, shares one pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<PgConnection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.pool.state();
+        f.debug_struct("Db")
+            .field("connections", &state.connections)
+            .field("idle", &state.idle_connections)
+            .finish()
+    }
+}
+
+/// Internal result of a transaction body: a database failure or the caller's own error.
+enum Abort<E> {
+    Database(diesel::result::Error),
+    Caller(E),
+}
+
+impl<E> From<diesel::result::Error> for Abort<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        Abort::Database(error)
+    }
+}
+
+impl Db {
+    /// Builds a pool. Connections open lazily, so this succeeds while the database is down;
+    /// readiness is reported separately.
+    ///
+    /// # Errors
+    /// Fails only when the settings are unusable (for example a zero pool size).
+    pub fn connect(settings: &PoolSettings) -> Result<Self, DbError> {
+        if settings.max_size == 0 {
+            return Err(DbError::InvalidSettings("pool size must be at least 1".into()));
+        }
+        let manager = ConnectionManager::<PgConnection>::new(settings.url.expose().as_str());
+        let pool = Pool::builder()
+            .max_size(settings.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(settings.checkout_timeout)
+            .test_on_check_out(false)
+            .build_unchecked(manager);
+        Ok(Self { pool })
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool, never on an async
+    /// worker thread. Waiting for a connection is bounded by the checkout timeout.
+    ///
+    /// # Errors
+    /// Returns the closure's error, or [`DbError`] converted into `E` when no connection could
+    /// be had or the task was aborted.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|_| DbError::PoolTimeout)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::TaskAborted))?
+    }
+
+    /// Runs `work` inside one transaction on the blocking pool; any error rolls it back.
+    ///
+    /// # Errors
+    /// As [`Db::run`]; database failures inside the transaction arrive as [`DbError::Query`].
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.run(move |conn| in_transaction(conn, None, work)).await
+    }
+
+    /// Runs `work` in a transaction acting for `user_id`: row-level security policies see that
+    /// user through `app_current_user_id()`. The setting is transaction-local (`SET LOCAL`), so
+    /// it can never leak to the next user of the pooled connection.
+    ///
+    /// # Errors
+    /// As [`Db::transaction`].
+    pub async fn tenant_transaction<T, E, F>(&self, user_id: Uuid, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.run(move |conn| in_transaction(conn, Some(user_id), work))
+            .await
+    }
+
+    /// Checks that a connection can be had and answers a trivial query.
+    ///
+    /// # Errors
+    /// [`DbError`] when the database is unreachable.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok::<_, DbError>(())
+        })
+        .await
+    }
+}
+
+/// Runs `work` in a transaction on `conn`, first scoping it to `tenant` when given. Exposed for
+/// code that already holds a connection (a worker cycle, a test).
+///
+/// # Errors
+/// The closure's error, or the database error converted into `E`.
+pub fn in_transaction<T, E, F>(
+    conn: &mut PgConnection,
+    tenant: Option<Uuid>,
+    work: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let outcome = conn.transaction::<T, Abort<E>, _>(|conn| {
+        if let Some(user_id) = tenant {
+            diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
+                .bind::<Text, _>(user_id.to_string())
+                .execute(conn)?;
+        }
+        work(conn).map_err(Abort::Caller)
+    });
+    outcome.map_err(|abort| match abort {
+        Abort::Database(error) => E::from(DbError::Query(error)),
+        Abort::Caller(error) => error,
+    })
+}

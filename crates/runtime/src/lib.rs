@@ -1,0 +1,23 @@
+//! What every process of the system shares: database settings, JSON logging, graceful
+//! shutdown, and the worker loop with its heartbeats.
+//!
+//! A worker binary is a [`Cycle`] handed to [`run_worker`]: one cycle at once, then one every
+//! interval, a heartbeat row per cycle, and on SIGTERM/SIGINT the running cycle finishes before
+//! the process exits 0. This crate owns the `worker_heartbeats` table and reads it back for the
+//! health route through [`HeartbeatService`]. It holds no business rules.
+
+mod heartbeat;
+pub mod settings;
+mod shutdown;
+pub mod telemetry;
+mod worker;
+
+pub use heartbeat::{HeartbeatService, PgHeartbeatService, WorkerHealth, WorkersHealth};
+pub use shutdown::{Shutdown, shutdown_on_signals};
+pub use worker::{Cycle, CycleError, CycleReport, RunSummary, WorkerOptions, run_worker};
+
+/// Installs the process-wide TLS crypto provider (ring). Call once at start-up, before any
+/// HTTP or chain client is built; repeated calls are harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
