@@ -1,1 +1,34 @@
-fn main() {}
+//! The HTTP API: settings -> pool -> services -> server. Refuses to start on a database whose
+//! migrations are not current; stops gracefully on SIGTERM/SIGINT.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use clones_web::AppState;
+use clones_web::settings::ApiSettings;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    clones_runtime::install_tls_provider();
+    clones_runtime::telemetry::init_logging("info");
+    let settings = ApiSettings::parse();
+    let db = settings.database.connect()?;
+    let status = db
+        .run(|conn| clones_db::migrations::status_on(conn))
+        .await
+        .context("reading migration status (is the database up and migrated?)")?;
+    anyhow::ensure!(
+        status.is_current(),
+        "{} migration(s) pending: run `clonectl migrate` first",
+        status.pending.len()
+    );
+    let state = AppState::new(&settings, db, Arc::new(clones_kernel::SystemClock))?;
+    let listener = std::net::TcpListener::bind(settings.http.bind)
+        .with_context(|| format!("binding {}", settings.http.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "api listening on http://{address}");
+    let (server, _handle) = clones_web::serve(state, listener, settings.http.http_workers)?;
+    server.await?;
+    Ok(())
+}

@@ -1,1 +1,197 @@
-fn main() {}
+//! `clonectl`: operator commands. Each prints JSON on stdout so scripts can read it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use clones_auth::{AccessAdmin, PgAccessAdmin};
+use clones_kernel::{Clock, Secret, SystemClock};
+use clones_runtime::settings::DatabaseArgs;
+use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(name = "clonectl", version, about = "Operate a clones deployment")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations as the schema owner.
+    Migrate {
+        /// Owner connection URL (defaults to DATABASE_URL when unset).
+        #[arg(long, env = "MIGRATION_DATABASE_URL", hide_env_values = true)]
+        migration_database_url: Option<Secret<String>>,
+        /// Fallback when no migration URL is given.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<Secret<String>>,
+    },
+    /// Mint a service token for a worker or operator; the secret is printed once.
+    MintServiceToken {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Who or what holds it.
+        #[arg(long)]
+        name: String,
+        /// A `resource:action` scope such as `health:read`; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it expires; never when absent.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+    /// List service tokens (never their secrets).
+    ListServiceTokens(DbOnly),
+    /// Revoke a service token.
+    RevokeServiceToken {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The token id.
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+    /// Grant the admin role to the user owning a wallet.
+    GrantAdmin {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The wallet address (`0x…`).
+        #[arg(long)]
+        wallet: String,
+        /// Recorded as the grantor.
+        #[arg(long, env = "USER", default_value = "clonectl")]
+        granted_by: String,
+    },
+    /// Create demo data: an admin user for a wallet and a health-reading service token.
+    SeedDemo {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The demo admin's wallet (default: the local chain's first account).
+        #[arg(long, default_value = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")]
+        wallet: String,
+        /// The wallet's chain.
+        #[arg(long, default_value_t = 31337)]
+        chain_id: u64,
+    },
+    /// Migration status and worker health.
+    Status {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// A worker is stale after this many intervals without a completed cycle.
+        #[arg(long, default_value_t = 3)]
+        stale_after_intervals: u32,
+    },
+    /// Print the OpenAPI document (needs no database).
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+struct DbOnly {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+fn access(database: &DatabaseArgs) -> anyhow::Result<PgAccessAdmin> {
+    Ok(PgAccessAdmin::new(database.connect()?, clock()))
+}
+
+fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+fn print(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Migrate {
+            migration_database_url,
+            database_url,
+        } => {
+            let url = migration_database_url
+                .or(database_url)
+                .context("set MIGRATION_DATABASE_URL (or DATABASE_URL)")?;
+            let applied = tokio::task::spawn_blocking(move || {
+                clones_db::migrations::run_pending(url.expose())
+            })
+            .await??;
+            print(&json!({ "applied": applied }))
+        }
+        Command::MintServiceToken {
+            database,
+            name,
+            scopes,
+            expires_in_days,
+        } => {
+            let expires_at =
+                expires_in_days.map(|days| SystemClock.now() + chrono::Duration::days(days));
+            let minted = access(&database)?
+                .mint_service_token(&name, &scopes, expires_at)
+                .await?;
+            print(&serde_json::to_value(minted)?)
+        }
+        Command::ListServiceTokens(DbOnly { database }) => {
+            let tokens = access(&database)?.list_service_tokens().await?;
+            print(&serde_json::to_value(tokens)?)
+        }
+        Command::RevokeServiceToken { database, id } => {
+            let revoked = access(&database)?.revoke_service_token(id).await?;
+            anyhow::ensure!(revoked, "no live service token with id {id}");
+            print(&json!({ "revoked": id }))
+        }
+        Command::GrantAdmin {
+            database,
+            wallet,
+            granted_by,
+        } => {
+            let granted = access(&database)?.grant_admin(&wallet, &granted_by).await?;
+            print(&json!({ "wallet": wallet, "granted": granted, "alreadyAdmin": !granted }))
+        }
+        Command::SeedDemo {
+            database,
+            wallet,
+            chain_id,
+        } => {
+            let access = access(&database)?;
+            let (user_id, created) = access.provision_wallet(&wallet, chain_id).await?;
+            access.grant_admin(&wallet, "seed-demo").await?;
+            let token = access
+                .mint_service_token("demo-operator", &["health:read".to_string()], None)
+                .await?;
+            print(&json!({
+                "adminUserId": user_id,
+                "adminWallet": wallet,
+                "userCreated": created,
+                "healthToken": token.token,
+            }))
+        }
+        Command::Status {
+            database,
+            stale_after_intervals,
+        } => {
+            let db = database.connect()?;
+            let migrations = db
+                .run(|conn| clones_db::migrations::status_on(conn))
+                .await?;
+            let health = PgHeartbeatService::new(db, clock())
+                .health(stale_after_intervals)
+                .await?;
+            print(&json!({
+                "migrations": { "applied": migrations.applied, "pending": migrations.pending },
+                "workers": health,
+            }))
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&clones_web::openapi::document())?
+            );
+            Ok(())
+        }
+    }
+}

@@ -103,11 +103,12 @@ impl AuthError {
     pub fn kind(&self) -> ErrorKind {
         use AuthError::*;
         match self {
-            InvalidAddress(_) | MalformedMessage(_) | MalformedSignature(_) | InvalidInput(_) => {
-                ErrorKind::InvalidInput
-            }
-            UnsupportedChain(_)
-            | DomainMismatch(_)
+            InvalidAddress(_)
+            | UnsupportedChain(_)
+            | MalformedMessage(_)
+            | MalformedSignature(_)
+            | InvalidInput(_) => ErrorKind::InvalidInput,
+            DomainMismatch(_)
             | UriMismatch(_)
             | ChainMismatch
             | MessageExpired

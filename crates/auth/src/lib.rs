@@ -9,6 +9,7 @@
 //! It must not know about HTTP (no actix types) nor about any other context's tables; other
 //! contexts use [`ownership`] to hide each other's resources from the wrong user.
 
+mod access;
 mod error;
 mod models;
 pub mod ownership;
@@ -18,9 +19,13 @@ pub mod signature;
 pub mod siwe;
 pub mod tokens;
 
+pub use access::{
+    ADMIN_ROLE, AccessAdmin, MintedServiceToken, PgAccessAdmin, Purged, ServiceIdentity,
+    ServiceTokenInfo,
+};
 pub use error::AuthError;
 pub use service::{
-    ADMIN_ROLE, AuthService, AuthSettings, Challenge, Me, MintedServiceToken, PgAuthService,
-    Purged, SecurityEvent, ServiceIdentity, ServiceTokenInfo, SignedIn, TokenPair, Wallet,
+    AuthService, AuthSettings, Challenge, Me, PgAuthService, SecurityEvent, SignedIn, TokenPair,
+    Wallet,
 };
 pub use tokens::{AccessClaims, AccessTokens, JwtKeys};

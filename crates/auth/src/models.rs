@@ -1,11 +1,11 @@
 //! Rows of the tables the identity context owns.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use clones_db::schema::{
     auth_challenges, refresh_tokens, security_events, service_tokens, sessions, user_roles,
     user_wallets,
 };
+use diesel::prelude::*;
 use uuid::Uuid;
 
 /// What a challenge is for.

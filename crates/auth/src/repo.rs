@@ -2,12 +2,12 @@
 //! open connection so callers decide the transaction boundaries.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel::{self, PgConnection};
 use clones_db::schema::{
     auth_challenges, refresh_tokens, security_events, service_tokens, sessions, user_roles,
     user_wallets, users,
 };
+use diesel::prelude::*;
+use diesel::{self, PgConnection};
 use uuid::Uuid;
 
 use crate::models::{
@@ -86,10 +86,7 @@ pub fn delete_user(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
         .map(drop)
 }
 
-pub fn user_created_at(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> QueryResult<Option<DateTime<Utc>>> {
+pub fn user_created_at(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<DateTime<Utc>>> {
     users::table
         .find(id)
         .select(users::created_at)
@@ -152,12 +149,16 @@ pub fn revoke_session(
     reason: &str,
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
-        .set((
-            sessions::revoked_at.eq(at),
-            sessions::revoked_reason.eq(reason),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 

@@ -94,7 +94,12 @@ impl fmt::Display for SiweMessage {
         if let Some(scheme) = &self.scheme {
             write!(f, "{scheme}://")?;
         }
-        write!(f, "{}{HEADER_SUFFIX}\n{}\n\n", self.domain, self.address.to_checksum(None))?;
+        write!(
+            f,
+            "{}{HEADER_SUFFIX}\n{}\n\n",
+            self.domain,
+            self.address.to_checksum(None)
+        )?;
         if let Some(statement) = &self.statement {
             write!(f, "{statement}\n\n")?;
         } else {
@@ -103,11 +108,7 @@ impl fmt::Display for SiweMessage {
         write!(
             f,
             "URI: {}\nVersion: {}\nChain ID: {}\nNonce: {}\nIssued At: {}",
-            self.uri,
-            self.version,
-            self.chain_id,
-            self.nonce,
-            self.issued_at
+            self.uri, self.version, self.chain_id, self.nonce, self.issued_at
         )?;
         if let Some(at) = &self.expiration_time {
             write!(f, "\nExpiration Time: {at}")?;
@@ -186,7 +187,9 @@ impl std::str::FromStr for SiweMessage {
             "" => None,
             statement => {
                 if !lines.next("blank line")?.is_empty() {
-                    return Err(ParseError("expected a blank line after the statement".into()));
+                    return Err(ParseError(
+                        "expected a blank line after the statement".into(),
+                    ));
                 }
                 Some(statement.to_string())
             }
@@ -246,7 +249,9 @@ impl std::str::FromStr for SiweMessage {
         // Anything the field-by-field reading skipped over (trailing newlines, stray spaces) makes
         // the rendering differ, and such a text is refused rather than silently normalised.
         if message.to_string() != text {
-            return Err(ParseError("message is not in canonical EIP-4361 form".into()));
+            return Err(ParseError(
+                "message is not in canonical EIP-4361 form".into(),
+            ));
         }
         Ok(message)
     }

@@ -191,7 +191,9 @@ impl AccessTokens {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| AuthError::InvalidAccessToken("not a JWT".into()))?;
         if header.alg != Algorithm::HS256 {
-            return Err(AuthError::InvalidAccessToken("algorithm not allowed".into()));
+            return Err(AuthError::InvalidAccessToken(
+                "algorithm not allowed".into(),
+            ));
         }
         let kid = header
             .kid
@@ -265,7 +267,9 @@ mod tests {
     fn rotated_keys_keep_old_tokens_valid_and_unknown_keys_fail() {
         let old = JwtKeys::generate("old").unwrap();
         let now = Utc::now();
-        let (token, _) = tokens(old.clone()).issue(Uuid::nil(), Uuid::nil(), now).unwrap();
+        let (token, _) = tokens(old.clone())
+            .issue(Uuid::nil(), Uuid::nil(), now)
+            .unwrap();
         let mut rotated = JwtKeys::generate("new").unwrap();
         rotated.keys.extend(old.keys.clone());
         assert_eq!(rotated.active_kid(), "new");

@@ -37,9 +37,7 @@ impl DbError {
             DbError::Query(_)
             | DbError::Migration(_)
             | DbError::InvalidSettings(_)
-            | DbError::TaskAborted => {
-                ErrorKind::Internal
-            }
+            | DbError::TaskAborted => ErrorKind::Internal,
         }
     }
 }

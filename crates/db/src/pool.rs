@@ -61,7 +61,9 @@ impl Db {
     /// Fails only when the settings are unusable (for example a zero pool size).
     pub fn connect(settings: &PoolSettings) -> Result<Self, DbError> {
         if settings.max_size == 0 {
-            return Err(DbError::InvalidSettings("pool size must be at least 1".into()));
+            return Err(DbError::InvalidSettings(
+                "pool size must be at least 1".into(),
+            ));
         }
         let manager = ConnectionManager::<PgConnection>::new(settings.url.expose().as_str());
         let pool = Pool::builder()

@@ -228,8 +228,9 @@ impl HeartbeatService for PgHeartbeatService {
             .map(|row| {
                 // A worker whose first cycle is still running is measured from its start.
                 let reference = row.last_completed_at.unwrap_or(row.last_started_at);
-                let allowed =
-                    Duration::milliseconds(row.interval_ms.saturating_mul(stale_after_intervals.into()));
+                let allowed = Duration::milliseconds(
+                    row.interval_ms.saturating_mul(stale_after_intervals.into()),
+                );
                 WorkerHealth {
                     stale: now - reference > allowed,
                     worker: row.worker_name,

@@ -17,7 +17,11 @@ pub struct DatabaseArgs {
     #[arg(long = "db-pool-size", env = "DB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
     /// Longest wait for a free pooled connection, in milliseconds.
-    #[arg(long = "db-checkout-timeout-ms", env = "DB_CHECKOUT_TIMEOUT_MS", default_value_t = 5_000)]
+    #[arg(
+        long = "db-checkout-timeout-ms",
+        env = "DB_CHECKOUT_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
     pub checkout_timeout_ms: u64,
 }
 

@@ -55,11 +55,7 @@ pub async fn run_worker(
     heartbeats: Arc<dyn HeartbeatService>,
     mut shutdown: Shutdown,
 ) -> RunSummary {
-    let instance_id = format!(
-        "{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let instance_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let mut summary = RunSummary::default();
     loop {
         if let Err(error) = heartbeats

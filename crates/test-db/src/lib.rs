@@ -271,7 +271,6 @@ fn build_template_locked(
         let mut owner = establish(&with_database(admin_url, template, None))?;
         migrations::run_pending_on(&mut owner)?;
     }
-    diesel::sql_query(format!("ALTER DATABASE \"{template}\" IS_TEMPLATE true"))
-        .execute(admin)?;
+    diesel::sql_query(format!("ALTER DATABASE \"{template}\" IS_TEMPLATE true")).execute(admin)?;
     Ok(())
 }

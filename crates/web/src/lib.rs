@@ -1,1 +1,149 @@
-//! stub
+//! The HTTP layer: routes, extractors, middleware, problem+json errors and the OpenAPI
+//! document, assembled by [`build_app`] for both the `api` binary and the tests.
+//!
+//! Handlers parse, authenticate, call one service method and map errors; no business rule
+//! lives here. This is the only crate that knows actix-web.
+
+mod error;
+pub mod extract;
+pub mod openapi;
+mod rate_limit;
+pub mod request_id;
+mod routes;
+pub mod settings;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, http, web};
+use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
+use clones_db::Db;
+use clones_kernel::Clock;
+use clones_runtime::{HeartbeatService, PgHeartbeatService};
+
+use crate::settings::{ApiSettings, SettingsError};
+
+pub use error::{ApiError, PROBLEM_JSON, Problem, status_for};
+pub use rate_limit::RateLimiter;
+
+/// What every handler can reach: the services and the HTTP-level settings.
+pub struct AppState {
+    /// Identity: sign-in, sessions, the user's account.
+    pub auth: Arc<dyn AuthService>,
+    /// Roles and service tokens.
+    pub access: Arc<dyn AccessAdmin>,
+    /// Worker heartbeats.
+    pub heartbeats: Arc<dyn HeartbeatService>,
+    /// The pool, for readiness checks only; handlers go through services.
+    pub db: Db,
+    /// Token buckets for the sign-in routes.
+    pub auth_rate_limiter: Arc<RateLimiter>,
+    /// Origins allowed by CORS.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest accepted JSON body, in bytes.
+    pub json_body_limit_bytes: usize,
+    /// A worker is stale after this many intervals without a completed cycle.
+    pub worker_stale_after_intervals: u32,
+}
+
+impl AppState {
+    /// The production wiring: PostgreSQL services over `db`, time from `clock`.
+    ///
+    /// # Errors
+    /// [`SettingsError`] when the settings are inconsistent.
+    pub fn new(
+        settings: &ApiSettings,
+        db: Db,
+        clock: Arc<dyn Clock>,
+    ) -> Result<web::Data<Self>, SettingsError> {
+        let auth_settings = settings.auth.to_settings()?;
+        Ok(web::Data::new(Self {
+            auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
+            access: Arc::new(PgAccessAdmin::new(db.clone(), clock.clone())),
+            heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
+            db,
+            auth_rate_limiter: Arc::new(RateLimiter::new(
+                settings.http.auth_rate_limit_per_minute,
+                settings.http.auth_rate_limit_burst,
+            )),
+            cors_allowed_origins: settings.http.cors_allowed_origins.clone(),
+            json_body_limit_bytes: settings.http.json_body_limit_bytes,
+            worker_stale_after_intervals: settings.http.worker_stale_after_intervals,
+        }))
+    }
+}
+
+fn cors(allowed_origins: &[String]) -> Cors {
+    allowed_origins
+        .iter()
+        .filter(|origin| !origin.is_empty())
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([
+            http::Method::GET,
+            http::Method::POST,
+            http::Method::PUT,
+            http::Method::PATCH,
+            http::Method::DELETE,
+        ])
+        .allowed_headers([
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::ACCEPT,
+            http::header::HeaderName::from_static(request_id::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            http::header::HeaderName::from_static(request_id::REQUEST_ID_HEADER),
+            http::header::RETRY_AFTER,
+        ])
+        .max_age(600)
+}
+
+/// The application: every route, its middleware and configuration, ready for `HttpServer` or
+/// `actix_web::test::init_service`.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, document) = routes::split();
+    let cors = cors(&state.cors_allowed_origins);
+    let json = extract::json_config(state.json_body_limit_bytes);
+    app.app_data(web::Data::new(openapi::Document(document)))
+        .app_data(state)
+        .app_data(json)
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .default_service(web::to(routes::fallback))
+        .wrap(cors)
+        .wrap(from_fn(request_id::middleware))
+}
+
+/// Starts serving on `listener` with `workers` threads (0 = one per core). The returned server
+/// runs until stopped through its handle or a signal.
+///
+/// # Errors
+/// I/O errors binding the listener.
+pub fn serve(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+    workers: usize,
+) -> std::io::Result<(actix_web::dev::Server, ServerHandle)> {
+    let mut server = HttpServer::new(move || build_app(state.clone()))
+        .listen(listener)?
+        .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.run();
+    let handle = server.handle();
+    Ok((server, handle))
+}

@@ -1,0 +1,154 @@
+//! Request extractors: who is calling (a user with a bearer JWT, an admin, or a service token)
+//! and JSON bodies whose errors become problem+json.
+
+use std::future::{Ready, ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use clones_auth::{AuthError, ServiceIdentity};
+use uuid::Uuid;
+
+use crate::{ApiError, AppState};
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::from_kind(
+                clones_kernel::ErrorKind::Internal,
+                "internal",
+                "application state missing".into(),
+            )
+        })
+}
+
+/// The token in `Authorization: Bearer <token>`.
+fn bearer(req: &HttpRequest) -> Result<String, AuthError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AuthError::InvalidAccessToken("missing Authorization header".into()))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            AuthError::InvalidAccessToken("expected `Authorization: Bearer <token>`".into())
+        })
+}
+
+/// A signed-in user, from a valid access token.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    /// The user.
+    pub user_id: Uuid,
+    /// The session the token belongs to.
+    pub session_id: Uuid,
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready((|| {
+            let state = state(req)?;
+            let token = bearer(req)?;
+            let claims = state.auth.authenticate(&token)?;
+            Ok(AuthUser {
+                user_id: claims.sub,
+                session_id: claims.sid,
+            })
+        })())
+    }
+}
+
+/// A signed-in user holding the admin role (checked against the database on every request,
+/// so revoking the role takes effect at once).
+#[derive(Debug, Clone, Copy)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload).into_inner();
+        let state = state(req);
+        Box::pin(async move {
+            let user = user?;
+            if state?.access.is_admin(user.user_id).await? {
+                Ok(AdminUser(user))
+            } else {
+                Err(AuthError::AdminRequired.into())
+            }
+        })
+    }
+}
+
+/// A worker or operator presenting a service token.
+#[derive(Debug, Clone)]
+pub struct ServiceCaller(pub ServiceIdentity);
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req).map_err(|_| AuthError::InvalidServiceToken);
+        let state = state(req);
+        Box::pin(async move {
+            let identity = state?.access.authenticate_service(&token?).await?;
+            Ok(ServiceCaller(identity))
+        })
+    }
+}
+
+/// JSON body limits and error mapping: malformed JSON, wrong types and unknown fields are 400,
+/// oversize bodies 413, a wrong content type 415; never a 500.
+pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit_bytes)
+        .error_handler(move |error, _req| {
+            use actix_web::error::JsonPayloadError;
+            let api_error = match &error {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("request body is larger than {limit_bytes} bytes"),
+                ),
+                JsonPayloadError::ContentType => ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "request body must be application/json",
+                ),
+                JsonPayloadError::Deserialize(inner) if inner.is_data() => ApiError::bad_request(
+                    "invalid_body",
+                    format!("request body does not match the schema: {inner}"),
+                ),
+                JsonPayloadError::Deserialize(inner) => ApiError::bad_request(
+                    "malformed_json",
+                    format!("request body is not valid JSON: {inner}"),
+                ),
+                other => ApiError::bad_request("malformed_body", other.to_string()),
+            };
+            api_error.into()
+        })
+}
+
+/// Query-string errors are 400 with the parser's message.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        ApiError::bad_request("invalid_query", error.to_string()).into()
+    })
+}
+
+/// Path-parameter errors (a malformed id) are 404: such a resource cannot exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_error, _req| ApiError::not_found().into())
+}

@@ -1,0 +1,112 @@
+//! Per-client-IP rate limiting for the sign-in routes: a token bucket per IP address.
+//!
+//! Buckets live in this process's memory, so each API replica limits independently; the limit
+//! is a brake on brute force and nonce flooding, not a global quota. The peer address is used
+//! as is: forwarded-for headers are not trusted because any client can set them.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+
+use crate::{ApiError, AppState};
+
+/// More tracked addresses than this triggers pruning of idle (full) buckets.
+const PRUNE_ABOVE: usize = 50_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Token buckets keyed by client IP.
+#[derive(Debug)]
+pub struct RateLimiter {
+    capacity: f64,
+    refill_per_sec: f64,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+impl RateLimiter {
+    /// Allows bursts of `burst` requests and `per_minute` sustained requests per IP.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            capacity: f64::from(burst.max(1)),
+            refill_per_sec: f64::from(per_minute.max(1)) / 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `ip` at `now`; on refusal returns how long until one is available.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() > PRUNE_ABOVE {
+            let (capacity, rate) = (self.capacity, self.refill_per_sec);
+            buckets.retain(|_, bucket| {
+                let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+                bucket.tokens + elapsed * rate < capacity
+            });
+        }
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            tokens: self.capacity,
+            updated: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.refill_per_sec).min(self.capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / self.refill_per_sec,
+            ))
+        }
+    }
+}
+
+/// Middleware for a scope: refuses with 429 and `Retry-After` when the caller's IP is over
+/// its budget.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let limiter = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.auth_rate_limiter.clone());
+    if let (Some(limiter), Some(peer)) = (limiter, req.peer_addr()) {
+        if let Err(wait) = limiter.check(peer.ip(), Instant::now()) {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(ApiError::rate_limited(seconds.max(1)).into());
+        }
+    }
+    next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refuses_then_refills() {
+        let limiter = RateLimiter::new(60, 2);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let other: IpAddr = [127, 0, 0, 2].into();
+        let start = Instant::now();
+        assert!(limiter.check(ip, start).is_ok());
+        assert!(limiter.check(ip, start).is_ok());
+        let wait = limiter.check(ip, start).unwrap_err();
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO);
+        assert!(limiter.check(other, start).is_ok());
+        assert!(limiter.check(ip, start + Duration::from_secs(1)).is_ok());
+    }
+}
