@@ -81,13 +81,15 @@ CREATE TABLE service_tokens (
 -- row-level security keeps each user to their own rows, and rows are never changed.
 CREATE TABLE security_events (
     id          uuid PRIMARY KEY,
+    -- Insertion order, to order events that share a timestamp.
+    seq         bigint GENERATED ALWAYS AS IDENTITY,
     user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     kind        text NOT NULL CHECK (kind IN ('sign_in', 'wallet_linked', 'refresh_reuse_detected', 'logout', 'logout_all')),
     session_id  uuid,
     detail      jsonb NOT NULL DEFAULT '{}'::jsonb,
     created_at  timestamptz NOT NULL
 );
-CREATE INDEX security_events_user_created_idx ON security_events (user_id, created_at DESC);
+CREATE INDEX security_events_user_created_idx ON security_events (user_id, created_at DESC, seq DESC);
 SELECT make_append_only('security_events');
 ALTER TABLE security_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE security_events FORCE ROW LEVEL SECURITY;

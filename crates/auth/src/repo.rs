@@ -233,7 +233,10 @@ pub fn recent_security_events(
     limit: i64,
 ) -> QueryResult<Vec<SecurityEventRow>> {
     security_events::table
-        .order(security_events::created_at.desc())
+        .order((
+            security_events::created_at.desc(),
+            security_events::seq.desc(),
+        ))
         .limit(limit)
         .select(SecurityEventRow::as_select())
         .load(conn)

@@ -28,6 +28,7 @@ diesel::table! {
 diesel::table! {
     security_events (id) {
         id -> Uuid,
+        seq -> Int8,
         user_id -> Uuid,
         kind -> Text,
         session_id -> Nullable<Uuid>,

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
@@ -74,22 +75,25 @@ impl RateLimiter {
     }
 }
 
-/// Middleware for a scope: refuses with 429 and `Retry-After` when the caller's IP is over
-/// its budget.
+/// Middleware for a scope: answers 429 with `Retry-After` when the caller's IP is over its
+/// budget.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
     let limiter = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.auth_rate_limiter.clone());
     if let (Some(limiter), Some(peer)) = (limiter, req.peer_addr()) {
         if let Err(wait) = limiter.check(peer.ip(), Instant::now()) {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Err(ApiError::rate_limited(seconds.max(1)).into());
+            let refusal = ApiError::rate_limited(seconds.max(1)).error_response();
+            return Ok(req.into_response(refusal).map_into_right_body());
         }
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 #[cfg(test)]

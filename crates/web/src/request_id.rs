@@ -31,7 +31,9 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-/// Middleware: assigns the id, logs one line per request, echoes the header.
+/// Middleware: assigns the id, logs one line per request, echoes the header. Inner middleware
+/// that refuses a request answers with a response rather than an error so the refusal is
+/// rendered inside the request's scope and carries the id.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -42,15 +44,17 @@ pub async fn middleware(
         .and_then(|value| value.to_str().ok())
         .filter(|value| acceptable(value))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-    let method = req.method().to_string();
-    let path = req.path().to_string();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path()
+    );
     let started = Instant::now();
-    let outcome = REQUEST_ID
+    let mut response = REQUEST_ID
         .scope(id.clone(), next.call(req))
         .instrument(span.clone())
-        .await;
-    let mut response = outcome?;
+        .await?;
     let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::info!(

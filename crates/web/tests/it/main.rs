@@ -1,0 +1,8 @@
+//! End-to-end tests of the HTTP API: a real server on a loopback port 0, real PostgreSQL (one
+//! database per test), real signatures from keys generated in the test.
+
+mod admin;
+mod auth;
+mod errors;
+mod operations;
+mod support;

@@ -1,0 +1,165 @@
+//! Liveness, readiness, the OpenAPI document and the service-token-guarded worker health.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clones_auth::{AccessAdmin, PgAccessAdmin};
+use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use diesel::RunQueryDsl;
+
+use crate::support::spawn;
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let app = spawn().await;
+    let live = app.get("/healthz", None).await;
+    assert_eq!((live.status, &live.body["status"]), (200, &"ok".into()));
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(
+        (ready.status, &ready.body["status"]),
+        (200, &"ready".into())
+    );
+
+    // Forget the newest migration: the schema no longer matches this build.
+    let mut owner = app.db.owner_connection().unwrap();
+    diesel::sql_query(
+        "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)",
+    )
+    .execute(&mut owner)
+    .unwrap();
+    app.get("/readyz", None)
+        .await
+        .assert_problem(503, "migrations_pending");
+}
+
+#[tokio::test]
+async fn openapi_document_covers_every_route_with_schemas_and_auth() {
+    let app = spawn().await;
+    let reply = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(reply.status, 200);
+    let document = &reply.body;
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut operations = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
+            operations.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "GET /healthz",
+        "GET /readyz",
+        "GET /api/v1/openapi.json",
+        "GET /api/v1/internal/health/workers",
+        "GET /api/v1/me",
+        "GET /api/v1/me/security-events",
+        "POST /api/v1/auth/challenge",
+        "POST /api/v1/auth/verify",
+        "POST /api/v1/auth/refresh",
+        "POST /api/v1/auth/logout",
+        "POST /api/v1/auth/logout-all",
+        "POST /api/v1/auth/wallets/challenge",
+        "POST /api/v1/auth/wallets",
+        "GET /api/v1/admin/service-tokens",
+        "POST /api/v1/admin/service-tokens",
+        "DELETE /api/v1/admin/service-tokens/{id}",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(operations, expected);
+    assert_eq!(
+        document["paths"]["/api/v1/me"]["get"]["security"][0]["user_bearer"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        document["paths"]["/api/v1/internal/health/workers"]["get"]["security"][0]["service_bearer"],
+        serde_json::json!([])
+    );
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "Problem",
+        "ChallengeBody",
+        "Challenge",
+        "SignedIn",
+        "TokenPair",
+        "Me",
+        "WorkersHealth",
+    ] {
+        assert!(schemas.contains_key(schema), "missing schema {schema}");
+    }
+    // The document served is the one `clonectl openapi` prints.
+    assert_eq!(
+        serde_json::to_value(clones_web::openapi::document()).unwrap(),
+        *document
+    );
+}
+
+#[tokio::test]
+async fn worker_health_needs_a_live_service_token_with_the_scope() {
+    let app = spawn().await;
+    let clock = Arc::new(app.clock.clone());
+    let access = PgAccessAdmin::new(app.db.db().clone(), clock.clone());
+    let reader = access
+        .mint_service_token("ops", &["health:read".into()], None)
+        .await
+        .unwrap();
+    let other = access
+        .mint_service_token("other", &["prop:write".into()], None)
+        .await
+        .unwrap();
+    let heartbeats = PgHeartbeatService::new(app.db.db().clone(), clock);
+    heartbeats
+        .cycle_started("demo-worker", "instance-1", Duration::from_secs(60))
+        .await
+        .unwrap();
+    heartbeats
+        .cycle_finished(
+            "demo-worker",
+            Duration::from_millis(12),
+            3,
+            Some("boom".into()),
+        )
+        .await
+        .unwrap();
+
+    let path = "/api/v1/internal/health/workers";
+    app.get(path, None)
+        .await
+        .assert_problem(401, "invalid_service_token");
+    app.get(path, Some("cst_unknown"))
+        .await
+        .assert_problem(401, "invalid_service_token");
+    app.get(path, Some(&other.token))
+        .await
+        .assert_problem(403, "missing_scope");
+    let health = app.get(path, Some(&reader.token)).await;
+    assert_eq!(health.status, 200, "{}", health.body);
+    assert_eq!(health.body["healthy"], false);
+    let worker = &health.body["workers"][0];
+    assert_eq!(worker["worker"], "demo-worker");
+    assert_eq!(worker["status"], "failed");
+    assert_eq!(worker["consecutiveErrors"], 1);
+    assert_eq!(worker["lastError"], "boom");
+    assert_eq!(worker["stale"], false);
+
+    app.clock.advance(chrono::Duration::minutes(4));
+    let stale = app.get(path, Some(&reader.token)).await;
+    assert_eq!(stale.body["workers"][0]["stale"], true);
+
+    assert!(
+        access
+            .revoke_service_token(reader.identity.id)
+            .await
+            .unwrap()
+    );
+    app.get(path, Some(&reader.token))
+        .await
+        .assert_problem(401, "invalid_service_token");
+}
