@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = ApiSettings::parse();
     let db = settings.database.connect()?;
     let status = db
-        .run(|conn| clones_db::migrations::status_on(conn))
+        .run(clones_db::migrations::status_on)
         .await
         .context("reading migration status (is the database up and migrated?)")?;
     anyhow::ensure!(

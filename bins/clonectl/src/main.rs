@@ -175,9 +175,7 @@ async fn main() -> anyhow::Result<()> {
             stale_after_intervals,
         } => {
             let db = database.connect()?;
-            let migrations = db
-                .run(|conn| clones_db::migrations::status_on(conn))
-                .await?;
+            let migrations = db.run(clones_db::migrations::status_on).await?;
             let health = PgHeartbeatService::new(db, clock())
                 .health(stale_after_intervals)
                 .await?;

@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let db = settings.database.connect()?;
     let status = db
-        .run(|conn| clones_db::migrations::status_on(conn))
+        .run(clones_db::migrations::status_on)
         .await
         .context("reading migration status")?;
     anyhow::ensure!(

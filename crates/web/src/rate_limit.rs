@@ -84,12 +84,12 @@ pub async fn middleware(
     let limiter = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.auth_rate_limiter.clone());
-    if let (Some(limiter), Some(peer)) = (limiter, req.peer_addr()) {
-        if let Err(wait) = limiter.check(peer.ip(), Instant::now()) {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let refusal = ApiError::rate_limited(seconds.max(1)).error_response();
-            return Ok(req.into_response(refusal).map_into_right_body());
-        }
+    if let (Some(limiter), Some(peer)) = (limiter, req.peer_addr())
+        && let Err(wait) = limiter.check(peer.ip(), Instant::now())
+    {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let refusal = ApiError::rate_limited(seconds.max(1)).error_response();
+        return Ok(req.into_response(refusal).map_into_right_body());
     }
     next.call(req)
         .await

@@ -33,17 +33,13 @@ pub async fn healthz() -> web::Json<Status> {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiError> {
-    let status = state
-        .db
-        .run(|conn| migrations::status_on(conn))
-        .await
-        .map_err(|error| {
-            ApiError::from_kind(
-                clones_kernel::ErrorKind::Unavailable,
-                "not_ready",
-                error.to_string(),
-            )
-        })?;
+    let status = state.db.run(migrations::status_on).await.map_err(|error| {
+        ApiError::from_kind(
+            clones_kernel::ErrorKind::Unavailable,
+            "not_ready",
+            error.to_string(),
+        )
+    })?;
     if !status.is_current() {
         return Err(ApiError::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,

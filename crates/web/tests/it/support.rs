@@ -25,7 +25,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Stopping is asynchronous; dropping the handle's future is enough to begin it.
-        let _ = self.handle.stop(false);
+        drop(self.handle.stop(false));
     }
 }
 
