@@ -3,9 +3,13 @@
 -- The application connects as a login role that is a member of `clones_app` and owns no table,
 -- so row-level security applies to it. Migrations run as the owner. Roles are cluster-wide, so
 -- creating the group role tolerates it already existing (another database, a concurrent run).
+-- The existence check comes first so an owner without CREATEROLE can migrate a database whose
+-- cluster already has the role.
 DO $$
 BEGIN
-    CREATE ROLE clones_app NOLOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'clones_app') THEN
+        CREATE ROLE clones_app NOLOGIN;
+    END IF;
 EXCEPTION
     WHEN duplicate_object OR unique_violation THEN NULL;
 END

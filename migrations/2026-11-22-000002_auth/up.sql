@@ -49,7 +49,7 @@ CREATE TABLE sessions (
     last_refreshed_at  timestamptz NOT NULL,
     expires_at         timestamptz NOT NULL,
     revoked_at         timestamptz,
-    revoked_reason     text CHECK (revoked_reason IN ('logout', 'logout_all', 'refresh_reuse', 'expired')),
+    revoked_reason     text CHECK (revoked_reason IN ('logout', 'logout_all', 'refresh_reuse')),
     CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id) WHERE revoked_at IS NULL;
@@ -83,7 +83,8 @@ CREATE TABLE security_events (
     id          uuid PRIMARY KEY,
     -- Insertion order, to order events that share a timestamp.
     seq         bigint GENERATED ALWAYS AS IDENTITY,
-    user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- No cascade: the log is append-only, so a user with events cannot silently disappear.
+    user_id     uuid NOT NULL REFERENCES users (id),
     kind        text NOT NULL CHECK (kind IN ('sign_in', 'wallet_linked', 'refresh_reuse_detected', 'logout', 'logout_all')),
     session_id  uuid,
     detail      jsonb NOT NULL DEFAULT '{}'::jsonb,

@@ -63,7 +63,16 @@ enum Command {
         #[arg(long, env = "USER", default_value = "clonectl")]
         granted_by: String,
     },
-    /// Create demo data: an admin user for a wallet and a health-reading service token.
+    /// Remove the admin role from the user owning a wallet.
+    RevokeAdmin {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The wallet address (`0x…`).
+        #[arg(long)]
+        wallet: String,
+    },
+    /// Create demo data: an admin user for a wallet and a health-reading service token
+    /// (replacing the token of an earlier run).
     SeedDemo {
         #[command(flatten)]
         database: DatabaseArgs,
@@ -79,12 +88,15 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
         /// A worker is stale after this many intervals without a completed cycle.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, env = "WORKER_STALE_AFTER_INTERVALS", default_value_t = 3)]
         stale_after_intervals: u32,
     },
     /// Print the OpenAPI document (needs no database).
     Openapi,
 }
+
+/// The name of the service token `seed-demo` mints.
+const DEMO_TOKEN_NAME: &str = "demo-operator";
 
 #[derive(Debug, Args)]
 struct DbOnly {
@@ -152,6 +164,10 @@ async fn main() -> anyhow::Result<()> {
             let granted = access(&database)?.grant_admin(&wallet, &granted_by).await?;
             print(&json!({ "wallet": wallet, "granted": granted, "alreadyAdmin": !granted }))
         }
+        Command::RevokeAdmin { database, wallet } => {
+            let revoked = access(&database)?.revoke_admin(&wallet).await?;
+            print(&json!({ "wallet": wallet, "revoked": revoked }))
+        }
         Command::SeedDemo {
             database,
             wallet,
@@ -160,8 +176,13 @@ async fn main() -> anyhow::Result<()> {
             let access = access(&database)?;
             let (user_id, created) = access.provision_wallet(&wallet, chain_id).await?;
             access.grant_admin(&wallet, "seed-demo").await?;
+            for earlier in access.list_service_tokens().await? {
+                if earlier.identity.name == DEMO_TOKEN_NAME && earlier.revoked_at.is_none() {
+                    access.revoke_service_token(earlier.identity.id).await?;
+                }
+            }
             let token = access
-                .mint_service_token("demo-operator", &["health:read".to_string()], None)
+                .mint_service_token(DEMO_TOKEN_NAME, &["health:read".to_string()], None)
                 .await?;
             print(&json!({
                 "adminUserId": user_id,

@@ -108,6 +108,9 @@ pub trait AccessAdmin: Send + Sync {
     /// Grants the admin role to the user owning `wallet`; false if they already had it.
     async fn grant_admin(&self, wallet: &str, granted_by: &str) -> Result<bool, AuthError>;
 
+    /// Removes the admin role from the user owning `wallet`; false if they did not hold it.
+    async fn revoke_admin(&self, wallet: &str) -> Result<bool, AuthError>;
+
     /// Deletes challenges and sessions that ended more than `retention` ago.
     async fn purge_expired(&self, retention: Duration) -> Result<Purged, AuthError>;
 
@@ -238,6 +241,16 @@ impl AccessAdmin for PgAccessAdmin {
                     },
                 )
                 .map_err(AuthError::from)
+            })
+            .await
+    }
+
+    async fn revoke_admin(&self, wallet: &str) -> Result<bool, AuthError> {
+        let address = stored(normalise_address(wallet)?);
+        self.db
+            .transaction(move |conn| {
+                let wallet = repo::find_wallet(conn, &address)?.ok_or(AuthError::NotFound)?;
+                repo::revoke_role(conn, wallet.user_id, ADMIN_ROLE).map_err(AuthError::from)
             })
             .await
     }

@@ -42,7 +42,8 @@ pub enum AuthError {
     /// The challenge was issued for a different purpose or user.
     #[error("the challenge was issued for a different purpose")]
     WrongChallenge,
-    /// The signature is not 65 bytes of hex, or cannot be decoded.
+    /// The signature is not `0x`-prefixed hex, is empty or over 4 KiB, or (with no chain RPC
+    /// configured for contract wallets) is not 65 bytes.
     #[error("malformed signature: {0}")]
     MalformedSignature(String),
     /// The signature does not verify for the message's address.

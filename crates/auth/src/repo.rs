@@ -120,6 +120,17 @@ pub fn grant_role(conn: &mut PgConnection, row: &RoleRow) -> QueryResult<bool> {
     Ok(inserted == 1)
 }
 
+/// Removes a role; true when the user held it.
+pub fn revoke_role(conn: &mut PgConnection, user_id: Uuid, role: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        user_roles::table
+            .filter(user_roles::user_id.eq(user_id))
+            .filter(user_roles::role.eq(role)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
 pub fn insert_session(conn: &mut PgConnection, row: &SessionRow) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values(row)

@@ -41,6 +41,8 @@ pub struct AppState {
     pub db: Db,
     /// Token buckets for the sign-in routes.
     pub auth_rate_limiter: Arc<RateLimiter>,
+    /// Whether rate limiting reads the client IP from forwarding headers.
+    pub trust_forwarded_for: bool,
     /// Origins allowed by CORS.
     pub cors_allowed_origins: Vec<String>,
     /// Largest accepted JSON body, in bytes.
@@ -69,6 +71,7 @@ impl AppState {
                 settings.http.auth_rate_limit_per_minute,
                 settings.http.auth_rate_limit_burst,
             )),
+            trust_forwarded_for: settings.http.trust_forwarded_for,
             cors_allowed_origins: settings.http.cors_allowed_origins.clone(),
             json_body_limit_bytes: settings.http.json_body_limit_bytes,
             worker_stale_after_intervals: settings.http.worker_stale_after_intervals,

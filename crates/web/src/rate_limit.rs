@@ -1,8 +1,9 @@
 //! Per-client-IP rate limiting for the sign-in routes: a token bucket per IP address.
 //!
 //! Buckets live in this process's memory, so each API replica limits independently; the limit
-//! is a brake on brute force and nonce flooding, not a global quota. The peer address is used
-//! as is: forwarded-for headers are not trusted because any client can set them.
+//! is a brake on brute force and nonce flooding, not a global quota. The client is the TCP
+//! peer, unless the deployment says a proxy in front sets `Forwarded`/`X-Forwarded-For`
+//! (`TRUST_FORWARDED_FOR`): without a proxy any client could pick its own address that way.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -75,17 +76,30 @@ impl RateLimiter {
     }
 }
 
+/// The address a request is counted against.
+fn client_ip(req: &ServiceRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for && let Some(forwarded) = req.connection_info().realip_remote_addr() {
+        let host = forwarded
+            .parse::<std::net::SocketAddr>()
+            .map(|address| address.ip())
+            .or_else(|_| forwarded.trim_matches(['[', ']']).parse::<IpAddr>());
+        if let Ok(ip) = host {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|peer| peer.ip())
+}
+
 /// Middleware for a scope: answers 429 with `Retry-After` when the caller's IP is over its
 /// budget.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let limiter = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.auth_rate_limiter.clone());
-    if let (Some(limiter), Some(peer)) = (limiter, req.peer_addr())
-        && let Err(wait) = limiter.check(peer.ip(), Instant::now())
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let Some(state) = state
+        && let Some(client) = client_ip(&req, state.trust_forwarded_for)
+        && let Err(wait) = state.auth_rate_limiter.check(client, Instant::now())
     {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let refusal = ApiError::rate_limited(seconds.max(1)).error_response();

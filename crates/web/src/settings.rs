@@ -51,6 +51,10 @@ pub struct HttpArgs {
     /// Burst size per client IP on /api/v1/auth routes.
     #[arg(long, env = "AUTH_RATE_LIMIT_BURST", default_value_t = 10)]
     pub auth_rate_limit_burst: u32,
+    /// Take the client IP for rate limiting from `Forwarded`/`X-Forwarded-For`. Enable only
+    /// behind a proxy that sets these headers itself; otherwise clients can pick their own IP.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
     /// A worker is reported stale after this many intervals without a completed cycle.
     #[arg(long, env = "WORKER_STALE_AFTER_INTERVALS", default_value_t = 3)]
     pub worker_stale_after_intervals: u32,
@@ -88,7 +92,8 @@ pub struct AuthArgs {
     /// The `aud` claim of access tokens.
     #[arg(long, env = "JWT_AUDIENCE", default_value = "clones-api")]
     pub jwt_audience: String,
-    /// Access token lifetime, in seconds.
+    /// Access token lifetime, in seconds (60-3600; access tokens cannot be revoked early, so
+    /// they stay short).
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: i64,
     /// Refresh token lifetime, in seconds.
@@ -122,6 +127,17 @@ fn positive(name: &'static str, seconds: i64) -> Result<Duration, SettingsError>
         Err(SettingsError {
             name,
             reason: "must be positive".into(),
+        })
+    }
+}
+
+fn within(name: &'static str, seconds: i64, min: i64, max: i64) -> Result<Duration, SettingsError> {
+    if (min..=max).contains(&seconds) {
+        Ok(Duration::seconds(seconds))
+    } else {
+        Err(SettingsError {
+            name,
+            reason: format!("must be between {min} and {max} seconds"),
         })
     }
 }
@@ -167,7 +183,12 @@ impl AuthArgs {
                 keys,
                 self.jwt_issuer.clone(),
                 self.jwt_audience.clone(),
-                positive("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl_secs)?,
+                within(
+                    "ACCESS_TOKEN_TTL_SECS",
+                    self.access_token_ttl_secs,
+                    60,
+                    3600,
+                )?,
             ),
             refresh_ttl: positive("REFRESH_TOKEN_TTL_SECS", self.refresh_token_ttl_secs)?,
             session_max_age: positive("SESSION_MAX_AGE_SECS", self.session_max_age_secs)?,

@@ -1,7 +1,10 @@
 //! The database helpers against real PostgreSQL: migrations, tenant scoping under row-level
 //! security, the append-only guard and the bounded pool checkout.
 
-#![expect(clippy::unwrap_used, reason = "test helpers should fail loudly on broken setup")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
 
 use std::time::Duration;
 

@@ -1,6 +1,9 @@
 //! The worker loop and heartbeats against real PostgreSQL.
 
-#![expect(clippy::unwrap_used, reason = "test helpers should fail loudly on broken setup")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -58,8 +58,7 @@ pub struct LoggedOut {
 /// Issues an EIP-4361 message for the wallet to sign (valid ~10 minutes, single use).
 #[utoipa::path(tag = "auth", request_body = ChallengeBody, responses(
     (status = 200, body = Challenge),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, description = "unsupported chain", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "invalid address or unsupported chain", body = Problem, content_type = "application/problem+json"),
     (status = 429, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/challenge")]
@@ -83,6 +82,7 @@ pub async fn challenge(
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 429, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "chain RPC for a contract wallet unavailable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/verify")]
 pub async fn verify(
@@ -118,6 +118,8 @@ pub async fn refresh(
 #[utoipa::path(tag = "auth", security(("user_bearer" = [])), responses(
     (status = 204, description = "session ended"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "the session no longer exists", body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
@@ -129,6 +131,7 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 #[utoipa::path(tag = "auth", security(("user_bearer" = [])), responses(
     (status = 200, body = LoggedOut),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/logout-all")]
 pub async fn logout_all(
@@ -144,6 +147,7 @@ pub async fn logout_all(
     (status = 200, body = Challenge),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/wallets/challenge")]
 pub async fn link_challenge(
@@ -166,6 +170,8 @@ pub async fn link_challenge(
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "wallet linked to another user", body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "chain RPC for a contract wallet unavailable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/wallets")]
 pub async fn link_wallet(

@@ -45,6 +45,7 @@ pub struct SecurityEvents {
     security(("user_bearer" = [])),
     responses(
         (status = 200, body = SecurityEvents),
+        (status = 400, description = "invalid query", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]

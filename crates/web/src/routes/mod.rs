@@ -49,7 +49,8 @@ pub(crate) fn split() -> (
         .split_for_parts()
 }
 
-/// Anything no route matched: 404, or 405 for a known path with another method.
+/// Anything no route matched (including a known path with another method): a problem+json
+/// 404, and 204 for CORS preflights the CORS middleware let through.
 pub(crate) async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if req.method() == Method::OPTIONS {
         return Ok(HttpResponse::NoContent().finish());

@@ -453,3 +453,73 @@ async fn concurrent_first_sign_ins_of_one_wallet_create_one_user() {
         .count();
     assert_eq!(created, 1);
 }
+
+/// A contract wallet (ERC-1271) signs in through `isValidSignature` on the local chain.
+#[tokio::test]
+async fn contract_wallets_sign_in_through_erc1271() {
+    use alloy::sol_types::SolValue;
+    let chain = clones_test_chain::TestChain::connect().await.unwrap();
+    let rpc = format!("31337={}", chain.url());
+    let app = crate::support::spawn_with(&["--chain-rpc-urls", &rpc]).await;
+    let deployer = chain.funded_account().await.unwrap();
+    let owner = PrivateKeySigner::random();
+    let wallet = deployer
+        .deploy("ContractWallet", &owner.address().abi_encode())
+        .await
+        .unwrap();
+
+    let challenge = app
+        .post(
+            "/api/v1/auth/challenge",
+            &json!({ "address": wallet.to_string(), "chainId": 31337 }),
+            None,
+        )
+        .await;
+    let message = challenge.body["message"].as_str().unwrap().to_string();
+    let verify = |signer: &PrivateKeySigner| json!({ "message": message, "signature": sign(signer, &message) });
+    // The owner's key did not sign for itself here, and a stranger's signature is refused.
+    app.post(
+        "/api/v1/auth/verify",
+        &verify(&PrivateKeySigner::random()),
+        None,
+    )
+    .await
+    .assert_problem(401, "signature_mismatch");
+    let signed_in = app.post("/api/v1/auth/verify", &verify(&owner), None).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let me = app
+        .get("/api/v1/me", Some(&token(&signed_in.body, "accessToken")))
+        .await;
+    assert_eq!(me.body["wallets"][0]["address"], wallet.to_checksum(None));
+}
+
+/// Without a chain RPC for the message's chain, only EOA signatures can verify.
+#[tokio::test]
+async fn contract_wallets_need_a_configured_rpc() {
+    use alloy::sol_types::SolValue;
+    let chain = clones_test_chain::TestChain::connect().await.unwrap();
+    let app = spawn().await;
+    let owner = PrivateKeySigner::random();
+    let wallet = chain
+        .funded_account()
+        .await
+        .unwrap()
+        .deploy("ContractWallet", &owner.address().abi_encode())
+        .await
+        .unwrap();
+    let challenge = app
+        .post(
+            "/api/v1/auth/challenge",
+            &json!({ "address": wallet.to_string(), "chainId": 31337 }),
+            None,
+        )
+        .await;
+    let message = challenge.body["message"].as_str().unwrap().to_string();
+    app.post(
+        "/api/v1/auth/verify",
+        &json!({ "message": message, "signature": sign(&owner, &message) }),
+        None,
+    )
+    .await
+    .assert_problem(401, "signature_mismatch");
+}

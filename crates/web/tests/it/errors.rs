@@ -177,3 +177,39 @@ async fn cors_allows_only_configured_origins() {
     );
     assert!(refused.status().is_client_error());
 }
+
+#[tokio::test]
+async fn forwarded_client_addresses_count_only_when_trusted() {
+    let body = json!({ "address": "0x0000000000000000000000000000000000000001", "chainId": 31337 });
+    let from = |app: &crate::support::TestApp, client: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/challenge"))
+            .header("x-forwarded-for", client)
+            .json(&body)
+            .send()
+    };
+    let limits = ["--auth-rate-limit-burst", "1", "--auth-rate-limit-per-minute", "1"];
+
+    let untrusted = spawn_with(&limits).await;
+    assert_eq!(from(&untrusted, "203.0.113.1").await.unwrap().status(), 200);
+    // A made-up forwarding header does not buy a fresh budget.
+    assert_eq!(from(&untrusted, "203.0.113.2").await.unwrap().status(), 429);
+
+    let mut trusted_flags = limits.to_vec();
+    trusted_flags.push("--trust-forwarded-for");
+    let trusted = spawn_with(&trusted_flags).await;
+    assert_eq!(from(&trusted, "203.0.113.1").await.unwrap().status(), 200);
+    assert_eq!(from(&trusted, "203.0.113.2").await.unwrap().status(), 200);
+    assert_eq!(from(&trusted, "203.0.113.1").await.unwrap().status(), 429);
+}
+
+#[test]
+fn settings_refuse_long_lived_access_tokens_and_bad_keys() {
+    let parse = |extra: &[&str]| crate::support::settings(extra).auth.to_settings();
+    assert!(parse(&[]).is_ok());
+    assert!(parse(&["--access-token-ttl-secs", "86400"]).is_err());
+    assert!(parse(&["--access-token-ttl-secs", "0"]).is_err());
+    let error = parse(&["--jwt-signing-keys", "k1:c2hvcnQ"]).unwrap_err().to_string();
+    assert!(error.contains("JWT_SIGNING_KEYS") && !error.contains("c2hvcnQ"), "{error}");
+    assert!(parse(&["--chain-rpc-urls", "not-a-pair"]).is_err());
+}

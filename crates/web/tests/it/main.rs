@@ -1,7 +1,10 @@
 //! End-to-end tests of the HTTP API: a real server on a loopback port 0, real PostgreSQL (one
 //! database per test), real signatures from keys generated in the test.
 
-#![expect(clippy::unwrap_used, reason = "test helpers should fail loudly on broken setup")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
 
 mod admin;
 mod auth;
