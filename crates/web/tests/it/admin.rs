@@ -82,7 +82,19 @@ async fn service_tokens_are_managed_by_admins_only() {
         .assert_problem(404, "not_found");
 
     // Revoking the role takes effect on the next request, without a new token.
-    assert!(access.revoke_admin(&signer.address().to_string()).await.unwrap());
-    app.get(path, Some(&access_token)).await.assert_problem(403, "admin_required");
-    assert!(!access.revoke_admin(&signer.address().to_string()).await.unwrap());
+    assert!(
+        access
+            .revoke_admin(&signer.address().to_string())
+            .await
+            .unwrap()
+    );
+    app.get(path, Some(&access_token))
+        .await
+        .assert_problem(403, "admin_required");
+    assert!(
+        !access
+            .revoke_admin(&signer.address().to_string())
+            .await
+            .unwrap()
+    );
 }

@@ -188,7 +188,12 @@ async fn forwarded_client_addresses_count_only_when_trusted() {
             .json(&body)
             .send()
     };
-    let limits = ["--auth-rate-limit-burst", "1", "--auth-rate-limit-per-minute", "1"];
+    let limits = [
+        "--auth-rate-limit-burst",
+        "1",
+        "--auth-rate-limit-per-minute",
+        "1",
+    ];
 
     let untrusted = spawn_with(&limits).await;
     assert_eq!(from(&untrusted, "203.0.113.1").await.unwrap().status(), 200);
@@ -209,7 +214,12 @@ fn settings_refuse_long_lived_access_tokens_and_bad_keys() {
     assert!(parse(&[]).is_ok());
     assert!(parse(&["--access-token-ttl-secs", "86400"]).is_err());
     assert!(parse(&["--access-token-ttl-secs", "0"]).is_err());
-    let error = parse(&["--jwt-signing-keys", "k1:c2hvcnQ"]).unwrap_err().to_string();
-    assert!(error.contains("JWT_SIGNING_KEYS") && !error.contains("c2hvcnQ"), "{error}");
+    let error = parse(&["--jwt-signing-keys", "k1:c2hvcnQ"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("JWT_SIGNING_KEYS") && !error.contains("c2hvcnQ"),
+        "{error}"
+    );
     assert!(parse(&["--chain-rpc-urls", "not-a-pair"]).is_err());
 }

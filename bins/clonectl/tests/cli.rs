@@ -1,0 +1,118 @@
+//! `clonectl` as operators run it: the real binary against a real database.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
+
+use std::process::Command;
+
+use clones_test_db::TestDb;
+use serde_json::Value;
+
+fn clonectl(db: Option<&TestDb>, args: &[&str]) -> (bool, Value, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clonectl"));
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("MIGRATION_DATABASE_URL");
+    if let Some(db) = db {
+        command
+            .env("DATABASE_URL", db.app_url())
+            .env("MIGRATION_DATABASE_URL", db.owner_url());
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        output.status.success(),
+        json,
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn migrate_applies_everything_once_and_status_reports_it() {
+    let db = TestDb::empty().unwrap();
+    let (ok, first, stderr) = clonectl(Some(&db), &["migrate"]);
+    assert!(ok, "{stderr}");
+    assert!(!first["applied"].as_array().unwrap().is_empty());
+    let (ok, again, _) = clonectl(Some(&db), &["migrate"]);
+    assert!(ok);
+    assert_eq!(again["applied"], serde_json::json!([]));
+    let (ok, status, stderr) = clonectl(Some(&db), &["status"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(status["migrations"]["pending"], serde_json::json!([]));
+    assert_eq!(status["workers"]["healthy"], true);
+}
+
+#[test]
+fn tokens_and_roles_round_trip() {
+    let db = TestDb::new().unwrap();
+    let (ok, minted, stderr) = clonectl(
+        Some(&db),
+        &[
+            "mint-service-token",
+            "--name",
+            "mtm-worker",
+            "--scope",
+            "health:read",
+            "--expires-in-days",
+            "30",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(minted["token"].as_str().unwrap().starts_with("cst_"));
+    let id = minted["identity"]["id"].as_str().unwrap().to_string();
+    let (_, listed, _) = clonectl(Some(&db), &["list-service-tokens"]);
+    assert_eq!(listed[0]["name"], "mtm-worker");
+    assert!(listed[0]["expiresAt"].is_string());
+    assert!(clonectl(Some(&db), &["revoke-service-token", "--id", &id]).0);
+    assert!(!clonectl(Some(&db), &["revoke-service-token", "--id", &id]).0);
+    let (ok, _, stderr) = clonectl(
+        Some(&db),
+        &["mint-service-token", "--name", "x", "--scope", "BAD"],
+    );
+    assert!(!ok && stderr.contains("scopes"), "{stderr}");
+
+    let wallet = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let (ok, _, stderr) = clonectl(Some(&db), &["grant-admin", "--wallet", wallet]);
+    assert!(!ok, "granting to an unknown wallet must fail: {stderr}");
+    let (ok, demo, stderr) = clonectl(Some(&db), &["seed-demo", "--wallet", wallet]);
+    assert!(ok, "{stderr}");
+    assert_eq!(demo["userCreated"], true);
+    let (_, again, _) = clonectl(Some(&db), &["seed-demo", "--wallet", wallet]);
+    assert_eq!(again["userCreated"], false);
+    assert_eq!(again["adminUserId"], demo["adminUserId"]);
+    // A second seed replaces the demo token instead of piling them up.
+    let (_, listed, _) = clonectl(Some(&db), &["list-service-tokens"]);
+    let live_demo_tokens = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|token| token["name"] == "demo-operator" && token["revokedAt"].is_null())
+        .count();
+    assert_eq!(live_demo_tokens, 1);
+    let (_, granted, _) = clonectl(Some(&db), &["grant-admin", "--wallet", wallet]);
+    assert_eq!(granted["alreadyAdmin"], true);
+    let (_, revoked, _) = clonectl(
+        Some(&db),
+        &["revoke-admin", "--wallet", &wallet.to_lowercase()],
+    );
+    assert_eq!(revoked["revoked"], true);
+}
+
+#[test]
+fn openapi_needs_no_database() {
+    let (ok, document, stderr) = clonectl(None, &["openapi"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/api/v1/me"].is_object());
+}
+
+#[test]
+fn commands_needing_a_database_say_so() {
+    let (ok, _, stderr) = clonectl(None, &["status"]);
+    assert!(!ok);
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
