@@ -232,11 +232,7 @@ fn security_event(
 
 /// Scopes the rest of the caller's transaction to `user_id` for row-level security.
 fn act_for(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AuthError> {
-    use diesel::RunQueryDsl;
-    diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
-        .bind::<diesel::sql_types::Text, _>(user_id.to_string())
-        .execute(conn)?;
-    Ok(())
+    clones_db::set_scope(conn, clones_db::Scope::Tenant(user_id)).map_err(AuthError::from)
 }
 
 /// A verified message, ready to be committed.

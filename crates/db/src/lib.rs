@@ -17,4 +17,4 @@ pub mod schema;
 
 pub use diesel;
 pub use error::{DbError, is_unique_violation};
-pub use pool::{Db, PgConn, PoolSettings, in_transaction};
+pub use pool::{Db, PgConn, PoolSettings, Scope, in_transaction, set_scope};

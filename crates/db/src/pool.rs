@@ -106,7 +106,8 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.run(move |conn| in_transaction(conn, None, work)).await
+        self.run(move |conn| in_transaction(conn, Scope::Unscoped, work))
+            .await
     }
 
     /// Runs `work` in a transaction acting for `user_id`: row-level security policies see that
@@ -121,7 +122,30 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.run(move |conn| in_transaction(conn, Some(user_id), work))
+        self.run(move |conn| in_transaction(conn, Scope::Tenant(user_id), work))
+            .await
+    }
+
+    /// Runs `work` in a transaction that row-level security lets see every tenant's rows.
+    ///
+    /// This is the one sanctioned way across tenants (admin moderation queues, workers that
+    /// serve every user, public listings). Each use names its `purpose`, which is logged as an
+    /// audit line and visible to the database as `app.cross_tenant`.
+    ///
+    /// # Errors
+    /// As [`Db::transaction`].
+    pub async fn cross_tenant_transaction<T, E, F>(
+        &self,
+        purpose: &'static str,
+        work: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        tracing::info!(audit = "cross_tenant", purpose, "cross-tenant transaction");
+        self.run(move |conn| in_transaction(conn, Scope::CrossTenant(purpose), work))
             .await
     }
 
@@ -138,30 +162,52 @@ impl Db {
     }
 }
 
-/// Runs `work` in a transaction on `conn`, first scoping it to `tenant` when given. Exposed for
-/// code that already holds a connection (a worker cycle, a test).
+/// Whom a transaction acts for, as row-level security sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// No tenant: user-owned tables under row-level security show nothing.
+    Unscoped,
+    /// One user (`app.user_id`).
+    Tenant(Uuid),
+    /// Every tenant, for the named purpose (`app.cross_tenant`); see
+    /// [`Db::cross_tenant_transaction`].
+    CrossTenant(&'static str),
+}
+
+/// Runs `work` in a transaction on `conn` with the given [`Scope`]. Exposed for code that
+/// already holds a connection (a worker cycle, a test).
 ///
 /// # Errors
 /// The closure's error, or the database error converted into `E`.
-pub fn in_transaction<T, E, F>(
-    conn: &mut PgConnection,
-    tenant: Option<Uuid>,
-    work: F,
-) -> Result<T, E>
+pub fn in_transaction<T, E, F>(conn: &mut PgConnection, scope: Scope, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, E>,
     E: From<DbError>,
 {
     let outcome = conn.transaction::<T, Abort<E>, _>(|conn| {
-        if let Some(user_id) = tenant {
-            diesel::sql_query("SELECT set_config('app.user_id', $1, true)")
-                .bind::<Text, _>(user_id.to_string())
-                .execute(conn)?;
-        }
+        set_scope(conn, scope)?;
         work(conn).map_err(Abort::Caller)
     });
     outcome.map_err(|abort| match abort {
         Abort::Database(error) => E::from(DbError::Query(error)),
         Abort::Caller(error) => error,
     })
+}
+
+/// Applies `scope` to the rest of the current transaction (`SET LOCAL` semantics), for code
+/// that opened the transaction itself.
+///
+/// # Errors
+/// The database error.
+pub fn set_scope(conn: &mut PgConnection, scope: Scope) -> Result<(), diesel::result::Error> {
+    let (name, value) = match scope {
+        Scope::Unscoped => return Ok(()),
+        Scope::Tenant(user_id) => ("app.user_id", user_id.to_string()),
+        Scope::CrossTenant(purpose) => ("app.cross_tenant", purpose.to_string()),
+    };
+    diesel::sql_query("SELECT set_config($1, $2, true)")
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(value)
+        .execute(conn)
+        .map(drop)
 }

@@ -15,6 +15,122 @@ diesel::table! {
 }
 
 diesel::table! {
+    clone_asset_selection_rules (clone_id) {
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        mode -> Text,
+        max_assets -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_capacity_entitlements (clone_id) {
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        tier -> Text,
+        max_active_assets -> Int4,
+        allowed_model_strength -> Text,
+        source -> Text,
+        source_purchase_id -> Nullable<Uuid>,
+        source_reference -> Nullable<Text>,
+        status -> Text,
+        effective_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_moderation_actions (id) {
+        id -> Uuid,
+        seq -> Int8,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        actor_user_id -> Nullable<Uuid>,
+        actor_kind -> Text,
+        action -> Text,
+        report_id -> Nullable<Uuid>,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_public_profiles (clone_id) {
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        display_name -> Text,
+        username -> Text,
+        bio -> Text,
+        avatar_url -> Nullable<Text>,
+        status -> Text,
+        submitted_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_reports (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        reporter_user_id -> Uuid,
+        reason -> Text,
+        details -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Uuid>,
+        resolution_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    clone_strategy_drafts (clone_id) {
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        graph -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_strategy_versions (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        version -> Int4,
+        graph -> Jsonb,
+        fingerprint -> Text,
+        is_active -> Bool,
+        published_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_trade_universe (clone_id, asset) {
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        asset -> Text,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clones (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        display_name -> Text,
+        model -> Text,
+        status -> Text,
+        created_by_purchase_id -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
@@ -109,6 +225,22 @@ diesel::table! {
 }
 
 diesel::joinable!(auth_challenges -> users (requested_by));
+diesel::joinable!(clone_asset_selection_rules -> clones (clone_id));
+diesel::joinable!(clone_asset_selection_rules -> users (owner_user_id));
+diesel::joinable!(clone_capacity_entitlements -> clones (clone_id));
+diesel::joinable!(clone_capacity_entitlements -> users (owner_user_id));
+diesel::joinable!(clone_moderation_actions -> clone_reports (report_id));
+diesel::joinable!(clone_moderation_actions -> clones (clone_id));
+diesel::joinable!(clone_public_profiles -> clones (clone_id));
+diesel::joinable!(clone_public_profiles -> users (owner_user_id));
+diesel::joinable!(clone_reports -> clones (clone_id));
+diesel::joinable!(clone_strategy_drafts -> clones (clone_id));
+diesel::joinable!(clone_strategy_drafts -> users (owner_user_id));
+diesel::joinable!(clone_strategy_versions -> clones (clone_id));
+diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
+diesel::joinable!(clone_trade_universe -> clones (clone_id));
+diesel::joinable!(clone_trade_universe -> users (owner_user_id));
+diesel::joinable!(clones -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -117,6 +249,15 @@ diesel::joinable!(user_wallets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_challenges,
+    clone_asset_selection_rules,
+    clone_capacity_entitlements,
+    clone_moderation_actions,
+    clone_public_profiles,
+    clone_reports,
+    clone_strategy_drafts,
+    clone_strategy_versions,
+    clone_trade_universe,
+    clones,
     refresh_tokens,
     security_events,
     service_tokens,

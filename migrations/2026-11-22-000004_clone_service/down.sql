@@ -1,0 +1,11 @@
+DROP TABLE clone_moderation_actions;
+DROP TABLE clone_reports;
+DROP TABLE clone_public_profiles;
+DROP TABLE clone_asset_selection_rules;
+DROP TABLE clone_trade_universe;
+DROP TABLE clone_capacity_entitlements;
+DROP TABLE clone_strategy_versions;
+DROP FUNCTION reject_strategy_version_change();
+DROP TABLE clone_strategy_drafts;
+DROP TABLE clones;
+DROP FUNCTION app_cross_tenant();
