@@ -14,15 +14,7 @@ async fn main() -> anyhow::Result<()> {
     clones_runtime::telemetry::init_logging("info");
     let settings = ApiSettings::parse();
     let db = settings.database.connect()?;
-    let status = db
-        .run(clones_db::migrations::status_on)
-        .await
-        .context("reading migration status (is the database up and migrated?)")?;
-    anyhow::ensure!(
-        status.is_current(),
-        "{} migration(s) pending: run `clonectl migrate` first",
-        status.pending.len()
-    );
+    clones_runtime::require_current_schema(&db).await?;
     let state = AppState::new(&settings, db, Arc::new(clones_kernel::SystemClock))?;
     let listener = std::net::TcpListener::bind(settings.http.bind)
         .with_context(|| format!("binding {}", settings.http.bind))?;

@@ -5,6 +5,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use clones_auth::{AccessAdmin, PgAccessAdmin};
+use clones_clone_service::provisioning::{self, PaidClone};
+use clones_clone_service::{
+    CloneService, EntitlementGrant, EntitlementSource, NoCompetitionFacts, PgCloneService, Tier,
+};
 use clones_kernel::{Clock, Secret, SystemClock};
 use clones_runtime::settings::DatabaseArgs;
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
@@ -71,8 +75,28 @@ enum Command {
         #[arg(long)]
         wallet: String,
     },
-    /// Create demo data: an admin user for a wallet and a health-reading service token
-    /// (replacing the token of an earlier run).
+    /// Grant a clone a capacity tier outside the payment flow, recorded with its source.
+    GrantEntitlement {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The clone.
+        #[arg(long)]
+        clone: uuid::Uuid,
+        /// `starter`, `pro` or `elite`.
+        #[arg(long)]
+        tier: Tier,
+        /// `manual` (an operator decision) or `debug` (development and testing).
+        #[arg(long, value_parser = ["manual", "debug"])]
+        source: String,
+        /// A reference kept with the grant, such as a ticket id.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Days until it lapses back to Starter; never when absent.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+    /// Create demo data: an admin user for a wallet, a health-reading service token
+    /// (replacing the token of an earlier run) and one demo clone owned by that user.
     SeedDemo {
         #[command(flatten)]
         database: DatabaseArgs,
@@ -97,6 +121,10 @@ enum Command {
 
 /// The name of the service token `seed-demo` mints.
 const DEMO_TOKEN_NAME: &str = "demo-operator";
+
+/// Namespace of the purchase ids `seed-demo` records for its demo clones.
+const DEMO_PURCHASE_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6a0f_52c1_4e8b_4d0e_9b57_2d3c_1f60_a7e4);
 
 #[derive(Debug, Args)]
 struct DbOnly {
@@ -168,12 +196,41 @@ async fn main() -> anyhow::Result<()> {
             let revoked = access(&database)?.revoke_admin(&wallet).await?;
             print(&json!({ "wallet": wallet, "revoked": revoked }))
         }
+        Command::GrantEntitlement {
+            database,
+            clone,
+            tier,
+            source,
+            reference,
+            expires_in_days,
+        } => {
+            let source = match source.as_str() {
+                "debug" => EntitlementSource::Debug,
+                _ => EntitlementSource::Manual,
+            };
+            let expires_at =
+                expires_in_days.map(|days| SystemClock.now() + chrono::Duration::days(days));
+            let clones =
+                PgCloneService::new(database.connect()?, clock(), Arc::new(NoCompetitionFacts));
+            let effective = clones
+                .grant_entitlement(EntitlementGrant {
+                    clone_id: clone,
+                    tier,
+                    source,
+                    source_purchase_id: None,
+                    source_reference: reference,
+                    expires_at,
+                })
+                .await?;
+            print(&serde_json::to_value(effective)?)
+        }
         Command::SeedDemo {
             database,
             wallet,
             chain_id,
         } => {
-            let access = access(&database)?;
+            let db = database.connect()?;
+            let access = PgAccessAdmin::new(db.clone(), clock());
             let (user_id, created) = access.provision_wallet(&wallet, chain_id).await?;
             access.grant_admin(&wallet, "seed-demo").await?;
             for earlier in access.list_service_tokens().await? {
@@ -184,11 +241,31 @@ async fn main() -> anyhow::Result<()> {
             let token = access
                 .mint_service_token(DEMO_TOKEN_NAME, &["health:read".to_string()], None)
                 .await?;
+            let now = SystemClock.now();
+            let (clone_id, _) = db
+                .tenant_transaction(user_id, move |conn| {
+                    provisioning::create_paid_clone(
+                        conn,
+                        &PaidClone {
+                            clone_id: uuid::Uuid::new_v4(),
+                            owner_user_id: user_id,
+                            // A fixed purchase id per user makes re-running the seed a no-op.
+                            purchase_id: uuid::Uuid::new_v5(
+                                &DEMO_PURCHASE_NAMESPACE,
+                                user_id.as_bytes(),
+                            ),
+                            display_name: "Demo clone".into(),
+                        },
+                        now,
+                    )
+                })
+                .await?;
             print(&json!({
                 "adminUserId": user_id,
                 "adminWallet": wallet,
                 "userCreated": created,
                 "healthToken": token.token,
+                "demoCloneId": clone_id,
             }))
         }
         Command::Status {

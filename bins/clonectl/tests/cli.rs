@@ -84,6 +84,10 @@ fn tokens_and_roles_round_trip() {
     let (_, again, _) = clonectl(Some(&db), &["seed-demo", "--wallet", wallet]);
     assert_eq!(again["userCreated"], false);
     assert_eq!(again["adminUserId"], demo["adminUserId"]);
+    assert_eq!(
+        again["demoCloneId"], demo["demoCloneId"],
+        "one demo clone however often seeded"
+    );
     // A second seed replaces the demo token instead of piling them up.
     let (_, listed, _) = clonectl(Some(&db), &["list-service-tokens"]);
     let live_demo_tokens = listed
@@ -100,6 +104,96 @@ fn tokens_and_roles_round_trip() {
         &["revoke-admin", "--wallet", &wallet.to_lowercase()],
     );
     assert_eq!(revoked["revoked"], true);
+}
+
+#[test]
+fn entitlements_are_granted_with_their_source() {
+    let db = TestDb::new().unwrap();
+    let wallet = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    let (ok, demo, stderr) = clonectl(Some(&db), &["seed-demo", "--wallet", wallet]);
+    assert!(ok, "{stderr}");
+    let clone = demo["demoCloneId"].as_str().unwrap();
+    let (ok, granted, stderr) = clonectl(
+        Some(&db),
+        &[
+            "grant-entitlement",
+            "--clone",
+            clone,
+            "--tier",
+            "pro",
+            "--source",
+            "manual",
+            "--reference",
+            "SUP-42",
+            "--expires-in-days",
+            "30",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(granted["tier"], "pro");
+    assert_eq!(granted["maxActiveAssets"], 5);
+    assert_eq!(granted["source"], "manual");
+    assert_eq!(granted["sourceReference"], "SUP-42");
+    assert!(granted["expiresAt"].is_string());
+    let (ok, debug, stderr) = clonectl(
+        Some(&db),
+        &[
+            "grant-entitlement",
+            "--clone",
+            clone,
+            "--tier",
+            "elite",
+            "--source",
+            "debug",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        (debug["tier"].as_str(), debug["source"].as_str()),
+        (Some("elite"), Some("debug"))
+    );
+
+    // Purchases are economy's to record; unknown clones and tiers are refused.
+    let (ok, _, stderr) = clonectl(
+        Some(&db),
+        &[
+            "grant-entitlement",
+            "--clone",
+            clone,
+            "--tier",
+            "pro",
+            "--source",
+            "purchase",
+        ],
+    );
+    assert!(!ok, "{stderr}");
+    let unknown = "6f1c2a4e-0000-4000-8000-000000000001";
+    let (ok, _, stderr) = clonectl(
+        Some(&db),
+        &[
+            "grant-entitlement",
+            "--clone",
+            unknown,
+            "--tier",
+            "pro",
+            "--source",
+            "manual",
+        ],
+    );
+    assert!(!ok && stderr.contains("clone not found"), "{stderr}");
+    let (ok, _, stderr) = clonectl(
+        Some(&db),
+        &[
+            "grant-entitlement",
+            "--clone",
+            clone,
+            "--tier",
+            "gold",
+            "--source",
+            "manual",
+        ],
+    );
+    assert!(!ok && stderr.contains("unknown tier"), "{stderr}");
 }
 
 #[test]

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use clap::Parser;
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_runtime::settings::DatabaseArgs;
-use clones_runtime::{Cycle, CycleError, CycleReport, PgHeartbeatService, WorkerOptions};
+use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
 
 /// Settings of the housekeeping worker.
 #[derive(Debug, Parser)]
@@ -53,14 +52,6 @@ async fn main() -> anyhow::Result<()> {
         "retention must not be negative"
     );
     let db = settings.database.connect()?;
-    let status = db
-        .run(clones_db::migrations::status_on)
-        .await
-        .context("reading migration status")?;
-    anyhow::ensure!(
-        status.is_current(),
-        "migrations pending: run `clonectl migrate`"
-    );
     let clock: Arc<dyn clones_kernel::Clock> = Arc::new(clones_kernel::SystemClock);
     let cycle = Purge {
         access: PgAccessAdmin::new(db.clone(), clock.clone()),
@@ -71,14 +62,6 @@ async fn main() -> anyhow::Result<()> {
         interval: Duration::from_secs(settings.interval_secs),
         once: settings.once,
     };
-    let heartbeats = Arc::new(PgHeartbeatService::new(db, clock));
-    let summary = clones_runtime::run_worker(
-        &options,
-        &cycle,
-        heartbeats,
-        clones_runtime::shutdown_on_signals(),
-    )
-    .await;
-    anyhow::ensure!(!(settings.once && summary.last_failed), "the cycle failed");
+    clones_runtime::run_worker_process(&options, &cycle, db, clock).await?;
     Ok(())
 }

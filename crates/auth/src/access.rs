@@ -108,6 +108,9 @@ pub trait AccessAdmin: Send + Sync {
     /// Grants the admin role to the user owning `wallet`; false if they already had it.
     async fn grant_admin(&self, wallet: &str, granted_by: &str) -> Result<bool, AuthError>;
 
+    /// The user a wallet address (any letter case) is linked to, if any.
+    async fn wallet_owner(&self, address: &str) -> Result<Option<Uuid>, AuthError>;
+
     /// Removes the admin role from the user owning `wallet`; false if they did not hold it.
     async fn revoke_admin(&self, wallet: &str) -> Result<bool, AuthError>;
 
@@ -242,6 +245,13 @@ impl AccessAdmin for PgAccessAdmin {
                 )
                 .map_err(AuthError::from)
             })
+            .await
+    }
+
+    async fn wallet_owner(&self, address: &str) -> Result<Option<Uuid>, AuthError> {
+        let address = stored(normalise_address(address)?);
+        self.db
+            .run(move |conn| Ok(repo::find_wallet(conn, &address)?.map(|wallet| wallet.user_id)))
             .await
     }
 

@@ -131,6 +131,67 @@ diesel::table! {
 }
 
 diesel::table! {
+    economy_deposits (id) {
+        id -> Uuid,
+        quote_id -> Uuid,
+        payer_user_id -> Uuid,
+        chain_id -> Int8,
+        tx_hash -> Text,
+        status -> Text,
+        confirmations -> Int8,
+        required_confirmations -> Int8,
+        rejection_code -> Nullable<Text>,
+        rejection_detail -> Nullable<Text>,
+        attempts -> Int4,
+        next_check_at -> Timestamptz,
+        lease_expires_at -> Nullable<Timestamptz>,
+        purchase_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    economy_purchases (id) {
+        id -> Uuid,
+        payer_user_id -> Uuid,
+        quote_id -> Uuid,
+        purpose -> Text,
+        clone_id -> Nullable<Uuid>,
+        resolver -> Text,
+        nonce -> Text,
+        chain_id -> Int8,
+        tx_hash -> Text,
+        block_number -> Int8,
+        log_index -> Int8,
+        payer_address -> Text,
+        token_address -> Text,
+        amount -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    economy_quotes (id) {
+        id -> Uuid,
+        payer_user_id -> Uuid,
+        payer_address -> Text,
+        purpose -> Text,
+        clone_id -> Nullable<Uuid>,
+        target_tier -> Nullable<Text>,
+        clone_name -> Nullable<Text>,
+        chain_id -> Int8,
+        vault_address -> Text,
+        token_address -> Text,
+        amount -> Text,
+        nonce -> Text,
+        deadline -> Timestamptz,
+        signature -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
@@ -241,6 +302,11 @@ diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
 diesel::joinable!(clone_trade_universe -> clones (clone_id));
 diesel::joinable!(clone_trade_universe -> users (owner_user_id));
 diesel::joinable!(clones -> users (owner_user_id));
+diesel::joinable!(economy_deposits -> economy_quotes (quote_id));
+diesel::joinable!(economy_deposits -> users (payer_user_id));
+diesel::joinable!(economy_purchases -> economy_quotes (quote_id));
+diesel::joinable!(economy_purchases -> users (payer_user_id));
+diesel::joinable!(economy_quotes -> users (payer_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -258,6 +324,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     clone_strategy_versions,
     clone_trade_universe,
     clones,
+    economy_deposits,
+    economy_purchases,
+    economy_quotes,
     refresh_tokens,
     security_events,
     service_tokens,

@@ -3,12 +3,20 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
 /// A source of the current time.
+///
+/// Instants carry microsecond precision, as PostgreSQL stores them, so a value read back from
+/// the database equals the value that was written.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current instant in UTC.
     fn now(&self) -> DateTime<Utc>;
+}
+
+/// `at` truncated to whole microseconds.
+pub fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::microseconds(1)).unwrap_or(at)
 }
 
 /// The wall clock.
@@ -17,7 +25,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        to_micros(Utc::now())
     }
 }
 
@@ -49,7 +57,7 @@ impl FixedClock {
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+        to_micros(*self.now.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

@@ -1,7 +1,8 @@
 //! What every process of the system shares: database settings, JSON logging, graceful
 //! shutdown, and the worker loop with its heartbeats.
 //!
-//! A worker binary is a [`Cycle`] handed to [`run_worker`]: one cycle at once, then one every
+//! A worker binary is a [`Cycle`] handed to [`run_worker`] (through [`run_worker_process`],
+//! which first refuses a schema with pending migrations): one cycle at once, then one every
 //! interval, a heartbeat row per cycle, and on SIGTERM/SIGINT the running cycle finishes before
 //! the process exits 0. This crate owns the `worker_heartbeats` table and reads it back for the
 //! health route through [`HeartbeatService`]. It holds no business rules.
@@ -9,11 +10,13 @@
 mod heartbeat;
 pub mod settings;
 mod shutdown;
+mod startup;
 pub mod telemetry;
 mod worker;
 
 pub use heartbeat::{HeartbeatService, PgHeartbeatService, WorkerHealth, WorkersHealth};
 pub use shutdown::{Shutdown, shutdown_on_signals};
+pub use startup::{StartupError, require_current_schema, run_worker_process};
 pub use worker::{Cycle, CycleError, CycleReport, RunSummary, WorkerOptions, run_worker};
 
 /// Installs the process-wide TLS crypto provider (ring). Call once at start-up, before any

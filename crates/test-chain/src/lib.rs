@@ -5,10 +5,12 @@
 //! The chain comes from `CHAIN_RPC_URL` (default `http://127.0.0.1:8545`). This crate is for
 //! tests only and must never be a dependency of a binary.
 
+use std::time::Duration;
+
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
+use alloy::providers::{Provider, ProviderBuilder, SendableTx};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 
 /// The chain id of the local chain.
@@ -100,6 +102,27 @@ impl TestChain {
     }
 }
 
+impl TestChain {
+    /// Mines `blocks` empty blocks (`hardhat_mine`) without moving the chain's clock: the
+    /// blocks share the latest timestamp. With the default one-second interval, mining
+    /// thousands of blocks would push chain time hours past the wall clock and make every
+    /// later quote on the shared chain look expired to the vault.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`] when the chain refuses.
+    pub async fn mine(&self, blocks: u64) -> Result<(), ChainError> {
+        ProviderBuilder::new()
+            .connect_http(self.url.clone())
+            .raw_request::<_, serde_json::Value>(
+                "hardhat_mine".into(),
+                (format!("{blocks:#x}"), "0x0"),
+            )
+            .await
+            .map(drop)
+            .map_err(rpc)
+    }
+}
+
 /// The creation bytecode of a compiled contract in `contracts/out/<name>.json`.
 ///
 /// # Errors
@@ -127,6 +150,43 @@ impl FundedAccount {
     /// The account's address.
     pub fn address(&self) -> Address {
         self.signer.address()
+    }
+
+    /// The account's key, for signing messages (for example a wallet sign-in) as this account.
+    pub fn signer(&self) -> &PrivateKeySigner {
+        &self.signer
+    }
+
+    /// Signs `request` locally, sends it and waits for its receipt, also when it reverts: the
+    /// hash is known before submission, so a node that answers a failing transaction with an
+    /// error (hardhat does, and still mines it) cannot hide the receipt.
+    ///
+    /// # Errors
+    /// [`ChainError::Rpc`] when signing fails or the transaction is not mined within 5 s.
+    pub async fn send(
+        &self,
+        request: TransactionRequest,
+    ) -> Result<TransactionReceipt, ChainError> {
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(self.signer.clone()))
+            .connect_http(self.url.clone());
+        let request = request.with_from(self.address());
+        let SendableTx::Envelope(envelope) = provider.fill(request).await.map_err(rpc)? else {
+            return Err(ChainError::Rpc(
+                "the wallet did not sign the transaction".into(),
+            ));
+        };
+        let hash = *envelope.tx_hash();
+        let submitted = provider.send_tx_envelope(envelope).await;
+        for _ in 0..100 {
+            if let Some(receipt) = provider.get_transaction_receipt(hash).await.map_err(rpc)? {
+                return Ok(receipt);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(ChainError::Rpc(format!(
+            "transaction {hash} was not mined; submission said {submitted:?}"
+        )))
     }
 
     /// Deploys contract `name` with ABI-encoded constructor arguments and returns its address.

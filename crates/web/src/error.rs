@@ -34,6 +34,11 @@ pub struct Problem {
     pub detail: String,
     /// The stable machine code clients match on.
     pub code: String,
+    /// Every problem found, for errors that carry several (an invalid strategy graph lists
+    /// each problem with its `code`, `node` and `message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub errors: Option<serde_json::Value>,
     /// The request id (also in the `x-request-id` header), for support and logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -48,6 +53,8 @@ pub struct ApiError {
     /// Logged, never sent.
     internal: Option<String>,
     retry_after_secs: Option<u64>,
+    /// Boxed: rare, and it would otherwise double the size of every `Result<_, ApiError>`.
+    errors: Option<Box<serde_json::Value>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -84,6 +91,7 @@ impl ApiError {
             detail: detail.into(),
             internal: None,
             retry_after_secs: None,
+            errors: None,
         }
     }
 
@@ -161,6 +169,7 @@ impl ResponseError for ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
+            errors: self.errors.as_deref().cloned(),
             request_id,
         };
         let mut response = HttpResponse::build(self.status);
@@ -174,6 +183,23 @@ impl ResponseError for ApiError {
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
+        Self::from_kind(error.kind(), error.code(), error.to_string())
+    }
+}
+
+impl From<clones_clone_service::CloneError> for ApiError {
+    fn from(error: clones_clone_service::CloneError) -> Self {
+        let mut api_error = Self::from_kind(error.kind(), error.code(), error.to_string());
+        api_error.errors = error
+            .problems()
+            .and_then(|problems| serde_json::to_value(problems).ok())
+            .map(Box::new);
+        api_error
+    }
+}
+
+impl From<clones_economy::EconomyError> for ApiError {
+    fn from(error: clones_economy::EconomyError) -> Self {
         Self::from_kind(error.kind(), error.code(), error.to_string())
     }
 }

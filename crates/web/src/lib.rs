@@ -20,7 +20,9 @@ use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceRespon
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
 use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
+use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
 use clones_db::Db;
+use clones_economy::{EconomyService, PgEconomyService};
 use clones_kernel::Clock;
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
 
@@ -35,6 +37,10 @@ pub struct AppState {
     pub auth: Arc<dyn AuthService>,
     /// Roles and service tokens.
     pub access: Arc<dyn AccessAdmin>,
+    /// Clones, strategies, profiles, moderation.
+    pub clones: Arc<dyn CloneService>,
+    /// Quotes, deposits, purchases.
+    pub economy: Arc<dyn EconomyService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
     /// The pool, for readiness checks only; handlers go through services.
@@ -62,9 +68,25 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<web::Data<Self>, SettingsError> {
         let auth_settings = settings.auth.to_settings()?;
+        let payments = settings
+            .payments
+            .to_settings()
+            .map_err(SettingsError::payments)?;
+        let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
         Ok(web::Data::new(Self {
             auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
-            access: Arc::new(PgAccessAdmin::new(db.clone(), clock.clone())),
+            clones: Arc::new(PgCloneService::new(
+                db.clone(),
+                clock.clone(),
+                Arc::new(NoCompetitionFacts),
+            )),
+            economy: Arc::new(PgEconomyService::new(
+                db.clone(),
+                clock.clone(),
+                access.clone(),
+                payments,
+            )),
+            access,
             heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
             db,
             auth_rate_limiter: Arc::new(RateLimiter::new(

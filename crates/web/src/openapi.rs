@@ -43,6 +43,10 @@ impl Modify for SecuritySchemes {
         (name = "auth", description = "Sign-In with Ethereum, tokens, wallets"),
         (name = "me", description = "The signed-in user"),
         (name = "admin", description = "Administrator operations"),
+        (name = "clones", description = "Your clones: strategy drafts and versions, entitlement, trade universe, public profile"),
+        (name = "public", description = "Public clone profiles and reports"),
+        (name = "moderation", description = "Administrator moderation of public profiles"),
+        (name = "economy", description = "Quotes, SignedVault deposits, purchases"),
         (name = "operations", description = "Health, readiness, worker heartbeats, this document"),
     )
 )]

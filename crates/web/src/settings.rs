@@ -23,6 +23,9 @@ pub struct ApiSettings {
     /// Sign-in and tokens.
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// Payments (quotes, deposits).
+    #[command(flatten)]
+    pub payments: clones_economy::settings::PaymentArgs,
 }
 
 /// HTTP serving settings.
@@ -118,6 +121,16 @@ pub struct AuthArgs {
 pub struct SettingsError {
     name: &'static str,
     reason: String,
+}
+
+impl SettingsError {
+    /// A payment setting failed to parse.
+    pub fn payments(reason: String) -> Self {
+        Self {
+            name: "payments",
+            reason,
+        }
+    }
 }
 
 fn positive(name: &'static str, seconds: i64) -> Result<Duration, SettingsError> {

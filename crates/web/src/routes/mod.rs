@@ -3,8 +3,12 @@
 
 mod admin;
 mod auth;
+mod clones;
+mod economy;
 mod me;
+mod moderation;
 mod operations;
+mod public;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
@@ -44,6 +48,10 @@ pub(crate) fn split() -> (
                         .wrap(from_fn(crate::rate_limit::middleware))
                         .configure(auth::configure),
                 )
+                .service(scope::scope("/clone").configure(clones::configure))
+                .service(scope::scope("/public").configure(public::configure))
+                .service(scope::scope("/economy").configure(economy::configure))
+                .service(scope::scope("/admin/moderation").configure(moderation::configure))
                 .service(scope::scope("/admin").configure(admin::configure)),
         )
         .split_for_parts()

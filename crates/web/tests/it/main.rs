@@ -8,6 +8,8 @@
 
 mod admin;
 mod auth;
+mod clones;
+mod economy;
 mod errors;
 mod operations;
 mod support;

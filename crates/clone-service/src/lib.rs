@@ -1,0 +1,151 @@
+//! Clones: who owns a clone and which strategy and entitlement runtime modules use.
+//!
+//! This crate owns clones (owner, private operational name, model, internal status), one
+//! editable strategy draft per clone, immutable published versions with exactly one active,
+//! the effective entitlement projection, the trade universe and asset selection rules, public
+//! profiles, reports and the append-only moderation audit. Owner reads and writes run as the
+//! owner's tenant under row-level security; public profile reads run with no tenant; moderation
+//! uses the audited cross-tenant path.
+//!
+//! It does not execute trades, verify payments, price auditions or decide lifecycle outcomes,
+//! and it has no create route: economy creates paid clones through [`provisioning`] inside the
+//! purchase's own transaction.
+
+pub mod display;
+pub mod entitlement;
+mod error;
+mod models;
+pub mod profile;
+pub mod provisioning;
+mod repo;
+mod service;
+pub mod strategy;
+pub mod views;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use display::{CompetitionFacts, DisplayState, NoCompetitionFacts};
+pub use entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
+pub use error::{CloneError, GraphProblem};
+pub use service::PgCloneService;
+pub use views::*;
+
+/// Clone operations for owners, the public and moderators.
+#[async_trait]
+pub trait CloneService: Send + Sync {
+    /// The owner's clones, oldest first.
+    async fn list_clones(&self, owner: Uuid) -> Result<Vec<CloneView>, CloneError>;
+
+    /// One of the owner's clones (someone else's is not found).
+    async fn get_clone(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneView, CloneError>;
+
+    /// Renames the clone or changes its model (within the entitlement's model strength).
+    async fn update_clone(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        patch: ClonePatch,
+    ) -> Result<CloneView, CloneError>;
+
+    /// The draft, or the default graph when none was saved.
+    async fn get_draft(&self, owner: Uuid, clone_id: Uuid) -> Result<DraftView, CloneError>;
+
+    /// Validates and saves the draft.
+    async fn save_draft(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        graph: serde_json::Value,
+    ) -> Result<DraftView, CloneError>;
+
+    /// Publishes the draft as the next immutable version and makes it the active one.
+    async fn publish(&self, owner: Uuid, clone_id: Uuid) -> Result<VersionView, CloneError>;
+
+    /// Published versions, newest first.
+    async fn list_versions(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<Vec<VersionView>, CloneError>;
+
+    /// The effective entitlement.
+    async fn entitlement(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<EffectiveEntitlement, CloneError>;
+
+    /// The trade universe and selection rule.
+    async fn trade_universe(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<TradeUniverse, CloneError>;
+
+    /// Replaces the trade universe and selection rule.
+    async fn set_trade_universe(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        universe: TradeUniverse,
+    ) -> Result<TradeUniverse, CloneError>;
+
+    /// The owner's view of the public profile.
+    async fn own_profile(&self, owner: Uuid, clone_id: Uuid) -> Result<ProfileView, CloneError>;
+
+    /// Submits or updates the public profile (approved at once unless retired).
+    async fn submit_profile(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        submission: ProfileSubmission,
+    ) -> Result<ProfileView, CloneError>;
+
+    /// An approved public profile, for anyone.
+    async fn public_profile(&self, clone_id: Uuid) -> Result<PublicProfile, CloneError>;
+
+    /// Reports a public profile (not one's own).
+    async fn report(
+        &self,
+        reporter: Uuid,
+        clone_id: Uuid,
+        submission: ReportSubmission,
+    ) -> Result<ReportView, CloneError>;
+
+    /// Admin: reports by status, oldest first.
+    async fn reports(
+        &self,
+        status: Option<String>,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<ReportPage, CloneError>;
+
+    /// Admin: dismisses or actions a report (optionally retiring the clone).
+    async fn resolve_report(
+        &self,
+        admin: Uuid,
+        report_id: Uuid,
+        resolution: ReportResolution,
+    ) -> Result<ReportView, CloneError>;
+
+    /// Admin: retires a clone and its public profile.
+    async fn retire(&self, admin: Uuid, clone_id: Uuid, reason: String) -> Result<(), CloneError>;
+
+    /// Admin: reinstates a retired clone and its profile.
+    async fn reinstate(
+        &self,
+        admin: Uuid,
+        clone_id: Uuid,
+        reason: String,
+    ) -> Result<(), CloneError>;
+
+    /// Admin: the clone's moderation history, oldest first.
+    async fn moderation_history(&self, clone_id: Uuid) -> Result<Vec<ModerationEntry>, CloneError>;
+
+    /// Operator: makes a manual or debug grant the clone's effective entitlement.
+    async fn grant_entitlement(
+        &self,
+        grant: EntitlementGrant,
+    ) -> Result<EffectiveEntitlement, CloneError>;
+}

@@ -1,0 +1,334 @@
+//! The only module of clone-service that touches its tables. Functions take an open
+//! connection; callers (the service, provisioning) own the transaction and its scope.
+
+use chrono::{DateTime, Utc};
+use clones_db::schema::{
+    clone_asset_selection_rules as selection, clone_capacity_entitlements as entitlements,
+    clone_moderation_actions as moderation, clone_public_profiles as profiles,
+    clone_reports as reports, clone_strategy_drafts as drafts, clone_strategy_versions as versions,
+    clone_trade_universe as universe, clones,
+};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel::{PgConnection, QueryResult};
+use uuid::Uuid;
+
+use crate::models::{
+    CloneRow, DraftRow, EntitlementRow, ModerationRow, ProfileRow, ReportRow, SelectionRow,
+    UniverseRow, VersionRow,
+};
+
+pub(crate) fn insert_clone(conn: &mut PgConnection, row: &CloneRow) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(clones::table)
+        .values(row)
+        .on_conflict(clones::created_by_purchase_id)
+        .do_nothing()
+        .execute(conn)?;
+    Ok(inserted == 1)
+}
+
+pub(crate) fn clone_by_purchase(
+    conn: &mut PgConnection,
+    purchase_id: Uuid,
+) -> QueryResult<Option<CloneRow>> {
+    clones::table
+        .filter(clones::created_by_purchase_id.eq(purchase_id))
+        .select(CloneRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The clone, visible only within its owner's scope (or the cross-tenant path).
+pub(crate) fn find_clone(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CloneRow>> {
+    clones::table
+        .find(id)
+        .select(CloneRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Locks the clone row for the rest of the transaction (serialises publishes).
+pub(crate) fn lock_clone(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<CloneRow>> {
+    clones::table
+        .find(id)
+        .select(CloneRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn clones_of(conn: &mut PgConnection, owner: Uuid) -> QueryResult<Vec<CloneRow>> {
+    clones::table
+        .filter(clones::owner_user_id.eq(owner))
+        .order((clones::created_at.asc(), clones::id.asc()))
+        .select(CloneRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn update_clone(
+    conn: &mut PgConnection,
+    id: Uuid,
+    display_name: &str,
+    model: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(clones::table.find(id))
+        .set((
+            clones::display_name.eq(display_name),
+            clones::model.eq(model),
+            clones::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn set_clone_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(clones::table.find(id))
+        .set((clones::status.eq(status), clones::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_draft(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<Option<DraftRow>> {
+    drafts::table
+        .find(clone_id)
+        .select(DraftRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn upsert_draft(conn: &mut PgConnection, row: &DraftRow) -> QueryResult<()> {
+    diesel::insert_into(drafts::table)
+        .values(row)
+        .on_conflict(drafts::clone_id)
+        .do_update()
+        .set((
+            drafts::graph.eq(excluded(drafts::graph)),
+            drafts::updated_at.eq(excluded(drafts::updated_at)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn versions_of(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<Vec<VersionRow>> {
+    versions::table
+        .filter(versions::clone_id.eq(clone_id))
+        .order(versions::version.desc())
+        .select(VersionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn active_version(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Option<VersionRow>> {
+    versions::table
+        .filter(versions::clone_id.eq(clone_id))
+        .filter(versions::is_active.eq(true))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn latest_version_number(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<i32> {
+    versions::table
+        .filter(versions::clone_id.eq(clone_id))
+        .select(diesel::dsl::max(versions::version))
+        .first::<Option<i32>>(conn)
+        .map(|latest| latest.unwrap_or(0))
+}
+
+pub(crate) fn deactivate_versions(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        versions::table
+            .filter(versions::clone_id.eq(clone_id))
+            .filter(versions::is_active.eq(true)),
+    )
+    .set(versions::is_active.eq(false))
+    .execute(conn)
+}
+
+pub(crate) fn insert_version(conn: &mut PgConnection, row: &VersionRow) -> QueryResult<()> {
+    diesel::insert_into(versions::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_entitlement(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Option<EntitlementRow>> {
+    entitlements::table
+        .find(clone_id)
+        .select(EntitlementRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn upsert_entitlement(conn: &mut PgConnection, row: &EntitlementRow) -> QueryResult<()> {
+    diesel::insert_into(entitlements::table)
+        .values(row)
+        .on_conflict(entitlements::clone_id)
+        .do_update()
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn universe_of(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<Vec<String>> {
+    universe::table
+        .filter(universe::clone_id.eq(clone_id))
+        .order(universe::asset.asc())
+        .select(universe::asset)
+        .load(conn)
+}
+
+pub(crate) fn replace_universe(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    rows: &[UniverseRow],
+) -> QueryResult<()> {
+    diesel::delete(universe::table.filter(universe::clone_id.eq(clone_id))).execute(conn)?;
+    diesel::insert_into(universe::table)
+        .values(rows)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_selection(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Option<SelectionRow>> {
+    selection::table
+        .find(clone_id)
+        .select(SelectionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn upsert_selection(conn: &mut PgConnection, row: &SelectionRow) -> QueryResult<()> {
+    diesel::insert_into(selection::table)
+        .values(row)
+        .on_conflict(selection::clone_id)
+        .do_update()
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_profile(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Option<ProfileRow>> {
+    profiles::table
+        .find(clone_id)
+        .select(ProfileRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts or replaces a profile. A username clash with another live profile surfaces as the
+/// unique violation of `clone_public_profiles_username_live`.
+pub(crate) fn upsert_profile(conn: &mut PgConnection, row: &ProfileRow) -> QueryResult<()> {
+    diesel::insert_into(profiles::table)
+        .values(row)
+        .on_conflict(profiles::clone_id)
+        .do_update()
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn set_profile_status(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    status: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(profiles::table.find(clone_id))
+        .set((profiles::status.eq(status), profiles::updated_at.eq(at)))
+        .execute(conn)
+}
+
+pub(crate) fn insert_report(conn: &mut PgConnection, row: &ReportRow) -> QueryResult<()> {
+    diesel::insert_into(reports::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_report(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ReportRow>> {
+    reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reports in `status`, oldest first, after the (created_at, id) cursor.
+pub(crate) fn reports_page(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<ReportRow>> {
+    let mut query = reports::table.select(ReportRow::as_select()).into_boxed();
+    if let Some(status) = status {
+        query = query.filter(reports::status.eq(status.to_string()));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            reports::created_at
+                .gt(created_at)
+                .or(reports::created_at.eq(created_at).and(reports::id.gt(id))),
+        );
+    }
+    query
+        .order((reports::created_at.asc(), reports::id.asc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Resolves an open report; false when it was not open.
+pub(crate) fn resolve_report(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    by: Uuid,
+    note: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let updated = diesel::update(reports::table.find(id).filter(reports::status.eq("open")))
+        .set((
+            reports::status.eq(status),
+            reports::resolved_by.eq(by),
+            reports::resolution_note.eq(note),
+            reports::resolved_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(crate) fn insert_moderation(conn: &mut PgConnection, row: &ModerationRow) -> QueryResult<()> {
+    diesel::insert_into(moderation::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn moderation_history(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Vec<ModerationRow>> {
+    moderation::table
+        .filter(moderation::clone_id.eq(clone_id))
+        .order((moderation::created_at.asc(), moderation::seq.asc()))
+        .select(ModerationRow::as_select())
+        .load(conn)
+}

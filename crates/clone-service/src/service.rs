@@ -1,0 +1,859 @@
+//! The clone service: the [`CloneService`] trait's PostgreSQL implementation.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clones_db::Db;
+use clones_kernel::Clock;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::display::{CompetitionFacts, SetupFacts, display_state};
+use crate::entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
+use crate::models::{
+    CloneRow, DraftRow, EntitlementRow, ModerationRow, ProfileRow, ReportRow, SelectionRow,
+    UniverseRow, VersionRow,
+};
+use crate::profile::{validate_avatar_url, validate_text, validate_username};
+use crate::views::{
+    ClonePatch, CloneView, DraftView, ModerationEntry, ProfileSubmission, ProfileView,
+    PublicProfile, ReportDecision, ReportPage, ReportResolution, ReportSubmission, ReportView,
+    SelectionMode, TradeUniverse, VersionView,
+};
+use crate::{CloneError, CloneService, provisioning, repo, strategy};
+
+/// The effective entitlement from its row (if any) at `now`: Starter unless an active,
+/// current row says otherwise.
+pub(crate) fn effective(
+    clone_id: Uuid,
+    row: Option<EntitlementRow>,
+    now: DateTime<Utc>,
+) -> EffectiveEntitlement {
+    let live = row.filter(|row| {
+        row.status == "active"
+            && row.effective_at <= now
+            && row.expires_at.is_none_or(|expiry| expiry > now)
+    });
+    let Some(row) = live else {
+        return EffectiveEntitlement::starter_default(clone_id);
+    };
+    let tier = row.tier.parse().unwrap_or(Tier::Starter);
+    let source = match row.source.as_str() {
+        "purchase" => EntitlementSource::Purchase,
+        "manual" => EntitlementSource::Manual,
+        _ => EntitlementSource::Debug,
+    };
+    EffectiveEntitlement {
+        clone_id,
+        tier,
+        max_active_assets: u32::try_from(row.max_active_assets).unwrap_or(1),
+        allowed_model_strength: tier.allowed_model_strength(),
+        source,
+        source_purchase_id: row.source_purchase_id,
+        source_reference: row.source_reference,
+        effective_at: Some(row.effective_at),
+        expires_at: row.expires_at,
+    }
+}
+
+/// The owner's clone, or not found (also when it is someone else's).
+fn owned_clone(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<CloneRow, CloneError> {
+    repo::find_clone(conn, id)?
+        .filter(|clone| clone.owner_user_id == owner)
+        .ok_or(CloneError::CloneNotFound)
+}
+
+fn version_view(row: VersionRow) -> VersionView {
+    VersionView {
+        version: row.version,
+        fingerprint: row.fingerprint,
+        is_active: row.is_active,
+        published_at: row.published_at,
+        graph: row.graph,
+    }
+}
+
+fn profile_view(row: ProfileRow) -> ProfileView {
+    ProfileView {
+        clone_id: row.clone_id,
+        display_name: row.display_name,
+        username: row.username,
+        bio: row.bio,
+        avatar_url: row.avatar_url,
+        status: row.status,
+        submitted_at: row.submitted_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn report_view(row: ReportRow) -> ReportView {
+    ReportView {
+        id: row.id,
+        clone_id: row.clone_id,
+        reporter_user_id: row.reporter_user_id,
+        reason: row.reason,
+        details: row.details,
+        status: row.status,
+        created_at: row.created_at,
+        resolved_at: row.resolved_at,
+        resolution_note: row.resolution_note,
+    }
+}
+
+fn moderation(
+    clone: &CloneRow,
+    actor: Option<Uuid>,
+    actor_kind: &str,
+    action: &str,
+    report_id: Option<Uuid>,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> ModerationRow {
+    ModerationRow {
+        id: Uuid::new_v4(),
+        clone_id: clone.id,
+        owner_user_id: clone.owner_user_id,
+        actor_user_id: actor,
+        actor_kind: actor_kind.into(),
+        action: action.into(),
+        report_id,
+        reason: reason.into(),
+        created_at: at,
+    }
+}
+
+/// The compile constraints for a clone: its entitlement and its trade universe.
+fn constraints(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<strategy::CloneConstraints, CloneError> {
+    let entitlement = effective(clone_id, repo::find_entitlement(conn, clone_id)?, now);
+    let universe = repo::universe_of(conn, clone_id)?;
+    Ok(strategy::CloneConstraints {
+        trade_universe: (!universe.is_empty()).then(|| universe.into_iter().collect()),
+        max_active_assets: entitlement.max_active_assets,
+        max_model_strength: entitlement.allowed_model_strength,
+    })
+}
+
+/// Cursor of the reports page: `<created_at in unix microseconds>_<id without dashes>`, safe
+/// to put in a query string as it is. Timestamps are stored with microsecond precision, so
+/// the cursor is exact.
+fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}_{}", at.timestamp_micros(), id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), CloneError> {
+    let invalid = || CloneError::InvalidInput("invalid cursor".into());
+    let (at, id) = cursor.split_once('_').ok_or_else(invalid)?;
+    let at = at
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok((at, id))
+}
+
+/// [`CloneService`] over PostgreSQL.
+#[derive(Clone)]
+pub struct PgCloneService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    competition: Arc<dyn CompetitionFacts>,
+}
+
+impl std::fmt::Debug for PgCloneService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgCloneService").finish_non_exhaustive()
+    }
+}
+
+impl PgCloneService {
+    /// A service over `db`; competition facts come from `competition` (the lifecycle context,
+    /// or [`crate::NoCompetitionFacts`]).
+    pub fn new(db: Db, clock: Arc<dyn Clock>, competition: Arc<dyn CompetitionFacts>) -> Self {
+        Self {
+            db,
+            clock,
+            competition,
+        }
+    }
+
+    async fn views(
+        &self,
+        rows: Vec<(CloneRow, EffectiveEntitlement, Option<i32>, bool)>,
+    ) -> Vec<CloneView> {
+        let ids: Vec<Uuid> = rows.iter().map(|(clone, ..)| clone.id).collect();
+        let competition = self.competition.competition(&ids).await;
+        rows.into_iter()
+            .map(|(clone, entitlement, active_version, profile_retired)| {
+                let setup = SetupFacts {
+                    has_active_version: active_version.is_some(),
+                    retired: profile_retired || clone.status == "retired",
+                };
+                CloneView {
+                    id: clone.id,
+                    display_name: clone.display_name,
+                    model: clone.model,
+                    display_state: display_state(
+                        setup,
+                        competition.get(&clone.id).copied().unwrap_or_default(),
+                    ),
+                    active_version,
+                    entitlement,
+                    created_at: clone.created_at,
+                    updated_at: clone.updated_at,
+                }
+            })
+            .collect()
+    }
+
+    /// Runs `work` acting for the owner on the blocking pool.
+    async fn as_owner<T, F>(&self, owner: Uuid, work: F) -> Result<T, CloneError>
+    where
+        F: FnOnce(&mut PgConnection, DateTime<Utc>) -> Result<T, CloneError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db
+            .tenant_transaction(owner, move |conn| work(conn, now))
+            .await
+    }
+
+    /// Runs `work` on the audited cross-tenant path.
+    async fn as_moderator<T, F>(&self, purpose: &'static str, work: F) -> Result<T, CloneError>
+    where
+        F: FnOnce(&mut PgConnection, DateTime<Utc>) -> Result<T, CloneError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db
+            .cross_tenant_transaction(purpose, move |conn| work(conn, now))
+            .await
+    }
+}
+
+type CloneFacts = (CloneRow, EffectiveEntitlement, Option<i32>, bool);
+
+fn facts_of(
+    conn: &mut PgConnection,
+    clone: CloneRow,
+    now: DateTime<Utc>,
+) -> Result<CloneFacts, CloneError> {
+    let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+    let active = repo::active_version(conn, clone.id)?.map(|version| version.version);
+    let retired =
+        repo::find_profile(conn, clone.id)?.is_some_and(|profile| profile.status == "retired");
+    Ok((clone, entitlement, active, retired))
+}
+
+#[async_trait]
+impl CloneService for PgCloneService {
+    async fn list_clones(&self, owner: Uuid) -> Result<Vec<CloneView>, CloneError> {
+        let rows = self
+            .as_owner(owner, move |conn, now| {
+                repo::clones_of(conn, owner)?
+                    .into_iter()
+                    .map(|clone| facts_of(conn, clone, now))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(self.views(rows).await)
+    }
+
+    async fn get_clone(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneView, CloneError> {
+        let row = self
+            .as_owner(owner, move |conn, now| {
+                let clone = owned_clone(conn, owner, clone_id)?;
+                facts_of(conn, clone, now)
+            })
+            .await?;
+        self.views(vec![row])
+            .await
+            .pop()
+            .ok_or(CloneError::CloneNotFound)
+    }
+
+    async fn update_clone(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        patch: ClonePatch,
+    ) -> Result<CloneView, CloneError> {
+        if let Some(name) = &patch.display_name {
+            validate_text("displayName", name, 1, 80)?;
+        }
+        if let Some(model) = &patch.model {
+            validate_text("model", model, 1, 100)?;
+        }
+        let row = self
+            .as_owner(owner, move |conn, now| {
+                let clone = owned_clone(conn, owner, clone_id)?;
+                let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+                let model = patch.model.unwrap_or_else(|| clone.model.clone());
+                if model != clone.model && !entitlement.allows_model(&model) {
+                    return Err(CloneError::ModelNotAllowed(model));
+                }
+                let name = patch
+                    .display_name
+                    .unwrap_or_else(|| clone.display_name.clone());
+                repo::update_clone(conn, clone.id, &name, &model, now)?;
+                let updated = owned_clone(conn, owner, clone_id)?;
+                facts_of(conn, updated, now)
+            })
+            .await?;
+        self.views(vec![row])
+            .await
+            .pop()
+            .ok_or(CloneError::CloneNotFound)
+    }
+
+    async fn get_draft(&self, owner: Uuid, clone_id: Uuid) -> Result<DraftView, CloneError> {
+        self.as_owner(owner, move |conn, _now| {
+            owned_clone(conn, owner, clone_id)?;
+            Ok(match repo::find_draft(conn, clone_id)? {
+                Some(draft) => DraftView {
+                    clone_id,
+                    graph: draft.graph,
+                    is_default: false,
+                    updated_at: Some(draft.updated_at),
+                },
+                None => DraftView {
+                    clone_id,
+                    graph: strategy::default_graph_json()?,
+                    is_default: true,
+                    updated_at: None,
+                },
+            })
+        })
+        .await
+    }
+
+    async fn save_draft(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        graph: serde_json::Value,
+    ) -> Result<DraftView, CloneError> {
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let limits = constraints(conn, clone.id, now)?;
+            strategy::validate(&graph, &limits)?;
+            repo::upsert_draft(
+                conn,
+                &DraftRow {
+                    clone_id,
+                    owner_user_id: owner,
+                    graph: graph.clone(),
+                    updated_at: now,
+                },
+            )?;
+            Ok(DraftView {
+                clone_id,
+                graph,
+                is_default: false,
+                updated_at: Some(now),
+            })
+        })
+        .await
+    }
+
+    async fn publish(&self, owner: Uuid, clone_id: Uuid) -> Result<VersionView, CloneError> {
+        self.as_owner(owner, move |conn, now| {
+            // The row lock serialises publishes of one clone: versions stay gapless and only
+            // one is ever active.
+            let clone = repo::lock_clone(conn, clone_id)?
+                .filter(|clone| clone.owner_user_id == owner)
+                .ok_or(CloneError::CloneNotFound)?;
+            let graph = match repo::find_draft(conn, clone.id)? {
+                Some(draft) => draft.graph,
+                None => strategy::default_graph_json()?,
+            };
+            let limits = constraints(conn, clone.id, now)?;
+            let fingerprint = strategy::validate(&graph, &limits)?;
+            if repo::active_version(conn, clone.id)?
+                .is_some_and(|active| active.fingerprint == fingerprint)
+            {
+                return Err(CloneError::NothingToPublish);
+            }
+            let version = repo::latest_version_number(conn, clone.id)? + 1;
+            repo::deactivate_versions(conn, clone.id)?;
+            let row = VersionRow {
+                id: Uuid::new_v4(),
+                clone_id: clone.id,
+                owner_user_id: owner,
+                version,
+                graph,
+                fingerprint,
+                is_active: true,
+                published_at: now,
+            };
+            repo::insert_version(conn, &row)?;
+            Ok(version_view(row))
+        })
+        .await
+    }
+
+    async fn list_versions(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<Vec<VersionView>, CloneError> {
+        self.as_owner(owner, move |conn, _now| {
+            owned_clone(conn, owner, clone_id)?;
+            Ok(repo::versions_of(conn, clone_id)?
+                .into_iter()
+                .map(version_view)
+                .collect())
+        })
+        .await
+    }
+
+    async fn entitlement(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<EffectiveEntitlement, CloneError> {
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            Ok(effective(
+                clone.id,
+                repo::find_entitlement(conn, clone.id)?,
+                now,
+            ))
+        })
+        .await
+    }
+
+    async fn trade_universe(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<TradeUniverse, CloneError> {
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let assets = repo::universe_of(conn, clone.id)?;
+            Ok(match repo::find_selection(conn, clone.id)? {
+                Some(rule) => TradeUniverse {
+                    assets,
+                    selection_mode: if rule.mode == "top_by_volume" {
+                        SelectionMode::TopByVolume
+                    } else {
+                        SelectionMode::AllInUniverse
+                    },
+                    max_assets: u32::try_from(rule.max_assets)
+                        .unwrap_or(1)
+                        .min(entitlement.max_active_assets),
+                },
+                None => TradeUniverse {
+                    assets,
+                    selection_mode: SelectionMode::AllInUniverse,
+                    max_assets: entitlement.max_active_assets,
+                },
+            })
+        })
+        .await
+    }
+
+    async fn set_trade_universe(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        universe: TradeUniverse,
+    ) -> Result<TradeUniverse, CloneError> {
+        let mut assets: Vec<String> = universe
+            .assets
+            .iter()
+            .map(|a| a.trim().to_uppercase())
+            .collect();
+        let unique: BTreeSet<&String> = assets.iter().collect();
+        if unique.len() != assets.len() {
+            return Err(CloneError::InvalidInput("assets must not repeat".into()));
+        }
+        if assets.len() > 100 {
+            return Err(CloneError::InvalidInput("at most 100 assets".into()));
+        }
+        for asset in &assets {
+            let ok = (1..=64).contains(&asset.len())
+                && asset
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b":._/-".contains(&b));
+            if !ok {
+                return Err(CloneError::InvalidInput(format!(
+                    "invalid asset symbol `{asset}`"
+                )));
+            }
+        }
+        if universe.max_assets == 0 {
+            return Err(CloneError::InvalidInput(
+                "maxAssets must be at least 1".into(),
+            ));
+        }
+        assets.sort();
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            if universe.max_assets > entitlement.max_active_assets {
+                return Err(CloneError::TooManyAssets(entitlement.max_active_assets));
+            }
+            let rows: Vec<UniverseRow> = assets
+                .iter()
+                .map(|asset| UniverseRow {
+                    clone_id,
+                    owner_user_id: owner,
+                    asset: asset.clone(),
+                    added_at: now,
+                })
+                .collect();
+            repo::replace_universe(conn, clone_id, &rows)?;
+            repo::upsert_selection(
+                conn,
+                &SelectionRow {
+                    clone_id,
+                    owner_user_id: owner,
+                    mode: universe.selection_mode.as_str().into(),
+                    max_assets: i32::try_from(universe.max_assets).unwrap_or(1),
+                    updated_at: now,
+                },
+            )?;
+            Ok(TradeUniverse {
+                assets,
+                selection_mode: universe.selection_mode,
+                max_assets: universe.max_assets,
+            })
+        })
+        .await
+    }
+
+    async fn own_profile(&self, owner: Uuid, clone_id: Uuid) -> Result<ProfileView, CloneError> {
+        self.as_owner(owner, move |conn, _now| {
+            owned_clone(conn, owner, clone_id)?;
+            repo::find_profile(conn, clone_id)?
+                .map(profile_view)
+                .ok_or(CloneError::ProfileNotFound)
+        })
+        .await
+    }
+
+    async fn submit_profile(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        submission: ProfileSubmission,
+    ) -> Result<ProfileView, CloneError> {
+        validate_text("displayName", &submission.display_name, 1, 80)?;
+        validate_username(&submission.username)?;
+        validate_text("bio", &submission.bio, 0, 1000)?;
+        if let Some(url) = &submission.avatar_url {
+            validate_avatar_url(url)?;
+        }
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let existing = repo::find_profile(conn, clone.id)?;
+            // A clone retired before it had a profile must not gain one either.
+            if clone.status == "retired"
+                || existing
+                    .as_ref()
+                    .is_some_and(|profile| profile.status == "retired")
+            {
+                return Err(CloneError::ProfileRetired);
+            }
+            let row = ProfileRow {
+                clone_id,
+                owner_user_id: owner,
+                display_name: submission.display_name,
+                username: submission.username.clone(),
+                bio: submission.bio,
+                avatar_url: submission.avatar_url,
+                // Version 1 of moderation: submissions are approved at once, reviewed on report.
+                status: "approved".into(),
+                submitted_at: existing
+                    .as_ref()
+                    .map_or(now, |profile| profile.submitted_at),
+                updated_at: now,
+            };
+            repo::upsert_profile(conn, &row).map_err(|error| {
+                if clones_db::is_unique_violation(
+                    &error,
+                    Some("clone_public_profiles_username_live"),
+                ) {
+                    CloneError::UsernameTaken(submission.username.clone())
+                } else {
+                    CloneError::from(error)
+                }
+            })?;
+            let action = if existing.is_some() {
+                "profile_updated"
+            } else {
+                "profile_published"
+            };
+            repo::insert_moderation(
+                conn,
+                &moderation(&clone, Some(owner), "owner", action, None, "", now),
+            )?;
+            Ok(profile_view(row))
+        })
+        .await
+    }
+
+    async fn public_profile(&self, clone_id: Uuid) -> Result<PublicProfile, CloneError> {
+        // No tenant: row-level security shows approved profiles only.
+        self.db
+            .run(move |conn| {
+                let profile = repo::find_profile(conn, clone_id)?
+                    .filter(|profile| profile.status == "approved")
+                    .ok_or(CloneError::ProfileNotFound)?;
+                Ok(PublicProfile {
+                    clone_id: profile.clone_id,
+                    display_name: profile.display_name,
+                    username: profile.username,
+                    bio: profile.bio,
+                    avatar_url: profile.avatar_url,
+                })
+            })
+            .await
+    }
+
+    async fn report(
+        &self,
+        reporter: Uuid,
+        clone_id: Uuid,
+        submission: ReportSubmission,
+    ) -> Result<ReportView, CloneError> {
+        validate_text("details", &submission.details, 0, 2000)?;
+        self.as_owner(reporter, move |conn, now| {
+            let profile = repo::find_profile(conn, clone_id)?
+                .filter(|profile| profile.status == "approved")
+                .ok_or(CloneError::ProfileNotFound)?;
+            if profile.owner_user_id == reporter {
+                return Err(CloneError::SelfReport);
+            }
+            let row = ReportRow {
+                id: Uuid::new_v4(),
+                clone_id,
+                reporter_user_id: reporter,
+                reason: submission.reason.as_str().into(),
+                details: submission.details,
+                status: "open".into(),
+                created_at: now,
+                resolved_at: None,
+                resolved_by: None,
+                resolution_note: None,
+            };
+            match repo::insert_report(conn, &row) {
+                Ok(()) => Ok(report_view(row)),
+                // One open report per reporter and clone keeps the queue free of repeats.
+                Err(error)
+                    if clones_db::is_unique_violation(
+                        &error,
+                        Some("clone_reports_one_open_per_reporter"),
+                    ) =>
+                {
+                    Err(CloneError::StateConflict(
+                        "you already have an open report on this clone".into(),
+                    ))
+                }
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await
+    }
+
+    async fn reports(
+        &self,
+        status: Option<String>,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<ReportPage, CloneError> {
+        if let Some(status) = &status
+            && !matches!(status.as_str(), "open" | "dismissed" | "actioned")
+        {
+            return Err(CloneError::InvalidInput(
+                "status must be open, dismissed or actioned".into(),
+            ));
+        }
+        let after = cursor.as_deref().map(decode_cursor).transpose()?;
+        let limit = i64::from(limit.clamp(1, 200));
+        self.as_moderator("moderation: list reports", move |conn, _now| {
+            let mut rows = repo::reports_page(conn, status.as_deref(), after, limit + 1)?;
+            let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let next_cursor = more
+                .then(|| {
+                    rows.last()
+                        .map(|last| encode_cursor(last.created_at, last.id))
+                })
+                .flatten();
+            Ok(ReportPage {
+                items: rows.into_iter().map(report_view).collect(),
+                next_cursor,
+            })
+        })
+        .await
+    }
+
+    async fn resolve_report(
+        &self,
+        admin: Uuid,
+        report_id: Uuid,
+        resolution: ReportResolution,
+    ) -> Result<ReportView, CloneError> {
+        validate_text("note", &resolution.note, 1, 2000)?;
+        if resolution.decision == ReportDecision::Dismiss && resolution.retire {
+            return Err(CloneError::InvalidInput(
+                "a dismissed report cannot retire the clone".into(),
+            ));
+        }
+        self.as_moderator("moderation: resolve report", move |conn, now| {
+            let report = repo::find_report(conn, report_id)?.ok_or(CloneError::ReportNotFound)?;
+            let clone =
+                repo::lock_clone(conn, report.clone_id)?.ok_or(CloneError::CloneNotFound)?;
+            let (status, action) = match resolution.decision {
+                ReportDecision::Dismiss => ("dismissed", "report_dismissed"),
+                ReportDecision::Action => ("actioned", "report_actioned"),
+            };
+            if !repo::resolve_report(conn, report.id, status, admin, &resolution.note, now)? {
+                return Err(CloneError::ReportResolved);
+            }
+            repo::insert_moderation(
+                conn,
+                &moderation(
+                    &clone,
+                    Some(admin),
+                    "admin",
+                    action,
+                    Some(report.id),
+                    &resolution.note,
+                    now,
+                ),
+            )?;
+            if resolution.retire && clone.status != "retired" {
+                retire_locked(conn, &clone, admin, &resolution.note, now)?;
+            }
+            repo::find_report(conn, report.id)?
+                .map(report_view)
+                .ok_or(CloneError::ReportNotFound)
+        })
+        .await
+    }
+
+    async fn retire(&self, admin: Uuid, clone_id: Uuid, reason: String) -> Result<(), CloneError> {
+        validate_text("reason", &reason, 1, 2000)?;
+        self.as_moderator("moderation: retire clone", move |conn, now| {
+            let clone = repo::lock_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
+            if clone.status == "retired" {
+                return Err(CloneError::StateConflict(
+                    "the clone is already retired".into(),
+                ));
+            }
+            retire_locked(conn, &clone, admin, &reason, now)
+        })
+        .await
+    }
+
+    async fn reinstate(
+        &self,
+        admin: Uuid,
+        clone_id: Uuid,
+        reason: String,
+    ) -> Result<(), CloneError> {
+        validate_text("reason", &reason, 1, 2000)?;
+        self.as_moderator("moderation: reinstate clone", move |conn, now| {
+            let clone = repo::lock_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
+            if clone.status != "retired" {
+                return Err(CloneError::StateConflict("the clone is not retired".into()));
+            }
+            repo::set_clone_status(conn, clone.id, "active", now)?;
+            if let Some(profile) = repo::find_profile(conn, clone.id)? {
+                repo::set_profile_status(conn, clone.id, "approved", now).map_err(|error| {
+                    if clones_db::is_unique_violation(
+                        &error,
+                        Some("clone_public_profiles_username_live"),
+                    ) {
+                        CloneError::UsernameTaken(profile.username.clone())
+                    } else {
+                        CloneError::from(error)
+                    }
+                })?;
+            }
+            repo::insert_moderation(
+                conn,
+                &moderation(
+                    &clone,
+                    Some(admin),
+                    "admin",
+                    "reinstated",
+                    None,
+                    &reason,
+                    now,
+                ),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn moderation_history(&self, clone_id: Uuid) -> Result<Vec<ModerationEntry>, CloneError> {
+        self.as_moderator("moderation: clone history", move |conn, _now| {
+            repo::find_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
+            Ok(repo::moderation_history(conn, clone_id)?
+                .into_iter()
+                .map(|row| ModerationEntry {
+                    action: row.action,
+                    actor_kind: row.actor_kind,
+                    actor_user_id: row.actor_user_id,
+                    report_id: row.report_id,
+                    reason: row.reason,
+                    created_at: row.created_at,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn grant_entitlement(
+        &self,
+        grant: EntitlementGrant,
+    ) -> Result<EffectiveEntitlement, CloneError> {
+        self.as_moderator("operator: entitlement grant", move |conn, now| {
+            let clone = repo::find_clone(conn, grant.clone_id)?.ok_or(CloneError::CloneNotFound)?;
+            // The clone has one entitlement row: an expiring grant over a paid tier would drop
+            // the clone to Starter when it lapses, losing what was paid for.
+            let current = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            if current.source == EntitlementSource::Purchase
+                && current.tier > Tier::Starter
+                && grant.expires_at.is_some()
+            {
+                return Err(CloneError::StateConflict(format!(
+                    "the clone holds a purchased {} tier; an expiring grant would remove it when \
+                     it lapses: grant without an expiry",
+                    current.tier.as_str()
+                )));
+            }
+            provisioning::upsert_entitlement(conn, clone.owner_user_id, &grant, now)
+        })
+        .await
+    }
+}
+
+/// Retires a clone and its public profile, recording who and why.
+fn retire_locked(
+    conn: &mut PgConnection,
+    clone: &CloneRow,
+    admin: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CloneError> {
+    repo::set_clone_status(conn, clone.id, "retired", now)?;
+    repo::set_profile_status(conn, clone.id, "retired", now)?;
+    repo::insert_moderation(
+        conn,
+        &moderation(clone, Some(admin), "admin", "retired", None, reason, now),
+    )?;
+    Ok(())
+}

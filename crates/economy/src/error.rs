@@ -1,0 +1,106 @@
+//! Economy failures, each with a stable machine code.
+
+use clones_db::DbError;
+use clones_kernel::ErrorKind;
+use clones_vault::VaultError;
+
+/// An economy failure. [`EconomyError::code`] is part of the public API.
+#[derive(Debug, thiserror::Error)]
+pub enum EconomyError {
+    /// Payments are not configured on this deployment (no vault, chain or signing key).
+    #[error("payments are not configured")]
+    NotConfigured,
+    /// A field is invalid.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The payer address is not one of the caller's wallets.
+    #[error("the payer address is not one of your wallets")]
+    PayerNotYours,
+    /// The clone does not exist or is not the caller's.
+    #[error("clone not found")]
+    CloneNotFound,
+    /// A capacity upgrade must raise the tier.
+    #[error("the clone already has this tier or a higher one")]
+    NotAnUpgrade,
+    /// No price is configured for what was asked.
+    #[error("no price is configured for {0}")]
+    NoPrice(String),
+    /// The quote does not exist or is not the caller's.
+    #[error("quote not found")]
+    QuoteNotFound,
+    /// The deposit does not exist or is not the caller's.
+    #[error("deposit not found")]
+    DepositNotFound,
+    /// The quote expired before a deposit for it appeared on chain.
+    #[error("the quote expired before its deposit was mined; request a new quote")]
+    QuoteExpired,
+    /// The chain says no: the deposit reverted, paid another quote, or is not a vault deposit.
+    #[error("deposit rejected: {detail}")]
+    DepositRejected {
+        /// The vault's machine code (e.g. `deposit_reverted`, `quote_mismatch`).
+        code: &'static str,
+        /// What the chain check found.
+        detail: String,
+    },
+    /// The chain side failed in a way the caller can fix or retry.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// A clone-service rule refused the purchase's effect.
+    #[error(transparent)]
+    Clone(#[from] clones_clone_service::CloneError),
+    /// Identity lookups failed.
+    #[error(transparent)]
+    Auth(#[from] clones_auth::AuthError),
+    /// A database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for EconomyError {
+    fn from(error: diesel::result::Error) -> Self {
+        EconomyError::Db(DbError::Query(error))
+    }
+}
+
+impl EconomyError {
+    /// The transport-independent kind.
+    pub fn kind(&self) -> ErrorKind {
+        use EconomyError::*;
+        match self {
+            NotConfigured => ErrorKind::Unavailable,
+            InvalidInput(_) => ErrorKind::InvalidInput,
+            PayerNotYours | NotAnUpgrade | NoPrice(_) | QuoteExpired | DepositRejected { .. } => {
+                ErrorKind::RuleViolation
+            }
+            CloneNotFound | QuoteNotFound | DepositNotFound => ErrorKind::NotFound,
+            Vault(error) => error.kind(),
+            Clone(error) => error.kind(),
+            Auth(error) => error.kind(),
+            Db(error) => error.kind(),
+        }
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        use EconomyError::*;
+        match self {
+            NotConfigured => "payments_not_configured",
+            InvalidInput(_) => "invalid_input",
+            PayerNotYours => "payer_not_yours",
+            CloneNotFound => "clone_not_found",
+            NotAnUpgrade => "not_an_upgrade",
+            NoPrice(_) => "no_price",
+            QuoteNotFound => "quote_not_found",
+            DepositNotFound => "deposit_not_found",
+            QuoteExpired => "quote_expired",
+            DepositRejected { code, .. } => code,
+            Vault(error) => error.code(),
+            Clone(error) => error.code(),
+            Auth(error) => error.code(),
+            Db(error) => match error.kind() {
+                ErrorKind::Unavailable => "database_unavailable",
+                _ => "internal",
+            },
+        }
+    }
+}

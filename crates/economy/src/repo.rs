@@ -1,0 +1,187 @@
+//! The only module of economy that touches its tables.
+
+use chrono::{DateTime, Utc};
+use clones_db::schema::{
+    economy_deposits as deposits, economy_purchases as purchases, economy_quotes as quotes,
+};
+use diesel::prelude::*;
+use diesel::{PgConnection, QueryResult};
+use uuid::Uuid;
+
+use crate::models::{DepositRow, PurchaseRow, QuoteRow};
+
+pub(crate) fn insert_quote(conn: &mut PgConnection, row: &QuoteRow) -> QueryResult<()> {
+    diesel::insert_into(quotes::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn find_quote(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<QuoteRow>> {
+    quotes::table
+        .find(id)
+        .select(QuoteRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Registers a submission, or returns the one already registered for this quote and hash.
+pub(crate) fn register_deposit(
+    conn: &mut PgConnection,
+    row: &DepositRow,
+) -> QueryResult<DepositRow> {
+    diesel::insert_into(deposits::table)
+        .values(row)
+        .on_conflict((deposits::quote_id, deposits::tx_hash))
+        .do_nothing()
+        .execute(conn)?;
+    deposits::table
+        .filter(deposits::quote_id.eq(row.quote_id))
+        .filter(deposits::tx_hash.eq(&row.tx_hash))
+        .select(DepositRow::as_select())
+        .first(conn)
+}
+
+pub(crate) fn find_deposit(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<DepositRow>> {
+    deposits::table
+        .find(id)
+        .select(DepositRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn mark_pending(
+    conn: &mut PgConnection,
+    id: Uuid,
+    confirmations: i64,
+    next_check_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        deposits::table
+            .find(id)
+            .filter(deposits::status.eq("pending")),
+    )
+    .set((
+        deposits::confirmations.eq(confirmations),
+        deposits::next_check_at.eq(next_check_at),
+        deposits::lease_expires_at.eq(None::<DateTime<Utc>>),
+        deposits::updated_at.eq(at),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+pub(crate) fn mark_rejected(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code: &str,
+    detail: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        deposits::table
+            .find(id)
+            .filter(deposits::status.eq("pending")),
+    )
+    .set((
+        deposits::status.eq("rejected"),
+        deposits::rejection_code.eq(code),
+        deposits::rejection_detail.eq(detail),
+        deposits::lease_expires_at.eq(None::<DateTime<Utc>>),
+        deposits::updated_at.eq(at),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+pub(crate) fn mark_confirmed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    purchase_id: Uuid,
+    confirmations: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(deposits::table.find(id))
+        .set((
+            deposits::status.eq("confirmed"),
+            deposits::purchase_id.eq(purchase_id),
+            deposits::confirmations.eq(confirmations),
+            deposits::rejection_code.eq(None::<String>),
+            deposits::rejection_detail.eq(None::<String>),
+            deposits::lease_expires_at.eq(None::<DateTime<Utc>>),
+            deposits::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Leases up to `limit` due pending deposits for `lease_until`; concurrent workers skip each
+/// other's rows.
+pub(crate) fn lease_due_deposits(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<DepositRow>> {
+    let due: Vec<Uuid> = deposits::table
+        .filter(deposits::status.eq("pending"))
+        .filter(deposits::next_check_at.le(now))
+        .filter(
+            deposits::lease_expires_at
+                .is_null()
+                .or(deposits::lease_expires_at.lt(now)),
+        )
+        .order(deposits::next_check_at.asc())
+        .limit(limit)
+        .select(deposits::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)?;
+    diesel::update(deposits::table.filter(deposits::id.eq_any(&due)))
+        .set((
+            deposits::lease_expires_at.eq(lease_until),
+            deposits::attempts.eq(deposits::attempts + 1),
+        ))
+        .returning(DepositRow::as_returning())
+        .get_results(conn)
+}
+
+/// Inserts the purchase unless (resolver, nonce) was already bought; true when inserted.
+pub(crate) fn insert_purchase(conn: &mut PgConnection, row: &PurchaseRow) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(purchases::table)
+        .values(row)
+        .on_conflict((purchases::resolver, purchases::nonce))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(inserted == 1)
+}
+
+pub(crate) fn purchase_by_nonce(
+    conn: &mut PgConnection,
+    resolver: &str,
+    nonce: &str,
+) -> QueryResult<Option<PurchaseRow>> {
+    purchases::table
+        .filter(purchases::resolver.eq(resolver))
+        .filter(purchases::nonce.eq(nonce))
+        .select(PurchaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn find_purchase(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<PurchaseRow>> {
+    purchases::table
+        .find(id)
+        .select(PurchaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn purchases_of(conn: &mut PgConnection, payer: Uuid) -> QueryResult<Vec<PurchaseRow>> {
+    purchases::table
+        .filter(purchases::payer_user_id.eq(payer))
+        .order(purchases::created_at.desc())
+        .select(PurchaseRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,107 @@
+//! What economy returns to its callers (and, through the web layer, to clients).
+
+use alloy::primitives::Address;
+use chrono::{DateTime, Utc};
+use clones_clone_service::Tier;
+use clones_vault::{Purpose, Quote};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A request for a priced, signed quote.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// `clone_creation`, `capacity_upgrade` or `audition_fee`.
+    #[schema(value_type = String)]
+    pub purpose: Purpose,
+    /// The wallet that will pay (one of the caller's).
+    pub payer_address: String,
+    /// The clone an upgrade or audition fee is for.
+    pub clone_id: Option<Uuid>,
+    /// The tier a capacity upgrade buys (`pro` or `elite`).
+    pub tier: Option<Tier>,
+    /// The new clone's private name (clone creation only).
+    pub clone_name: Option<String>,
+}
+
+/// A quote signed by the platform, ready to pass to `SignedVault.deposit`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedQuote {
+    /// The quote's id, for the deposit submission.
+    pub quote_id: Uuid,
+    /// The chain to pay on.
+    pub chain_id: u64,
+    /// The vault to pay into.
+    #[schema(value_type = String)]
+    pub vault: Address,
+    /// The EIP-712 `Quote` fields (amount and nonce as decimal strings, deadline unix seconds).
+    #[schema(value_type = Object)]
+    pub quote: Quote,
+    /// The platform's EIP-712 signature (`0x` + 130 hex digits).
+    pub signature: String,
+    /// When the quote can no longer be paid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A deposit transaction submitted for a quote.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DepositSubmission {
+    /// The quote paid.
+    pub quote_id: Uuid,
+    /// The deposit transaction's hash.
+    pub tx_hash: String,
+}
+
+/// Where a deposit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DepositState {
+    /// Not mined or not confirmed enough yet; re-checked automatically.
+    Pending,
+    /// Verified and recorded as a purchase.
+    Confirmed,
+    /// The chain says it did not pay the quote.
+    Rejected,
+}
+
+/// A deposit's state and, once confirmed, its purchase.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositOutcome {
+    /// The submission's id (poll `GET /api/v1/economy/deposits/{id}`).
+    pub deposit_id: Uuid,
+    /// Where it stands.
+    pub state: DepositState,
+    /// Blocks seen so far.
+    pub confirmations: u64,
+    /// Blocks needed.
+    pub required_confirmations: u64,
+    /// The purchase, once confirmed.
+    pub purchase: Option<PurchaseView>,
+    /// True when this call created the purchase (false for replays).
+    pub created: bool,
+}
+
+/// A verified payment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseView {
+    /// The purchase id.
+    pub purchase_id: Uuid,
+    /// What was bought.
+    pub purpose: String,
+    /// The clone created or paid for.
+    pub clone_id: Option<Uuid>,
+    /// The chain.
+    pub chain_id: u64,
+    /// The deposit transaction.
+    pub tx_hash: String,
+    /// The amount, in the token's base units (decimal string).
+    pub amount: String,
+    /// The token (`0x000…` for the native coin).
+    pub token: String,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}

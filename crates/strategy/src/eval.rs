@@ -1,0 +1,563 @@
+//! The rule model: deterministic evaluation of a [`CompiledPlan`] on market data.
+//!
+//! [`evaluate`] answers "what does the strategy propose now" for one [`MarketWindow`] (the last
+//! item of every series is "now"). [`replay`] answers it for every moment of a history, bar by
+//! bar, in one pass per indicator: each step's result equals `evaluate` on the window as it was
+//! known at that moment ([`MarketWindow::as_of`]).
+//!
+//! Evaluation never fails and never panics: missing or short data makes values undefined, which
+//! makes conditions undefined, which never fire an action; the shortfall is reported. Prices
+//! enter as `Decimal` and are converted to `f64` for the indicator math; every number that
+//! leaves (context values for a model) is converted back to `Decimal`. Outputs are ordered by
+//! node id, so the same plan and data always give the same `Evaluation`.
+//!
+//! This module does not execute anything: it proposes actions; prop-engine decides and fills.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde::{Deserialize, Serialize};
+
+use crate::indicators::{
+    Atr, Bollinger, Ema, Macd, Returns, Rsi, Sma, Volatility, series as run_series,
+};
+use crate::market::{Bar, MarketWindow, OutcomePoint, SeriesKey};
+use crate::model::{ActionKind, CompareOp, PriceField, SizeSpec};
+use crate::plan::{CompiledPlan, LogicOp, NumericKind, Operand, RiskSettings};
+
+/// The decimal places kept when an indicator value is converted back to `Decimal`.
+pub const CONTEXT_DECIMAL_PLACES: u32 = 10;
+
+/// What a plan proposes at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Order actions whose condition is true, sorted by node id.
+    pub actions: Vec<ProposedAction>,
+    /// Model instructions to consult, sorted by node id.
+    pub llm_requests: Vec<LlmRequest>,
+    /// Series with fewer items than the plan's warm-up, sorted by series. While any is
+    /// listed, some indicators are undefined and the conditions built on them do not fire.
+    pub shortfalls: Vec<DataShortfall>,
+}
+
+impl Evaluation {
+    /// True when nothing is proposed.
+    pub fn is_idle(&self) -> bool {
+        self.actions.is_empty() && self.llm_requests.is_empty()
+    }
+}
+
+/// An order action the strategy proposes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedAction {
+    /// The action node's id.
+    pub node: String,
+    /// The asset to trade.
+    pub asset: String,
+    /// What to do.
+    pub kind: ActionKind,
+    /// The size; `None` for `close` (the whole position).
+    pub size: Option<SizeSpec>,
+    /// The risk rules attached to the action.
+    pub risk: RiskSettings,
+}
+
+/// A request to consult a language model: everything it needs to choose an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmRequest {
+    /// The `llm_instruction` node's id.
+    pub node: String,
+    /// The model id.
+    pub model: String,
+    /// The user's guidance, verbatim.
+    pub guidance: String,
+    /// The actions the model may choose, sorted.
+    pub allowed_actions: Vec<ActionKind>,
+    /// The assets it may act on, sorted.
+    pub assets: Vec<String>,
+    /// The current values of the nodes wired into `context`, sorted by label.
+    pub context: Vec<ContextValue>,
+    /// The risk rules attached to the instruction.
+    pub risk: RiskSettings,
+}
+
+/// One value given to a model as context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextValue {
+    /// The source node id, with `.port` when the node has several outputs (`macd.histogram`).
+    pub label: String,
+    /// The current value, rounded to [`CONTEXT_DECIMAL_PLACES`]; `None` while undefined.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub value: Option<Decimal>,
+}
+
+/// A series that is shorter than the plan's warm-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataShortfall {
+    /// The series.
+    pub series: SeriesKey,
+    /// Items the plan needs.
+    pub needed: u32,
+    /// Items the window has.
+    pub available: u32,
+}
+
+/// Evaluates `plan` on `window`: the last item of every series is "now".
+///
+/// Deterministic: the same plan and window always give the same result.
+pub fn evaluate(plan: &CompiledPlan, window: &MarketWindow) -> Evaluation {
+    let sources = Sources::of(plan, window);
+    let numeric = compute_numeric(plan, &sources);
+    let counts: Vec<usize> = sources.series.iter().map(Source::len).collect();
+    let mut scratch = Vec::with_capacity(plan.logic.len());
+    evaluate_at(plan, &numeric, &counts, &mut scratch)
+}
+
+/// Replays `plan` over a whole history: one [`ReplayStep`] per moment a new candle completes or
+/// a new outcome price is observed, in time order.
+///
+/// Every indicator is computed once over the whole history, then each step only reads values,
+/// so a replay costs about as much as one [`evaluate`] on the full window. The evaluation of
+/// the step at time `t` equals `evaluate(plan, &window.as_of(t))`.
+///
+/// Fails when a series the plan reads is not in strictly increasing time order.
+pub fn replay<'a>(
+    plan: &'a CompiledPlan,
+    window: &MarketWindow,
+) -> Result<Replay<'a>, ReplayError> {
+    let sources = Sources::of(plan, window);
+    let mut ready_times = Vec::with_capacity(sources.series.len());
+    for (clock, source) in sources.series.iter().enumerate() {
+        let times = source.ready_times(&plan.clocks[clock]);
+        if let Some(index) = times.windows(2).position(|pair| pair[1] <= pair[0]) {
+            return Err(ReplayError::UnorderedSeries {
+                series: plan.clocks[clock].clone(),
+                index: index + 1,
+            });
+        }
+        ready_times.push(times);
+    }
+    let numeric = compute_numeric(plan, &sources);
+    Ok(Replay {
+        plan,
+        numeric,
+        counts: vec![0; ready_times.len()],
+        ready_times,
+        scratch: Vec::with_capacity(plan.logic.len()),
+    })
+}
+
+/// [`replay`] collected into a vector.
+pub fn evaluate_history(
+    plan: &CompiledPlan,
+    window: &MarketWindow,
+) -> Result<Vec<ReplayStep>, ReplayError> {
+    Ok(replay(plan, window)?.collect())
+}
+
+/// Why a replay cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// A series is not in strictly increasing time order.
+    #[error("series {series:?} is not in strictly increasing time order at index {index}")]
+    UnorderedSeries {
+        /// The series.
+        series: SeriesKey,
+        /// The first item whose time is not after the previous item's.
+        index: usize,
+    },
+}
+
+impl ReplayError {
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReplayError::UnorderedSeries { .. } => "unordered_series",
+        }
+    }
+}
+
+/// One moment of a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayStep {
+    /// The moment, Unix seconds: when a candle completed or an outcome price was observed.
+    pub time: i64,
+    /// What the plan proposed then.
+    pub evaluation: Evaluation,
+}
+
+/// An iterator over the steps of a replay; see [`replay`].
+pub struct Replay<'a> {
+    plan: &'a CompiledPlan,
+    numeric: Vec<Vec<Option<f64>>>,
+    ready_times: Vec<Vec<i64>>,
+    counts: Vec<usize>,
+    scratch: Vec<Option<bool>>,
+}
+
+impl fmt::Debug for Replay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Replay")
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for Replay<'_> {
+    type Item = ReplayStep;
+
+    fn next(&mut self) -> Option<ReplayStep> {
+        let time = self
+            .ready_times
+            .iter()
+            .zip(&self.counts)
+            .filter_map(|(times, &count)| times.get(count).copied())
+            .min()?;
+        for (times, count) in self.ready_times.iter().zip(self.counts.iter_mut()) {
+            while times.get(*count).is_some_and(|&ready| ready <= time) {
+                *count += 1;
+            }
+        }
+        let evaluation = evaluate_at(self.plan, &self.numeric, &self.counts, &mut self.scratch);
+        Some(ReplayStep { time, evaluation })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let remaining: usize = self
+            .ready_times
+            .iter()
+            .zip(&self.counts)
+            .map(|(times, &count)| times.len().saturating_sub(count))
+            .sum();
+        let lower = usize::from(remaining > 0);
+        (lower, Some(remaining))
+    }
+}
+
+/// The raw data of one clock (series) of the plan.
+enum Source<'w> {
+    Candles(&'w [Bar]),
+    Outcome(&'w [OutcomePoint]),
+}
+
+impl Source<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Source::Candles(bars) => bars.len(),
+            Source::Outcome(points) => points.len(),
+        }
+    }
+
+    /// When each item becomes known: a candle at its close, an outcome price when observed.
+    fn ready_times(&self, key: &SeriesKey) -> Vec<i64> {
+        match (self, key) {
+            (Source::Candles(bars), SeriesKey::Candles(key)) => {
+                let seconds = key.timeframe.seconds();
+                bars.iter()
+                    .map(|bar| bar.time.saturating_add(seconds))
+                    .collect()
+            }
+            (Source::Candles(bars), SeriesKey::Outcome(_)) => {
+                bars.iter().map(|bar| bar.time).collect()
+            }
+            (Source::Outcome(points), _) => points.iter().map(|point| point.time).collect(),
+        }
+    }
+}
+
+struct Sources<'w> {
+    series: Vec<Source<'w>>,
+}
+
+impl<'w> Sources<'w> {
+    fn of(plan: &CompiledPlan, window: &'w MarketWindow) -> Self {
+        let series = plan
+            .clocks
+            .iter()
+            .map(|key| match key {
+                SeriesKey::Candles(key) => {
+                    Source::Candles(window.candles.get(key).map_or(&[], Vec::as_slice))
+                }
+                SeriesKey::Outcome(key) => {
+                    Source::Outcome(window.outcomes.get(key).map_or(&[], Vec::as_slice))
+                }
+            })
+            .collect();
+        Sources { series }
+    }
+}
+
+fn decimal_to_f64(value: Decimal) -> Option<f64> {
+    value.to_f64().filter(|value| value.is_finite())
+}
+
+fn field_of(bar: &Bar, field: PriceField) -> Decimal {
+    match field {
+        PriceField::Open => bar.open,
+        PriceField::High => bar.high,
+        PriceField::Low => bar.low,
+        PriceField::Close => bar.close,
+        PriceField::Volume => bar.volume,
+    }
+}
+
+/// Every numeric slot's series over the whole of its source.
+fn compute_numeric(plan: &CompiledPlan, sources: &Sources<'_>) -> Vec<Vec<Option<f64>>> {
+    let mut slots: Vec<Vec<Option<f64>>> = vec![Vec::new(); plan.slot_clock.len()];
+    for op in &plan.numeric {
+        let input = |slot: usize| slots.get(slot).map_or(&[][..], Vec::as_slice);
+        let outputs: Vec<Vec<Option<f64>>> = match &op.kind {
+            NumericKind::Candles { clock, field } => {
+                let values = match sources.series.get(*clock) {
+                    Some(Source::Candles(bars)) => bars
+                        .iter()
+                        .map(|bar| decimal_to_f64(field_of(bar, *field)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                vec![values]
+            }
+            NumericKind::Outcome { clock } => {
+                let values = match sources.series.get(*clock) {
+                    Some(Source::Outcome(points)) => points
+                        .iter()
+                        .map(|point| decimal_to_f64(point.price))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                vec![values]
+            }
+            NumericKind::Sma {
+                input: slot,
+                period,
+            } => {
+                let mut sma = Sma::new(*period);
+                vec![run_series(input(*slot), |v| sma.push(v))]
+            }
+            NumericKind::Ema {
+                input: slot,
+                period,
+            } => {
+                let mut ema = Ema::new(*period);
+                vec![run_series(input(*slot), |v| ema.push(v))]
+            }
+            NumericKind::Rsi {
+                input: slot,
+                period,
+            } => {
+                let mut rsi = Rsi::new(*period);
+                vec![run_series(input(*slot), |v| rsi.push(v))]
+            }
+            NumericKind::Returns {
+                input: slot,
+                period,
+            } => {
+                let mut returns = Returns::new(*period);
+                vec![run_series(input(*slot), |v| returns.push(v))]
+            }
+            NumericKind::Volatility {
+                input: slot,
+                period,
+            } => {
+                let mut volatility = Volatility::new(*period);
+                vec![run_series(input(*slot), |v| volatility.push(v))]
+            }
+            NumericKind::Atr {
+                high,
+                low,
+                close,
+                period,
+            } => {
+                let mut atr = Atr::new(*period);
+                let (high, low, close) = (input(*high), input(*low), input(*close));
+                let length = high.len().min(low.len()).min(close.len());
+                let values = (0..length)
+                    .map(|i| atr.push(high[i], low[i], close[i]))
+                    .collect();
+                vec![values]
+            }
+            NumericKind::Macd {
+                input: slot,
+                fast,
+                slow,
+                signal,
+            } => {
+                let mut macd = Macd::new(*fast, *slow, *signal);
+                split3(input(*slot).iter().map(|v| macd.push(*v)))
+            }
+            NumericKind::Bollinger {
+                input: slot,
+                period,
+                multiplier,
+            } => {
+                let mut bands = Bollinger::new(*period, *multiplier);
+                split3(input(*slot).iter().map(|v| bands.push(*v)))
+            }
+        };
+        for (port, values) in outputs.into_iter().enumerate() {
+            if let Some(slot) = slots.get_mut(op.out + port) {
+                *slot = values;
+            }
+        }
+    }
+    slots
+}
+
+fn split3(rows: impl Iterator<Item = [Option<f64>; 3]>) -> Vec<Vec<Option<f64>>> {
+    let mut columns = vec![Vec::new(), Vec::new(), Vec::new()];
+    for row in rows {
+        for (column, value) in columns.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+    columns
+}
+
+/// Reads numeric slots at the current moment: `counts[clock]` items of each clock are known.
+struct Reader<'p> {
+    numeric: &'p [Vec<Option<f64>>],
+    slot_clock: &'p [usize],
+    counts: &'p [usize],
+}
+
+impl Reader<'_> {
+    /// The value `back` items before the latest known one.
+    fn value(&self, slot: usize, back: usize) -> Option<f64> {
+        let clock = *self.slot_clock.get(slot)?;
+        let count = *self.counts.get(clock)?;
+        let index = count.checked_sub(1 + back)?;
+        self.numeric.get(slot)?.get(index).copied().flatten()
+    }
+
+    fn operand(&self, operand: Operand, back: usize) -> Option<f64> {
+        match operand {
+            Operand::Slot(slot) => self.value(slot, back),
+            Operand::Constant(value) => value.is_finite().then_some(value),
+        }
+    }
+}
+
+fn compare(op: CompareOp, left: f64, right: f64) -> bool {
+    match op {
+        CompareOp::Gt => left > right,
+        CompareOp::Gte => left >= right,
+        CompareOp::Lt => left < right,
+        CompareOp::Lte => left <= right,
+        CompareOp::Eq => (left - right).abs() <= 1e-9 * left.abs().max(right.abs()).max(1.0),
+    }
+}
+
+fn all_known(values: impl Iterator<Item = Option<bool>>) -> Option<Vec<bool>> {
+    values.collect()
+}
+
+fn to_decimal(value: f64) -> Option<Decimal> {
+    Decimal::from_f64(value).map(|decimal| decimal.round_dp(CONTEXT_DECIMAL_PLACES).normalize())
+}
+
+/// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.
+fn evaluate_at(
+    plan: &CompiledPlan,
+    numeric: &[Vec<Option<f64>>],
+    counts: &[usize],
+    booleans: &mut Vec<Option<bool>>,
+) -> Evaluation {
+    let reader = Reader {
+        numeric,
+        slot_clock: &plan.slot_clock,
+        counts,
+    };
+    booleans.clear();
+    for op in &plan.logic {
+        let value = match op {
+            LogicOp::Compare { op, left, right } => {
+                match (reader.value(*left, 0), reader.operand(*right, 0)) {
+                    (Some(left), Some(right)) => Some(compare(*op, left, right)),
+                    _ => None,
+                }
+            }
+            LogicOp::CrossesAbove { left, right } | LogicOp::CrossesBelow { left, right } => {
+                let values = (
+                    reader.value(*left, 1),
+                    reader.operand(*right, 1),
+                    reader.value(*left, 0),
+                    reader.operand(*right, 0),
+                );
+                match values {
+                    (Some(left_before), Some(right_before), Some(left_now), Some(right_now)) => {
+                        Some(if matches!(op, LogicOp::CrossesAbove { .. }) {
+                            left_before <= right_before && left_now > right_now
+                        } else {
+                            left_before >= right_before && left_now < right_now
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            LogicOp::And(inputs) => {
+                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
+                    .map(|values| values.into_iter().all(|value| value))
+            }
+            LogicOp::Or(inputs) => {
+                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
+                    .map(|values| values.into_iter().any(|value| value))
+            }
+            LogicOp::Not(input) => booleans.get(*input).copied().flatten().map(|value| !value),
+        };
+        booleans.push(value);
+    }
+
+    let fired = |slot: usize| booleans.get(slot).copied().flatten() == Some(true);
+    let actions = plan
+        .actions
+        .iter()
+        .filter(|action| fired(action.when))
+        .map(|action| ProposedAction {
+            node: action.node.clone(),
+            asset: action.asset.clone(),
+            kind: action.kind,
+            size: action.size,
+            risk: action.risk,
+        })
+        .collect();
+    let llm_requests = plan
+        .llm
+        .iter()
+        .filter(|llm| llm.when.is_none_or(fired))
+        .map(|llm| LlmRequest {
+            node: llm.node.clone(),
+            model: llm.model.clone(),
+            guidance: llm.guidance.clone(),
+            allowed_actions: llm.allowed_actions.clone(),
+            assets: llm.assets.clone(),
+            context: llm
+                .context
+                .iter()
+                .map(|(label, slot)| ContextValue {
+                    label: label.clone(),
+                    value: reader.value(*slot, 0).and_then(to_decimal),
+                })
+                .collect(),
+            risk: llm.risk,
+        })
+        .collect();
+    let shortfalls = plan
+        .requirements
+        .iter()
+        .zip(counts)
+        .filter(|(requirement, count)| {
+            u32::try_from(**count).unwrap_or(u32::MAX) < requirement.warmup_bars
+        })
+        .map(|(requirement, &count)| DataShortfall {
+            series: requirement.series.clone(),
+            needed: requirement.warmup_bars,
+            available: u32::try_from(count).unwrap_or(u32::MAX),
+        })
+        .collect();
+    Evaluation {
+        actions,
+        llm_requests,
+        shortfalls,
+    }
+}

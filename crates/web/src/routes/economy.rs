@@ -1,0 +1,111 @@
+//! Payments: quotes, deposit submissions, purchases.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use clones_economy::{
+    DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest, SignedQuote,
+};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::extract::AuthUser;
+use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config
+        .service(quote)
+        .service(submit_deposit)
+        .service(get_deposit)
+        .service(purchases);
+}
+
+/// The caller's purchases.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Purchases {
+    /// Newest first.
+    pub items: Vec<PurchaseView>,
+}
+
+/// Prices and signs a quote to pay into the SignedVault.
+#[utoipa::path(tag = "economy", request_body = QuoteRequest, security(("user_bearer" = [])), responses(
+    (status = 201, body = SignedQuote),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "clone not found", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "payer not yours, not an upgrade, no price", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "payments not configured", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/quotes")]
+pub async fn quote(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<QuoteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let quote = state.economy.quote(user.user_id, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(quote))
+}
+
+/// Submits a deposit transaction for a quote. 201: purchase recorded now; 200: already
+/// recorded (replay); 202: pending (re-checked automatically; poll the deposit).
+#[utoipa::path(tag = "economy", request_body = DepositSubmission, security(("user_bearer" = [])), responses(
+    (status = 201, body = DepositOutcome),
+    (status = 200, body = DepositOutcome),
+    (status = 202, body = DepositOutcome),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "quote not found", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "reverted, mismatched, not a vault deposit, or expired", body = Problem, content_type = "application/problem+json"),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/deposits")]
+pub async fn submit_deposit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<DepositSubmission>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let outcome = state
+        .economy
+        .submit_deposit(user.user_id, body.quote_id, &body.tx_hash)
+        .await?;
+    let status = match (outcome.state, outcome.created) {
+        (DepositState::Confirmed, true) => StatusCode::CREATED,
+        (DepositState::Confirmed, false) => StatusCode::OK,
+        _ => StatusCode::ACCEPTED,
+    };
+    Ok(HttpResponse::build(status).json(outcome))
+}
+
+/// One of the caller's deposits.
+#[utoipa::path(tag = "economy", params(("id" = Uuid, Path, description = "deposit id")), security(("user_bearer" = [])), responses(
+    (status = 200, body = DepositOutcome),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/deposits/{id}")]
+pub async fn get_deposit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<DepositOutcome>, ApiError> {
+    Ok(web::Json(
+        state.economy.deposit(user.user_id, id.into_inner()).await?,
+    ))
+}
+
+/// The caller's purchases.
+#[utoipa::path(tag = "economy", security(("user_bearer" = [])), responses(
+    (status = 200, body = Purchases),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/purchases")]
+pub async fn purchases(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<Purchases>, ApiError> {
+    Ok(web::Json(Purchases {
+        items: state.economy.purchases(user.user_id).await?,
+    }))
+}

@@ -1,0 +1,157 @@
+//! Admin moderation: the report queue, decisions, retirement and reinstatement, history.
+
+use actix_web::{HttpResponse, get, post, web};
+use clones_clone_service::{
+    ModerationEntry, ModerationReason, ReportPage, ReportResolution, ReportView,
+};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::extract::AdminUser;
+use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config
+        .service(reports)
+        .service(resolve)
+        .service(retire)
+        .service(reinstate)
+        .service(history);
+}
+
+/// Filters and paging of the report queue.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportsQuery {
+    /// `open` (default), `dismissed`, `actioned`, or `all`.
+    pub status: Option<String>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size (1-200, default 50).
+    pub limit: Option<u32>,
+}
+
+/// A clone's moderation history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct History {
+    /// Oldest first.
+    pub items: Vec<ModerationEntry>,
+}
+
+/// The report queue, oldest first.
+#[utoipa::path(tag = "moderation", params(ReportsQuery), security(("user_bearer" = [])), responses(
+    (status = 200, body = ReportPage),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/reports")]
+pub async fn reports(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    query: web::Query<ReportsQuery>,
+) -> Result<web::Json<ReportPage>, ApiError> {
+    let query = query.into_inner();
+    let status = match query.status.as_deref() {
+        None => Some("open".to_string()),
+        Some("all") => None,
+        Some(other) => Some(other.to_string()),
+    };
+    Ok(web::Json(
+        state
+            .clones
+            .reports(status, query.cursor, query.limit.unwrap_or(50))
+            .await?,
+    ))
+}
+
+/// Dismisses or actions a report (optionally retiring the clone).
+#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "report id")), request_body = ReportResolution, security(("user_bearer" = [])), responses(
+    (status = 200, body = ReportView),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "already resolved", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/reports/{id}/resolve")]
+pub async fn resolve(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ReportResolution>,
+) -> Result<web::Json<ReportView>, ApiError> {
+    Ok(web::Json(
+        state
+            .clones
+            .resolve_report(admin.0.user_id, id.into_inner(), body.into_inner())
+            .await?,
+    ))
+}
+
+/// Retires a clone and its public profile.
+#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "clone id")), request_body = ModerationReason, security(("user_bearer" = [])), responses(
+    (status = 204, description = "retired"),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "already retired", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/clones/{id}/retire")]
+pub async fn retire(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ModerationReason>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .clones
+        .retire(admin.0.user_id, id.into_inner(), body.into_inner().reason)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reinstates a retired clone and its public profile.
+#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "clone id")), request_body = ModerationReason, security(("user_bearer" = [])), responses(
+    (status = 204, description = "reinstated"),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "not retired, or its username is now taken", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/clones/{id}/reinstate")]
+pub async fn reinstate(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: web::Json<ModerationReason>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .clones
+        .reinstate(admin.0.user_id, id.into_inner(), body.into_inner().reason)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A clone's moderation history (append-only audit).
+#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+    (status = 200, body = History),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/clones/{id}/history")]
+pub async fn history(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<History>, ApiError> {
+    Ok(web::Json(History {
+        items: state.clones.moderation_history(id.into_inner()).await?,
+    }))
+}
