@@ -98,7 +98,7 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Rows the batch would write.
+    /// Rows the batch holds (before de-duplication against stored history).
     pub fn rows(&self) -> u64 {
         let count = self.markets.len()
             + self.instruments.len()

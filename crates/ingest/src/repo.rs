@@ -23,10 +23,11 @@ use crate::models::{
 /// Rows per INSERT statement, well under PostgreSQL's 65535 bind parameters.
 const CHUNK: usize = 1000;
 
-pub(crate) fn upsert_markets(conn: &mut PgConnection, rows: &[MarketRow]) -> QueryResult<()> {
+pub(crate) fn upsert_markets(conn: &mut PgConnection, rows: &[MarketRow]) -> QueryResult<usize> {
     use prediction_markets as t;
+    let mut written = 0;
     for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(t::table)
+        written += diesel::insert_into(t::table)
             .values(chunk)
             .on_conflict(t::market_id)
             .do_update()
@@ -43,16 +44,17 @@ pub(crate) fn upsert_markets(conn: &mut PgConnection, rows: &[MarketRow]) -> Que
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(written)
 }
 
 pub(crate) fn upsert_instruments(
     conn: &mut PgConnection,
     rows: &[InstrumentRow],
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
     use market_instruments as t;
+    let mut written = 0;
     for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(t::table)
+        written += diesel::insert_into(t::table)
             .values(chunk)
             .on_conflict(t::key)
             .do_update()
@@ -69,26 +71,28 @@ pub(crate) fn upsert_instruments(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(written)
 }
 
 pub(crate) fn ensure_instruments(
     conn: &mut PgConnection,
     rows: &[InstrumentRow],
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
+    let mut written = 0;
     for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(market_instruments::table)
+        written += diesel::insert_into(market_instruments::table)
             .values(chunk)
             .on_conflict_do_nothing()
             .execute(conn)?;
     }
-    Ok(())
+    Ok(written)
 }
 
-pub(crate) fn upsert_candles(conn: &mut PgConnection, rows: &[CandleRow]) -> QueryResult<()> {
+pub(crate) fn upsert_candles(conn: &mut PgConnection, rows: &[CandleRow]) -> QueryResult<usize> {
     use market_candles as t;
+    let mut written = 0;
     for chunk in rows.chunks(CHUNK) {
-        diesel::insert_into(t::table)
+        written += diesel::insert_into(t::table)
             .values(chunk)
             .on_conflict((t::instrument_key, t::timeframe, t::open_time))
             .do_update()
@@ -103,19 +107,20 @@ pub(crate) fn upsert_candles(conn: &mut PgConnection, rows: &[CandleRow]) -> Que
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(written)
 }
 
 macro_rules! insert_new {
     ($name:ident, $table:ident, $row:ty) => {
-        pub(crate) fn $name(conn: &mut PgConnection, rows: &[$row]) -> QueryResult<()> {
+        pub(crate) fn $name(conn: &mut PgConnection, rows: &[$row]) -> QueryResult<usize> {
+            let mut written = 0;
             for chunk in rows.chunks(CHUNK) {
-                diesel::insert_into($table::table)
+                written += diesel::insert_into($table::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
                     .execute(conn)?;
             }
-            Ok(())
+            Ok(written)
         }
     };
 }

@@ -209,21 +209,22 @@ fn write_batch(
     conn: &mut diesel::PgConnection,
     batch: &Batch,
     at: DateTime<Utc>,
-) -> Result<(), IngestError> {
+) -> Result<usize, IngestError> {
+    let mut written = 0;
     let markets: Vec<_> = batch.markets.iter().map(|m| market_row(m, at)).collect();
-    repo::upsert_markets(conn, &markets)?;
+    written += repo::upsert_markets(conn, &markets)?;
     let instruments: Vec<_> = batch
         .instruments
         .iter()
         .map(|i| instrument_row(i, at))
         .collect();
-    repo::upsert_instruments(conn, &instruments)?;
+    written += repo::upsert_instruments(conn, &instruments)?;
     let known: Vec<_> = batch
         .known_instruments
         .iter()
         .map(|i| instrument_row(i, at))
         .collect();
-    repo::ensure_instruments(conn, &known)?;
+    written += repo::ensure_instruments(conn, &known)?;
     let candles: Vec<_> = batch
         .candles
         .iter()
@@ -240,7 +241,7 @@ fn write_batch(
             ingested_at: at,
         })
         .collect();
-    repo::upsert_candles(conn, &candles)?;
+    written += repo::upsert_candles(conn, &candles)?;
     let mids: Vec<_> = batch
         .mids
         .iter()
@@ -250,7 +251,7 @@ fn write_batch(
             price: *price,
         })
         .collect();
-    repo::insert_mids(conn, &mids)?;
+    written += repo::insert_mids(conn, &mids)?;
     let books: Vec<_> = batch
         .books
         .iter()
@@ -261,7 +262,7 @@ fn write_batch(
             asks: levels_json(&book.asks),
         })
         .collect();
-    repo::insert_books(conn, &books)?;
+    written += repo::insert_books(conn, &books)?;
     let funding: Vec<_> = batch
         .funding
         .iter()
@@ -272,7 +273,7 @@ fn write_batch(
             premium: rate.premium,
         })
         .collect();
-    repo::insert_funding(conn, &funding)?;
+    written += repo::insert_funding(conn, &funding)?;
     let prices: Vec<_> = batch
         .outcome_prices
         .iter()
@@ -282,7 +283,7 @@ fn write_batch(
             price: *price,
         })
         .collect();
-    repo::insert_outcome_prices(conn, &prices)?;
+    written += repo::insert_outcome_prices(conn, &prices)?;
     let defi: Vec<_> = batch
         .defi
         .iter()
@@ -293,8 +294,8 @@ fn write_batch(
             value: metric.value,
         })
         .collect();
-    repo::insert_defi(conn, &defi)?;
-    Ok(())
+    written += repo::insert_defi(conn, &defi)?;
+    Ok(written)
 }
 
 fn clamp_limit(limit: u32, max: u32) -> i64 {
@@ -514,14 +515,16 @@ impl IngestService for PgIngestService {
             started_at: started_at.min(at),
             finished_at: at,
             status: RunStatus::Succeeded.as_str().to_string(),
-            rows_written: i64::try_from(batch.rows()).unwrap_or(i64::MAX),
+            rows_written: 0,
             latency_ms: latency_ms.max(0),
             error: None,
         };
         let written = self
             .db
             .transaction(move |conn| {
-                write_batch(conn, &batch, at)?;
+                let mut run = run;
+                let rows = write_batch(conn, &batch, at)?;
+                run.rows_written = i64::try_from(rows).unwrap_or(i64::MAX);
                 repo::insert_run(conn, &run)?;
                 Ok::<_, IngestError>(run)
             })

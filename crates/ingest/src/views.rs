@@ -518,7 +518,7 @@ pub struct IngestionRun {
     pub finished_at: DateTime<Utc>,
     /// Succeeded or failed.
     pub status: RunStatus,
-    /// Rows written (0 when failed).
+    /// Rows inserted or revised (repeated observations count 0; 0 when failed).
     pub rows: i64,
     /// Fetch and store time.
     pub latency_ms: i64,
