@@ -60,7 +60,9 @@ fn levels_json(levels: &[Level]) -> serde_json::Value {
     serde_json::Value::Array(
         levels
             .iter()
-            .map(|(price, size)| serde_json::json!([price.to_string(), size.to_string()]))
+            .map(|(price, size)| {
+                serde_json::json!([price.normalize().to_string(), size.normalize().to_string()])
+            })
             .collect(),
     )
 }
@@ -90,14 +92,19 @@ fn book_view(row: BookRow) -> Result<BookSnapshot, IngestError> {
     })
 }
 
+/// NUMERIC columns come back at their column scale (18 places); callers get the shortest form.
+fn n(value: Decimal) -> Decimal {
+    value.normalize()
+}
+
 fn candle_view(row: CandleRow) -> Candle {
     Candle {
         open_time: row.open_time,
-        open: row.open,
-        high: row.high,
-        low: row.low,
-        close: row.close,
-        volume: row.volume,
+        open: n(row.open),
+        high: n(row.high),
+        low: n(row.low),
+        close: n(row.close),
+        volume: n(row.volume),
         trades: row.trades,
     }
 }
@@ -142,8 +149,8 @@ fn instrument_view(
         base: row.base,
         quote: row.quote,
         active: row.active,
-        tick_size: row.tick_size,
-        lot_size: row.lot_size,
+        tick_size: row.tick_size.map(n),
+        lot_size: row.lot_size.map(n),
         outcome,
         metadata: row.metadata,
         updated_at: row.updated_at,
@@ -325,7 +332,7 @@ impl MarketData for PgIngestService {
             .db
             .run(move |conn| repo::latest_mid(conn, &key, as_of).map_err(IngestError::from))
             .await?;
-        Ok(row.map(|row| (row.price, row.observed_at)))
+        Ok(row.map(|row| (n(row.price), row.observed_at)))
     }
 
     async fn latest_book(
@@ -374,8 +381,8 @@ impl MarketData for PgIngestService {
             .await?;
         Ok(row.map(|row| FundingRate {
             time: row.funding_time,
-            rate: row.rate,
-            premium: row.premium,
+            rate: n(row.rate),
+            premium: row.premium.map(n),
         }))
     }
 
@@ -391,7 +398,7 @@ impl MarketData for PgIngestService {
                 repo::latest_outcome_price(conn, &key, as_of).map_err(IngestError::from)
             })
             .await?;
-        Ok(row.map(|row| (row.price, row.observed_at)))
+        Ok(row.map(|row| (n(row.price), row.observed_at)))
     }
 }
 
@@ -483,7 +490,7 @@ impl IngestService for PgIngestService {
                 subject: row.subject,
                 metric: row.metric,
                 time: row.metric_time,
-                value: row.value,
+                value: n(row.value),
             })
             .collect())
     }
