@@ -131,6 +131,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    defi_metrics (subject, metric, metric_time) {
+        subject -> Text,
+        metric -> Text,
+        metric_time -> Timestamptz,
+        value -> Numeric,
+    }
+}
+
+diesel::table! {
     economy_deposits (id) {
         id -> Uuid,
         quote_id -> Uuid,
@@ -188,6 +197,104 @@ diesel::table! {
         deadline -> Timestamptz,
         signature -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ingestion_runs (id) {
+        id -> Uuid,
+        source -> Text,
+        channel -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Timestamptz,
+        status -> Text,
+        rows_written -> Int8,
+        latency_ms -> Int8,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    market_books (instrument_key, observed_at) {
+        instrument_key -> Text,
+        observed_at -> Timestamptz,
+        bids -> Jsonb,
+        asks -> Jsonb,
+    }
+}
+
+diesel::table! {
+    market_candles (instrument_key, timeframe, open_time) {
+        instrument_key -> Text,
+        timeframe -> Text,
+        open_time -> Timestamptz,
+        open -> Numeric,
+        high -> Numeric,
+        low -> Numeric,
+        close -> Numeric,
+        volume -> Numeric,
+        trades -> Nullable<Int8>,
+        ingested_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    market_funding_rates (instrument_key, funding_time) {
+        instrument_key -> Text,
+        funding_time -> Timestamptz,
+        rate -> Numeric,
+        premium -> Nullable<Numeric>,
+    }
+}
+
+diesel::table! {
+    market_instruments (key) {
+        key -> Text,
+        venue -> Text,
+        kind -> Text,
+        symbol -> Text,
+        base -> Nullable<Text>,
+        quote -> Nullable<Text>,
+        active -> Bool,
+        tick_size -> Nullable<Numeric>,
+        lot_size -> Nullable<Numeric>,
+        market_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    market_mids (instrument_key, observed_at) {
+        instrument_key -> Text,
+        observed_at -> Timestamptz,
+        price -> Numeric,
+    }
+}
+
+diesel::table! {
+    prediction_markets (market_id) {
+        market_id -> Text,
+        venue -> Text,
+        condition_id -> Nullable<Text>,
+        question -> Text,
+        slug -> Nullable<Text>,
+        end_date -> Nullable<Timestamptz>,
+        active -> Bool,
+        closed -> Bool,
+        resolved_outcome -> Nullable<Text>,
+        metadata -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prediction_outcome_prices (instrument_key, observed_at) {
+        instrument_key -> Text,
+        observed_at -> Timestamptz,
+        price -> Numeric,
     }
 }
 
@@ -307,6 +414,12 @@ diesel::joinable!(economy_deposits -> users (payer_user_id));
 diesel::joinable!(economy_purchases -> economy_quotes (quote_id));
 diesel::joinable!(economy_purchases -> users (payer_user_id));
 diesel::joinable!(economy_quotes -> users (payer_user_id));
+diesel::joinable!(market_books -> market_instruments (instrument_key));
+diesel::joinable!(market_candles -> market_instruments (instrument_key));
+diesel::joinable!(market_funding_rates -> market_instruments (instrument_key));
+diesel::joinable!(market_instruments -> prediction_markets (market_id));
+diesel::joinable!(market_mids -> market_instruments (instrument_key));
+diesel::joinable!(prediction_outcome_prices -> market_instruments (instrument_key));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -324,9 +437,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     clone_strategy_versions,
     clone_trade_universe,
     clones,
+    defi_metrics,
     economy_deposits,
     economy_purchases,
     economy_quotes,
+    ingestion_runs,
+    market_books,
+    market_candles,
+    market_funding_rates,
+    market_instruments,
+    market_mids,
+    prediction_markets,
+    prediction_outcome_prices,
     refresh_tokens,
     security_events,
     service_tokens,

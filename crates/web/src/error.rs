@@ -204,6 +204,12 @@ impl From<clones_economy::EconomyError> for ApiError {
     }
 }
 
+impl From<clones_ingest::IngestError> for ApiError {
+    fn from(error: clones_ingest::IngestError) -> Self {
+        Self::from_kind(error.kind(), error.code(), error.to_string())
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         let code = match error.kind() {

@@ -108,6 +108,40 @@ impl FromRequest for ServiceCaller {
     }
 }
 
+/// An operator: an admin user (bearer access token) or a service token holding the
+/// `health:read` scope. Tokens starting with `cst_` are taken as service tokens.
+#[derive(Debug, Clone)]
+pub enum OperatorCaller {
+    /// An admin user.
+    Admin(AuthUser),
+    /// A service token with `health:read`.
+    Service(ServiceIdentity),
+}
+
+impl FromRequest for OperatorCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_service = bearer(req)
+            .is_ok_and(|token| token.starts_with(clones_auth::tokens::SERVICE_TOKEN_PREFIX));
+        if is_service {
+            let caller = ServiceCaller::from_request(req, payload);
+            Box::pin(async move {
+                let caller = caller.await?;
+                caller
+                    .0
+                    .require(crate::routes::HEALTH_READ_SCOPE)
+                    .map_err(ApiError::from)?;
+                Ok(OperatorCaller::Service(caller.0))
+            })
+        } else {
+            let admin = AdminUser::from_request(req, payload);
+            Box::pin(async move { Ok(OperatorCaller::Admin(admin.await?.0)) })
+        }
+    }
+}
+
 /// JSON body limits and error mapping: malformed JSON, wrong types and unknown fields are 400,
 /// oversize bodies 413, a wrong content type 415; never a 500.
 pub fn json_config(limit_bytes: usize) -> web::JsonConfig {

@@ -23,6 +23,7 @@ use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService};
+use clones_ingest::{IngestService, PgIngestService};
 use clones_kernel::Clock;
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub clones: Arc<dyn CloneService>,
     /// Quotes, deposits, purchases.
     pub economy: Arc<dyn EconomyService>,
+    /// Market memory and ingestion runs.
+    pub ingest: Arc<dyn IngestService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
     /// The pool, for readiness checks only; handlers go through services.
@@ -87,6 +90,7 @@ impl AppState {
                 payments,
             )),
             access,
+            ingest: Arc::new(PgIngestService::new(db.clone(), clock.clone())),
             heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
             db,
             auth_rate_limiter: Arc::new(RateLimiter::new(

@@ -47,6 +47,8 @@ impl Modify for SecuritySchemes {
         (name = "public", description = "Public clone profiles and reports"),
         (name = "moderation", description = "Administrator moderation of public profiles"),
         (name = "economy", description = "Quotes, SignedVault deposits, purchases"),
+        (name = "market", description = "Market memory: assets, candles, mids, books, prediction markets, DeFi metrics"),
+        (name = "ingestion", description = "Ingestion runs and source health"),
         (name = "operations", description = "Health, readiness, worker heartbeats, this document"),
     )
 )]

@@ -5,10 +5,13 @@ mod admin;
 mod auth;
 mod clones;
 mod economy;
+mod market;
 mod me;
 mod moderation;
 mod operations;
 mod public;
+
+pub(crate) use operations::HEALTH_READ_SCOPE;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
@@ -51,6 +54,7 @@ pub(crate) fn split() -> (
                 .service(scope::scope("/clone").configure(clones::configure))
                 .service(scope::scope("/public").configure(public::configure))
                 .service(scope::scope("/economy").configure(economy::configure))
+                .configure(market::configure)
                 .service(scope::scope("/admin/moderation").configure(moderation::configure))
                 .service(scope::scope("/admin").configure(admin::configure)),
         )

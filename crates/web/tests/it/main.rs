@@ -11,5 +11,6 @@ mod auth;
 mod clones;
 mod economy;
 mod errors;
+mod market;
 mod operations;
 mod support;

@@ -92,6 +92,15 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "POST /api/v1/economy/deposits",
         "GET /api/v1/economy/deposits/{id}",
         "GET /api/v1/economy/purchases",
+        "GET /api/v1/assets",
+        "GET /api/v1/assets/{key}",
+        "GET /api/v1/assets/{key}/candles",
+        "GET /api/v1/assets/{key}/mid",
+        "GET /api/v1/assets/{key}/book",
+        "GET /api/v1/ingestion/runs",
+        "GET /api/v1/ingestion/health",
+        "GET /api/v1/polymarket/markets",
+        "GET /api/v1/defillama/metrics",
     ]
     .into_iter()
     .map(String::from)
@@ -123,6 +132,13 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "SignedQuote",
         "DepositOutcome",
         "PurchaseView",
+        "Instrument",
+        "Candle",
+        "BookSnapshot",
+        "IngestionRun",
+        "SourceHealth",
+        "PredictionMarket",
+        "DefiMetric",
     ] {
         assert!(schemas.contains_key(schema), "missing schema {schema}");
     }

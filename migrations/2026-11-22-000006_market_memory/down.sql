@@ -1,0 +1,10 @@
+DROP TABLE ingestion_runs;
+DROP TABLE defi_metrics;
+DROP TABLE prediction_outcome_prices;
+ALTER TABLE market_instruments DROP CONSTRAINT market_instruments_market_fk;
+DROP TABLE prediction_markets;
+DROP TABLE market_funding_rates;
+DROP TABLE market_books;
+DROP TABLE market_mids;
+DROP TABLE market_candles;
+DROP TABLE market_instruments;
