@@ -147,12 +147,15 @@ pub(crate) fn lease_due_deposits(
         .get_results(conn)
 }
 
-/// Inserts the purchase unless (resolver, nonce) was already bought; true when inserted.
+/// Inserts the purchase unless this payment was already bought; true when inserted.
+///
+/// The conflict target is deliberately left open: the quote id, (resolver, nonce) and
+/// (chain, tx, log index) each identify the same payment, and a conflict target naming only
+/// one of them would let a concurrent insert fail on another with a unique violation.
 pub(crate) fn insert_purchase(conn: &mut PgConnection, row: &PurchaseRow) -> QueryResult<bool> {
     let inserted = diesel::insert_into(purchases::table)
         .values(row)
-        .on_conflict((purchases::resolver, purchases::nonce))
-        .do_nothing()
+        .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(inserted == 1)
 }
