@@ -1,0 +1,8 @@
+//! Prop engine tests: properties of the pure core, and the service against real PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
+
+mod properties;
