@@ -5,4 +5,8 @@
     reason = "test helpers should fail loudly on broken setup"
 )]
 
+mod admin;
+mod execution;
+mod ledger;
 mod properties;
+mod support;
