@@ -115,19 +115,26 @@ pub(crate) fn set_status(
         .map(drop)
 }
 
-pub(crate) fn record_mtm(
+/// Records a mark-to-market pass for many accounts in one statement.
+pub(crate) fn record_mtm_batch(
     conn: &mut PgConnection,
-    id: Uuid,
-    peak_equity: Decimal,
+    peaks: &[(Uuid, Decimal)],
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::update(accounts::table.find(id))
-        .set((
-            accounts::peak_equity.eq(peak_equity),
-            accounts::last_mtm_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
+    use diesel::sql_types::{Array, Numeric, Timestamptz, Uuid as SqlUuid};
+    for chunk in peaks.chunks(5000) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+        let values: Vec<Decimal> = chunk.iter().map(|(_, peak)| *peak).collect();
+        diesel::sql_query(
+            "UPDATE prop_accounts AS a SET peak_equity = v.peak, last_mtm_at = $3 \
+             FROM unnest($1::uuid[], $2::numeric[]) AS v(id, peak) WHERE a.id = v.id",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Numeric>, _>(values)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Active and halted accounts not marked since `before`, least recently marked first, locked

@@ -1224,9 +1224,7 @@ impl PropService for PgPropService {
         self.db
             .cross_tenant_transaction("prop_mtm_write", move |conn| {
                 repo::insert_snapshots(conn, &snapshots)?;
-                for (account_id, peak) in peaks {
-                    repo::record_mtm(conn, account_id, peak, now)?;
-                }
+                repo::record_mtm_batch(conn, &peaks, now)?;
                 Ok::<_, PropError>(())
             })
             .await?;
