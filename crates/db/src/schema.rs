@@ -299,6 +299,156 @@ diesel::table! {
 }
 
 diesel::table! {
+    prop_account_balances (account_id, ledger_account) {
+        account_id -> Uuid,
+        ledger_account -> Text,
+        owner_user_id -> Uuid,
+        balance -> Numeric,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_account_limits (account_id) {
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        max_order_notional -> Numeric,
+        max_leverage -> Numeric,
+        max_position_notional -> Numeric,
+        max_gross_exposure -> Numeric,
+        daily_loss_limit -> Numeric,
+        max_orders_per_minute -> Int4,
+        allowed_instruments -> Nullable<Array<Nullable<Text>>>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_accounts (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        clone_id -> Nullable<Uuid>,
+        context -> Text,
+        quote_currency -> Text,
+        starting_balance -> Numeric,
+        status -> Text,
+        halted_reason -> Nullable<Text>,
+        day_anchor -> Date,
+        day_start_equity -> Numeric,
+        peak_equity -> Numeric,
+        last_mtm_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_admin_audit_log (id) {
+        id -> Uuid,
+        admin_user_id -> Uuid,
+        account_id -> Uuid,
+        action -> Text,
+        reason -> Text,
+        details -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_equity_snapshots (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        at -> Timestamptz,
+        equity -> Numeric,
+        cash -> Numeric,
+        unrealized_pnl -> Numeric,
+        used_margin -> Numeric,
+        gross_exposure -> Numeric,
+        peak_equity -> Numeric,
+        drawdown -> Numeric,
+    }
+}
+
+diesel::table! {
+    prop_fills (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        seq -> Int4,
+        instrument -> Text,
+        side -> Text,
+        price -> Numeric,
+        size -> Numeric,
+        fee -> Numeric,
+        realized_pnl -> Numeric,
+        source -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_ledger_entries (event_id, seq) {
+        event_id -> Uuid,
+        seq -> Int4,
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        ledger_account -> Text,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    prop_ledger_events (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        kind -> Text,
+        order_id -> Nullable<Uuid>,
+        reference -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_orders (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        owner_user_id -> Uuid,
+        decision_action_id -> Nullable<Text>,
+        instrument -> Text,
+        side -> Text,
+        order_type -> Text,
+        size -> Numeric,
+        limit_price -> Nullable<Numeric>,
+        reduce_only -> Bool,
+        time_in_force -> Text,
+        status -> Text,
+        rejection_code -> Nullable<Text>,
+        rejection_detail -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prop_positions (account_id, instrument) {
+        account_id -> Uuid,
+        instrument -> Text,
+        owner_user_id -> Uuid,
+        kind -> Text,
+        size -> Numeric,
+        avg_entry -> Numeric,
+        realized_pnl -> Numeric,
+        funding_paid -> Numeric,
+        last_funding_at -> Nullable<Timestamptz>,
+        settled_at -> Nullable<Timestamptz>,
+        opened_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
@@ -420,6 +570,28 @@ diesel::joinable!(market_funding_rates -> market_instruments (instrument_key));
 diesel::joinable!(market_instruments -> prediction_markets (market_id));
 diesel::joinable!(market_mids -> market_instruments (instrument_key));
 diesel::joinable!(prediction_outcome_prices -> market_instruments (instrument_key));
+diesel::joinable!(prop_account_balances -> prop_accounts (account_id));
+diesel::joinable!(prop_account_balances -> users (owner_user_id));
+diesel::joinable!(prop_account_limits -> prop_accounts (account_id));
+diesel::joinable!(prop_account_limits -> users (owner_user_id));
+diesel::joinable!(prop_accounts -> users (owner_user_id));
+diesel::joinable!(prop_admin_audit_log -> prop_accounts (account_id));
+diesel::joinable!(prop_admin_audit_log -> users (admin_user_id));
+diesel::joinable!(prop_equity_snapshots -> prop_accounts (account_id));
+diesel::joinable!(prop_equity_snapshots -> users (owner_user_id));
+diesel::joinable!(prop_fills -> prop_accounts (account_id));
+diesel::joinable!(prop_fills -> prop_orders (order_id));
+diesel::joinable!(prop_fills -> users (owner_user_id));
+diesel::joinable!(prop_ledger_entries -> prop_accounts (account_id));
+diesel::joinable!(prop_ledger_entries -> prop_ledger_events (event_id));
+diesel::joinable!(prop_ledger_entries -> users (owner_user_id));
+diesel::joinable!(prop_ledger_events -> prop_accounts (account_id));
+diesel::joinable!(prop_ledger_events -> prop_orders (order_id));
+diesel::joinable!(prop_ledger_events -> users (owner_user_id));
+diesel::joinable!(prop_orders -> prop_accounts (account_id));
+diesel::joinable!(prop_orders -> users (owner_user_id));
+diesel::joinable!(prop_positions -> prop_accounts (account_id));
+diesel::joinable!(prop_positions -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -449,6 +621,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     market_mids,
     prediction_markets,
     prediction_outcome_prices,
+    prop_account_balances,
+    prop_account_limits,
+    prop_accounts,
+    prop_admin_audit_log,
+    prop_equity_snapshots,
+    prop_fills,
+    prop_ledger_entries,
+    prop_ledger_events,
+    prop_orders,
+    prop_positions,
     refresh_tokens,
     security_events,
     service_tokens,

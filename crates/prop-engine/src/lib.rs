@@ -1,0 +1,193 @@
+//! Prop engine: synthetic prop accounts and their execution truth.
+//!
+//! This crate owns paper execution for auditions, the Arena, backtests and copy-mirror paper
+//! trading: accounts with risk limits, the safety gates every order passes, fill simulation
+//! against market data, positions, balances, a double-entry ledger whose events always sum to
+//! zero, mark-to-market equity snapshots and the admin audit log.
+//!
+//! The pure core ([`fill`], [`position`], [`ledger`], [`paper`], [`gates`]) has no database,
+//! clock or IO, so backtests replay the same arithmetic in memory. Market data arrives through
+//! the [`MarketFeed`] port; this crate never opens a source client or reads market memory's
+//! tables. It does not decide what to trade (ai-decision proposes) and does not judge
+//! auditions (lifecycle consumes its snapshots).
+
+#[cfg(test)]
+macro_rules! dec {
+    ($value:literal) => {
+        <rust_decimal::Decimal as std::str::FromStr>::from_str(stringify!($value))
+            .unwrap_or_default()
+    };
+}
+
+mod error;
+pub mod feed;
+pub mod fill;
+pub mod gates;
+pub mod instrument;
+pub mod ledger;
+mod models;
+pub mod paper;
+pub mod position;
+mod repo;
+mod service;
+pub mod views;
+
+use async_trait::async_trait;
+use rust_decimal::{Decimal, RoundingStrategy};
+use uuid::Uuid;
+
+pub use error::PropError;
+pub use service::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, PropSettings};
+pub use views::*;
+
+pub use feed::{
+    Book, FeedError, FixedMarketFeed, FundingRate, InstrumentInfo, Level, MarketFeed, MarketQuote,
+    NoMarketFeed, OutcomeResolution,
+};
+pub use fill::{
+    Execution, FeeSchedule, FillConfig, FillLeg, FillSource, NoFill, OrderSpec, OrderType, Side,
+    TimeInForce,
+};
+pub use gates::{AccountSnapshot, AccountStatus, GateRejection, RejectReason, RiskLimits};
+pub use instrument::{InstrumentKey, InstrumentKind, InvalidInstrument};
+pub use ledger::{Balances, EventKind, LedgerAccount, LedgerEvent};
+pub use paper::{PaperAccount, TradeOutcome};
+pub use position::Position;
+
+/// Decimal places of every stored amount, price and size (`NUMERIC(28, 10)`).
+pub const SCALE: u32 = 10;
+
+/// Rounds a money amount to the ledger's scale (half away from zero).
+pub fn money(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Rounds a price to the stored scale (half away from zero).
+pub fn price(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Prop accounts: execution, owner reads, carry, reconciliation, admin and mark-to-market.
+///
+/// Owner methods take the caller's user id and answer [`PropError::AccountNotFound`] for
+/// someone else's account. Operator, worker and admin methods run in audited cross-tenant
+/// transactions; callers check roles before calling them.
+#[async_trait]
+pub trait PropService: Send + Sync {
+    /// Opens an account for `owner`, funded with its starting balance (an `opening` ledger
+    /// event). Called by the contexts that create accounts (lifecycle, backtest, copy-mirror).
+    async fn open_account(
+        &self,
+        owner: Uuid,
+        request: OpenAccount,
+    ) -> Result<AccountView, PropError>;
+
+    /// Executes one order: gates, fill, position, balances and ledger in one transaction.
+    /// A gate refusal or a no-fill is recorded and returned as the order's status. With a
+    /// decision action id, every later or concurrent delivery returns the first result with
+    /// `created = false`.
+    async fn place_order(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        request: OrderRequest,
+    ) -> Result<OrderOutcome, PropError>;
+
+    /// The owner's accounts, newest first.
+    async fn accounts(&self, owner: Uuid) -> Result<Vec<AccountView>, PropError>;
+
+    /// One of the owner's accounts.
+    async fn account(&self, owner: Uuid, account_id: Uuid) -> Result<AccountView, PropError>;
+
+    /// The account's positions (flat ones included, for their realized PnL).
+    async fn positions(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+    ) -> Result<Vec<PositionView>, PropError>;
+
+    /// The account's orders, newest first.
+    async fn orders(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        page: Page,
+    ) -> Result<Vec<OrderView>, PropError>;
+
+    /// The account's fills, newest first.
+    async fn fills(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        page: Page,
+    ) -> Result<Vec<FillView>, PropError>;
+
+    /// The account's ledger events with their entries, newest first.
+    async fn ledger(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        page: Page,
+    ) -> Result<Vec<LedgerEventView>, PropError>;
+
+    /// The account's equity snapshots, newest first.
+    async fn equity_curve(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        page: Page,
+    ) -> Result<Vec<EquityPoint>, PropError>;
+
+    /// The latest equity snapshot, if any.
+    async fn latest_equity(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+    ) -> Result<Option<EquityPoint>, PropError>;
+
+    /// Operator: proves the tracked balances equal the sums of the ledger's entries.
+    async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError>;
+
+    /// Worker: applies due perp funding (once per funding time) and settles resolved outcome
+    /// positions.
+    async fn apply_funding_and_settlement(
+        &self,
+        account_id: Uuid,
+    ) -> Result<CarryReport, PropError>;
+
+    /// Admin: halts an account (no order executes until resumed).
+    async fn halt(
+        &self,
+        admin: Uuid,
+        account_id: Uuid,
+        reason: &str,
+    ) -> Result<AuditEntry, PropError>;
+
+    /// Admin: resumes a halted account.
+    async fn resume(
+        &self,
+        admin: Uuid,
+        account_id: Uuid,
+        reason: &str,
+    ) -> Result<AuditEntry, PropError>;
+
+    /// Admin: credits (positive) or debits cash with an `adjustment` ledger event.
+    async fn adjust(
+        &self,
+        admin: Uuid,
+        account_id: Uuid,
+        amount: Decimal,
+        reason: &str,
+    ) -> Result<AuditEntry, PropError>;
+
+    /// Admin: the audit log, newest first, optionally for one account.
+    async fn audit_log(
+        &self,
+        account_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, PropError>;
+
+    /// Worker: snapshots equity, margin, exposure and drawdown of up to `batch` accounts not
+    /// marked at the current instant, least recently marked first.
+    async fn mark_to_market(&self, batch: u32) -> Result<MtmReport, PropError>;
+}

@@ -1,0 +1,487 @@
+//! The only module of prop-engine that touches its tables.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clones_db::schema::{
+    prop_account_balances as balances, prop_account_limits as limits, prop_accounts as accounts,
+    prop_admin_audit_log as audit, prop_equity_snapshots as snapshots, prop_fills as fills,
+    prop_ledger_entries as entries, prop_ledger_events as events, prop_orders as orders,
+    prop_positions as positions,
+};
+use diesel::dsl::{count_star, sum};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel::{PgConnection, QueryResult};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::ledger::LedgerEvent;
+use crate::models::{
+    AccountRow, AuditRow, BalanceRow, EquitySnapshotRow, FillRow, LedgerEntryRow, LedgerEventRow,
+    LimitsRow, OrderRow, PositionRow,
+};
+
+pub(crate) fn insert_account(conn: &mut PgConnection, row: &AccountRow) -> QueryResult<()> {
+    diesel::insert_into(accounts::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn insert_limits(conn: &mut PgConnection, row: &LimitsRow) -> QueryResult<()> {
+    diesel::insert_into(limits::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn limits_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Option<LimitsRow>> {
+    limits::table
+        .find(account_id)
+        .select(LimitsRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn limits_of_accounts(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<LimitsRow>> {
+    limits::table
+        .filter(limits::account_id.eq_any(account_ids))
+        .select(LimitsRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn find_account(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .find(id)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account, locked for the rest of the transaction: orders on one account run one at a time.
+pub(crate) fn lock_account(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .find(id)
+        .select(AccountRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn accounts_of(conn: &mut PgConnection, owner: Uuid) -> QueryResult<Vec<AccountRow>> {
+    accounts::table
+        .filter(accounts::owner_user_id.eq(owner))
+        .order((accounts::created_at.desc(), accounts::id.desc()))
+        .select(AccountRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn roll_day(
+    conn: &mut PgConnection,
+    id: Uuid,
+    anchor: NaiveDate,
+    day_start_equity: Decimal,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::day_anchor.eq(anchor),
+            accounts::day_start_equity.eq(day_start_equity),
+            accounts::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    halted_reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::status.eq(status),
+            accounts::halted_reason.eq(halted_reason),
+            accounts::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a mark-to-market pass for many accounts in one statement.
+pub(crate) fn record_mtm_batch(
+    conn: &mut PgConnection,
+    peaks: &[(Uuid, Decimal)],
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Numeric, Timestamptz, Uuid as SqlUuid};
+    for chunk in peaks.chunks(5000) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+        let values: Vec<Decimal> = chunk.iter().map(|(_, peak)| *peak).collect();
+        diesel::sql_query(
+            "UPDATE prop_accounts AS a SET peak_equity = v.peak, last_mtm_at = $3 \
+             FROM unnest($1::uuid[], $2::numeric[]) AS v(id, peak) WHERE a.id = v.id",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Numeric>, _>(values)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Active and halted accounts not marked since `before`, least recently marked first, locked
+/// so that concurrent workers take different accounts.
+pub(crate) fn lease_mtm_batch(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<AccountRow>> {
+    accounts::table
+        .filter(accounts::status.ne("closed"))
+        .filter(
+            accounts::last_mtm_at
+                .is_null()
+                .or(accounts::last_mtm_at.lt(before)),
+        )
+        .order(accounts::last_mtm_at.asc().nulls_first())
+        .limit(limit)
+        .select(AccountRow::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+}
+
+/// Inserts the order unless the account already has one for its decision action; true when
+/// inserted.
+pub(crate) fn insert_order(conn: &mut PgConnection, row: &OrderRow) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(orders::table)
+        .values(row)
+        .on_conflict((orders::account_id, orders::decision_action_id))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(inserted == 1)
+}
+
+pub(crate) fn order_by_action(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    action: &str,
+) -> QueryResult<Option<OrderRow>> {
+    orders::table
+        .filter(orders::account_id.eq(account_id))
+        .filter(orders::decision_action_id.eq(action))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn count_orders_since(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::account_id.eq(account_id))
+        .filter(orders::created_at.gt(since))
+        .select(count_star())
+        .first(conn)
+}
+
+pub(crate) fn orders_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    before: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<OrderRow>> {
+    let mut query = orders::table
+        .filter(orders::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(orders::created_at.lt(before));
+    }
+    query
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn insert_fills(conn: &mut PgConnection, rows: &[FillRow]) -> QueryResult<()> {
+    diesel::insert_into(fills::table)
+        .values(rows)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn fills_of_order(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<FillRow>> {
+    fills::table
+        .filter(fills::order_id.eq(order_id))
+        .order(fills::seq.asc())
+        .select(FillRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn fills_of_orders(
+    conn: &mut PgConnection,
+    order_ids: &[Uuid],
+) -> QueryResult<Vec<FillRow>> {
+    fills::table
+        .filter(fills::order_id.eq_any(order_ids))
+        .order((fills::order_id.asc(), fills::seq.asc()))
+        .select(FillRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn fills_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    before: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<FillRow>> {
+    let mut query = fills::table
+        .filter(fills::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(fills::created_at.lt(before));
+    }
+    query
+        .order((
+            fills::created_at.desc(),
+            fills::order_id.desc(),
+            fills::seq.desc(),
+        ))
+        .limit(limit)
+        .select(FillRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn positions_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Vec<PositionRow>> {
+    positions::table
+        .filter(positions::account_id.eq(account_id))
+        .order(positions::instrument.asc())
+        .select(PositionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn positions_of_accounts(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<PositionRow>> {
+    positions::table
+        .filter(positions::account_id.eq_any(account_ids))
+        .filter(positions::size.ne(Decimal::ZERO))
+        .select(PositionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn upsert_position(conn: &mut PgConnection, row: &PositionRow) -> QueryResult<()> {
+    diesel::insert_into(positions::table)
+        .values(row)
+        .on_conflict((positions::account_id, positions::instrument))
+        .do_update()
+        .set(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn balances_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Vec<BalanceRow>> {
+    balances::table
+        .filter(balances::account_id.eq(account_id))
+        .order(balances::ledger_account.asc())
+        .select(BalanceRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn cash_of_accounts(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Decimal)>> {
+    balances::table
+        .filter(balances::account_id.eq_any(account_ids))
+        .filter(balances::ledger_account.eq("cash"))
+        .select((balances::account_id, balances::balance))
+        .load(conn)
+}
+
+/// Sum of entries per ledger account, straight from the ledger.
+pub(crate) fn derived_balances(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Vec<(String, Option<Decimal>)>> {
+    entries::table
+        .filter(entries::account_id.eq(account_id))
+        .group_by(entries::ledger_account)
+        .select((entries::ledger_account, sum(entries::amount)))
+        .order(entries::ledger_account.asc())
+        .load(conn)
+}
+
+/// Writes a ledger event, its entries and the balance changes they make.
+pub(crate) fn record_event(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    owner: Uuid,
+    event: &LedgerEvent,
+    order_id: Option<Uuid>,
+    reference: Option<String>,
+    at: DateTime<Utc>,
+) -> QueryResult<Uuid> {
+    let event_id = Uuid::new_v4();
+    diesel::insert_into(events::table)
+        .values(&LedgerEventRow {
+            id: event_id,
+            account_id,
+            owner_user_id: owner,
+            kind: event.kind().as_str().to_string(),
+            order_id,
+            reference,
+            created_at: at,
+        })
+        .execute(conn)?;
+    let rows: Vec<LedgerEntryRow> = event
+        .entries()
+        .iter()
+        .enumerate()
+        .map(|(seq, entry)| LedgerEntryRow {
+            event_id,
+            seq: i32::try_from(seq).unwrap_or(i32::MAX),
+            account_id,
+            owner_user_id: owner,
+            ledger_account: entry.account.as_str().to_string(),
+            amount: entry.amount,
+        })
+        .collect();
+    diesel::insert_into(entries::table)
+        .values(&rows)
+        .execute(conn)?;
+    for entry in event.entries() {
+        diesel::insert_into(balances::table)
+            .values(&BalanceRow {
+                account_id,
+                ledger_account: entry.account.as_str().to_string(),
+                owner_user_id: owner,
+                balance: entry.amount,
+                updated_at: at,
+            })
+            .on_conflict((balances::account_id, balances::ledger_account))
+            .do_update()
+            .set((
+                balances::balance.eq(balances::balance + excluded(balances::balance)),
+                balances::updated_at.eq(excluded(balances::updated_at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(event_id)
+}
+
+pub(crate) fn ledger_events_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    before: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<LedgerEventRow>> {
+    let mut query = events::table
+        .filter(events::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(events::created_at.lt(before));
+    }
+    query
+        .order((events::created_at.desc(), events::id.desc()))
+        .limit(limit)
+        .select(LedgerEventRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn entries_of_events(
+    conn: &mut PgConnection,
+    event_ids: &[Uuid],
+) -> QueryResult<Vec<LedgerEntryRow>> {
+    entries::table
+        .filter(entries::event_id.eq_any(event_ids))
+        .order((entries::event_id.asc(), entries::seq.asc()))
+        .select(LedgerEntryRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn insert_snapshots(
+    conn: &mut PgConnection,
+    rows: &[EquitySnapshotRow],
+) -> QueryResult<()> {
+    for chunk in rows.chunks(1000) {
+        diesel::insert_into(snapshots::table)
+            .values(chunk)
+            .on_conflict((snapshots::account_id, snapshots::at))
+            .do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn snapshots_of(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    before: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<EquitySnapshotRow>> {
+    let mut query = snapshots::table
+        .filter(snapshots::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(snapshots::at.lt(before));
+    }
+    query
+        .order(snapshots::at.desc())
+        .limit(limit)
+        .select(EquitySnapshotRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn latest_snapshot(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Option<EquitySnapshotRow>> {
+    snapshots::table
+        .filter(snapshots::account_id.eq(account_id))
+        .order(snapshots::at.desc())
+        .select(EquitySnapshotRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn insert_audit(conn: &mut PgConnection, row: &AuditRow) -> QueryResult<()> {
+    diesel::insert_into(audit::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn audit_log(
+    conn: &mut PgConnection,
+    account_id: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit::table.into_boxed();
+    if let Some(account_id) = account_id {
+        query = query.filter(audit::account_id.eq(account_id));
+    }
+    query
+        .order((audit::created_at.desc(), audit::id.desc()))
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}

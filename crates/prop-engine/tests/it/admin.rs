@@ -1,0 +1,144 @@
+//! Admin actions with their audit trail, and mark-to-market snapshots.
+
+use chrono::Duration;
+use clones_prop_engine::{EventKind, Page, PropError, PropService, RejectReason, Side};
+
+use crate::support::{BTC, d, fixture, wide_limits};
+
+#[tokio::test]
+async fn halt_resume_and_adjust_are_audited() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let admin = f.user().await;
+    let account = f.account(owner, None).await.id;
+    assert_eq!(
+        f.prop.halt(admin, account, "  ").await.unwrap_err().code(),
+        "invalid_input"
+    );
+    let halted = f
+        .prop
+        .halt(admin, account, "suspicious fills")
+        .await
+        .unwrap();
+    assert_eq!(halted.action, "halt");
+    assert!(matches!(
+        f.prop.halt(admin, account, "again").await,
+        Err(PropError::AlreadyHalted)
+    ));
+    let view = f.prop.account(owner, account).await.unwrap();
+    assert_eq!(view.halted_reason.as_deref(), Some("suspicious fills"));
+    f.mid(BTC, "100");
+    let refused = f.order(owner, account, BTC, Side::Buy, "1").await;
+    assert_eq!(
+        refused.order.reject_reason(),
+        Some(RejectReason::AccountHalted)
+    );
+    f.clock.advance(Duration::seconds(1));
+    f.prop.resume(admin, account, "cleared").await.unwrap();
+    assert!(matches!(
+        f.prop.resume(admin, account, "again").await,
+        Err(PropError::NotHalted)
+    ));
+
+    assert_eq!(
+        f.prop
+            .adjust(admin, account, d("0"), "nothing")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        f.prop
+            .adjust(admin, account, d("10"), "")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    f.clock.advance(Duration::seconds(1));
+    let adjusted = f
+        .prop
+        .adjust(admin, account, d("-250.5"), "fee refund reversal")
+        .await
+        .unwrap();
+    assert_eq!(adjusted.details["amount"], "-250.5");
+    assert_eq!(
+        f.prop.account(owner, account).await.unwrap().cash,
+        d("99749.5")
+    );
+    let ledger = f
+        .prop
+        .ledger(owner, account, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(ledger[0].kind, EventKind::Adjustment);
+    assert_eq!(
+        ledger[0].reference.as_deref(),
+        Some(format!("audit:{}", adjusted.id).as_str())
+    );
+
+    let audit = f.prop.audit_log(Some(account), 50).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["adjustment", "resume", "halt"]);
+    assert!(audit.iter().all(|a| a.admin_user_id == admin));
+    assert!(matches!(
+        f.prop.halt(admin, uuid::Uuid::new_v4(), "x").await,
+        Err(PropError::AccountNotFound)
+    ));
+    assert!(f.prop.reconcile(account).await.unwrap().balanced);
+}
+
+#[tokio::test]
+async fn mark_to_market_snapshots_equity_exposure_and_drawdown() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let settings_free = wide_limits();
+    let trading = f.account(owner, Some(settings_free)).await.id;
+    let idle = f.account(owner, None).await.id;
+    f.mid(BTC, "100");
+    let fill = f.order(owner, trading, BTC, Side::Buy, "10").await;
+    let cash = f.prop.account(owner, trading).await.unwrap().cash;
+
+    f.clock.advance(Duration::minutes(1));
+    f.mid(BTC, "120");
+    let report = f.prop.mark_to_market(100).await.unwrap();
+    assert_eq!(report.accounts, 2);
+    // Nothing left to mark at the same instant.
+    assert_eq!(f.prop.mark_to_market(100).await.unwrap().accounts, 0);
+    let first = f.prop.latest_equity(owner, trading).await.unwrap().unwrap();
+    let unrealized = d("10") * (d("120") - fill.fills[0].price);
+    assert_eq!(first.unrealized_pnl, unrealized);
+    assert_eq!(first.equity, cash + unrealized);
+    assert_eq!(first.gross_exposure, d("1200"));
+    assert_eq!(first.used_margin, d("1200") / d("50"));
+    assert_eq!(first.drawdown, d("0"));
+    assert_eq!(first.peak_equity, first.equity);
+
+    f.clock.advance(Duration::minutes(1));
+    f.mid(BTC, "90");
+    f.prop.mark_to_market(100).await.unwrap();
+    let curve = f
+        .prop
+        .equity_curve(owner, trading, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(curve.len(), 2);
+    assert_eq!(curve[0].peak_equity, first.equity);
+    assert_eq!(curve[0].drawdown, first.equity - curve[0].equity);
+    assert_eq!(curve[0].drawdown, d("300"));
+    let idle_curve = f
+        .prop
+        .equity_curve(owner, idle, Page::default())
+        .await
+        .unwrap();
+    assert!(
+        idle_curve
+            .iter()
+            .all(|p| p.equity == d("100000") && p.drawdown == d("0"))
+    );
+    assert_eq!(
+        f.prop.account(owner, trading).await.unwrap().peak_equity,
+        first.equity
+    );
+}

@@ -1,0 +1,12 @@
+//! Prop engine tests: properties of the pure core, and the service against real PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers should fail loudly on broken setup"
+)]
+
+mod admin;
+mod execution;
+mod ledger;
+mod properties;
+mod support;

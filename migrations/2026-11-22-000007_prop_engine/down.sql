@@ -1,0 +1,13 @@
+DROP TABLE prop_admin_audit_log;
+DROP TABLE prop_equity_snapshots;
+DROP TABLE prop_ledger_entries;
+DROP TABLE prop_ledger_events;
+DROP FUNCTION prop_check_entry_balanced();
+DROP FUNCTION prop_check_event_balanced();
+DROP FUNCTION prop_assert_event_balanced(uuid);
+DROP TABLE prop_account_balances;
+DROP TABLE prop_positions;
+DROP TABLE prop_fills;
+DROP TABLE prop_orders;
+DROP TABLE prop_account_limits;
+DROP TABLE prop_accounts;
