@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
-use clones_prop_engine::{NoMarketFeed, PgPropService, PropService, PropSettings};
+use clones_ingest::PgIngestService;
+use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::settings::DatabaseArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
 
@@ -51,12 +52,13 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(settings.batch > 0, "batch must be positive");
     let db = settings.database.connect()?;
     let clock: Arc<dyn clones_kernel::Clock> = Arc::new(clones_kernel::SystemClock);
-    // Market memory is adapted to the feed port in the wiring layer once it lands; until then
-    // positions are valued at their entry price and counted as unmarked.
+    // Marks come from market memory; a position without a fresh enough mid is valued at its
+    // entry price and counted as unmarked.
+    let market = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
     let prop = PgPropService::new(
         db.clone(),
         clock.clone(),
-        Arc::new(NoMarketFeed),
+        Arc::new(MarketMemoryFeed::new(market)),
         PropSettings::default(),
     );
     let cycle = MarkToMarket {

@@ -17,6 +17,7 @@ use crate::instrument::InstrumentKind;
 
 /// One price level of an order book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Level {
     /// The level's price.
     pub price: Decimal,
@@ -26,6 +27,7 @@ pub struct Level {
 
 /// An order-book snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Book {
     /// When the book was observed.
     pub observed_at: DateTime<Utc>,
@@ -37,6 +39,7 @@ pub struct Book {
 
 /// The latest market state of an instrument at or before some instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MarketQuote {
     /// The mid price.
     pub mid: Decimal,
@@ -48,6 +51,7 @@ pub struct MarketQuote {
 
 /// What the feed knows about an instrument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InstrumentInfo {
     /// The instrument key (`venue:kind:symbol`).
     pub key: String,
@@ -59,6 +63,7 @@ pub struct InstrumentInfo {
 
 /// A funding rate that applied at one funding time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FundingRate {
     /// The funding time.
     pub at: DateTime<Utc>,
@@ -70,6 +75,7 @@ pub struct FundingRate {
 
 /// How a prediction-market outcome resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OutcomeResolution {
     /// When the market resolved.
     pub resolved_at: DateTime<Utc>,

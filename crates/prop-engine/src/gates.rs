@@ -50,6 +50,7 @@ impl AccountStatus {
 
 /// Per-account risk limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RiskLimits {
     /// Largest notional one order may have.
     #[schema(value_type = String)]

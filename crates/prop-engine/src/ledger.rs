@@ -137,6 +137,7 @@ impl FromStr for EventKind {
 
 /// One side of a movement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// The ledger account.
     pub account: LedgerAccount,
@@ -146,6 +147,7 @@ pub struct Entry {
 
 /// A balanced set of entries. Built only through the constructors, which keep it zero-sum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LedgerEvent {
     kind: EventKind,
     entries: Vec<Entry>,

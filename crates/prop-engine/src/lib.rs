@@ -7,7 +7,8 @@
 //!
 //! The pure core ([`fill`], [`position`], [`ledger`], [`paper`], [`gates`]) has no database,
 //! clock or IO, so backtests replay the same arithmetic in memory. Market data arrives through
-//! the [`MarketFeed`] port; this crate never opens a source client or reads market memory's
+//! the [`MarketFeed`] port, implemented over market memory's read trait by
+//! [`MarketMemoryFeed`]; this crate never opens a source client or reads market memory's
 //! tables. It does not decide what to trade (ai-decision proposes) and does not judge
 //! auditions (lifecycle consumes its snapshots).
 
@@ -25,6 +26,7 @@ pub mod fill;
 pub mod gates;
 pub mod instrument;
 pub mod ledger;
+mod market_memory;
 mod models;
 pub mod paper;
 pub mod position;
@@ -37,6 +39,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
 pub use error::PropError;
+pub use market_memory::MarketMemoryFeed;
 pub use service::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, PropSettings};
 pub use views::*;
 

@@ -12,6 +12,7 @@ use crate::{money, price};
 
 /// A position in one instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Position {
     /// Signed size: positive long, negative short, zero flat.
     pub size: Decimal,

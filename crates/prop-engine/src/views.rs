@@ -49,6 +49,7 @@ impl AccountContext {
 
 /// A request to open an account.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OpenAccount {
     /// The clone trading it, if any.
     pub clone_id: Option<Uuid>,
@@ -65,6 +66,7 @@ pub struct OpenAccount {
 
 /// A request to execute one order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
     /// The decision action this order executes; repeated deliveries return the first result.
     pub decision_action_id: Option<String>,
@@ -86,6 +88,7 @@ pub struct OrderRequest {
 
 /// An account as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountView {
     /// Id.
     pub id: Uuid,
@@ -122,6 +125,7 @@ pub struct AccountView {
 
 /// A position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PositionView {
     /// Instrument key.
     pub instrument: String,
@@ -185,6 +189,7 @@ impl OrderStatus {
 
 /// An order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderView {
     /// Id.
     pub id: Uuid,
@@ -242,6 +247,7 @@ impl OrderView {
 
 /// One execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct FillView {
     /// Id.
     pub id: Uuid,
@@ -273,6 +279,7 @@ pub struct FillView {
 
 /// The result of placing an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderOutcome {
     /// The order.
     pub order: OrderView,
@@ -284,6 +291,7 @@ pub struct OrderOutcome {
 
 /// One ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct LedgerEntryView {
     /// The ledger account.
     pub ledger_account: LedgerAccount,
@@ -294,6 +302,7 @@ pub struct LedgerEntryView {
 
 /// One ledger event with its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct LedgerEventView {
     /// Id.
     pub id: Uuid,
@@ -311,6 +320,7 @@ pub struct LedgerEventView {
 
 /// One point of an equity curve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EquityPoint {
     /// When.
     pub at: DateTime<Utc>,
@@ -339,6 +349,7 @@ pub struct EquityPoint {
 
 /// A tracked balance next to the one derived from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ReconciledBalance {
     /// The ledger account.
     pub ledger_account: LedgerAccount,
@@ -352,6 +363,7 @@ pub struct ReconciledBalance {
 
 /// The proof that an account's balances equal its ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
     /// Account.
     pub account_id: Uuid,
@@ -366,6 +378,7 @@ pub struct ReconcileReport {
 
 /// What funding or settlement did to an account.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CarryReport {
     /// Funding payments applied.
     pub funding_payments: u32,
@@ -381,6 +394,7 @@ pub struct CarryReport {
 
 /// What a mark-to-market pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MtmReport {
     /// Accounts snapshotted.
     pub accounts: u64,
@@ -390,6 +404,7 @@ pub struct MtmReport {
 
 /// An admin action on an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// Id.
     pub id: Uuid,
@@ -410,6 +425,7 @@ pub struct AuditEntry {
 
 /// A page request: newest first, strictly before `before` when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Page {
     /// Most items (1..=500, default 100).
     pub limit: Option<u32>,

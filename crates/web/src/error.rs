@@ -210,6 +210,12 @@ impl From<clones_ingest::IngestError> for ApiError {
     }
 }
 
+impl From<clones_prop_engine::PropError> for ApiError {
+    fn from(error: clones_prop_engine::PropError) -> Self {
+        Self::from_kind(error.kind(), error.code(), error.to_string())
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         let code = match error.kind() {

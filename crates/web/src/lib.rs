@@ -25,6 +25,7 @@ use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService};
 use clones_ingest::{IngestService, PgIngestService};
 use clones_kernel::Clock;
+use clones_prop_engine::{NoMarketFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
 
 use crate::settings::{ApiSettings, SettingsError};
@@ -44,6 +45,8 @@ pub struct AppState {
     pub economy: Arc<dyn EconomyService>,
     /// Market memory and ingestion runs.
     pub ingest: Arc<dyn IngestService>,
+    /// Prop accounts: owner reads and admin actions.
+    pub prop: Arc<dyn PropService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
     /// The pool, for readiness checks only; handlers go through services.
@@ -91,6 +94,14 @@ impl AppState {
             )),
             access,
             ingest: Arc::new(PgIngestService::new(db.clone(), clock.clone())),
+            // The API places no orders (it only reads and runs admin actions), so it needs no
+            // market data.
+            prop: Arc::new(PgPropService::new(
+                db.clone(),
+                clock.clone(),
+                Arc::new(NoMarketFeed),
+                PropSettings::default(),
+            )),
             heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
             db,
             auth_rate_limiter: Arc::new(RateLimiter::new(

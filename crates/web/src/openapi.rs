@@ -48,6 +48,7 @@ impl Modify for SecuritySchemes {
         (name = "moderation", description = "Administrator moderation of public profiles"),
         (name = "economy", description = "Quotes, SignedVault deposits, purchases"),
         (name = "market", description = "Market memory: assets, candles, mids, books, prediction markets, DeFi metrics"),
+        (name = "prop", description = "Prop accounts: positions, orders, fills, ledger, equity; admin halt, resume, adjustments, audit"),
         (name = "ingestion", description = "Ingestion runs and source health"),
         (name = "operations", description = "Health, readiness, worker heartbeats, this document"),
     )

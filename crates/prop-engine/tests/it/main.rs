@@ -8,5 +8,6 @@
 mod admin;
 mod execution;
 mod ledger;
+mod market_memory;
 mod properties;
 mod support;

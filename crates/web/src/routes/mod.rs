@@ -9,6 +9,7 @@ mod market;
 mod me;
 mod moderation;
 mod operations;
+mod prop;
 mod public;
 
 pub(crate) use operations::HEALTH_READ_SCOPE;
@@ -54,8 +55,10 @@ pub(crate) fn split() -> (
                 .service(scope::scope("/clone").configure(clones::configure))
                 .service(scope::scope("/public").configure(public::configure))
                 .service(scope::scope("/economy").configure(economy::configure))
+                .service(scope::scope("/prop").configure(prop::configure_owner))
                 .configure(market::configure)
                 .service(scope::scope("/admin/moderation").configure(moderation::configure))
+                .service(scope::scope("/admin/prop").configure(prop::configure_admin))
                 .service(scope::scope("/admin").configure(admin::configure)),
         )
         .split_for_parts()

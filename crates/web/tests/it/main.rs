@@ -13,4 +13,5 @@ mod economy;
 mod errors;
 mod market;
 mod operations;
+mod prop;
 mod support;

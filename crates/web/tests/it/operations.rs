@@ -101,6 +101,17 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "GET /api/v1/ingestion/health",
         "GET /api/v1/polymarket/markets",
         "GET /api/v1/defillama/metrics",
+        "GET /api/v1/prop/accounts",
+        "GET /api/v1/prop/accounts/{id}",
+        "GET /api/v1/prop/accounts/{id}/positions",
+        "GET /api/v1/prop/accounts/{id}/orders",
+        "GET /api/v1/prop/accounts/{id}/fills",
+        "GET /api/v1/prop/accounts/{id}/ledger",
+        "GET /api/v1/prop/accounts/{id}/equity",
+        "POST /api/v1/admin/prop/accounts/{id}/halt",
+        "POST /api/v1/admin/prop/accounts/{id}/resume",
+        "POST /api/v1/admin/prop/accounts/{id}/adjustments",
+        "GET /api/v1/admin/prop/audit",
     ]
     .into_iter()
     .map(String::from)
@@ -139,6 +150,16 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "SourceHealth",
         "PredictionMarket",
         "DefiMetric",
+        "AccountView",
+        "RiskLimits",
+        "PositionView",
+        "OrderView",
+        "FillView",
+        "LedgerEventView",
+        "EquityPoint",
+        "AuditEntry",
+        "PropReason",
+        "PropAdjustment",
     ] {
         assert!(schemas.contains_key(schema), "missing schema {schema}");
     }
