@@ -1,5 +1,6 @@
-//! Marks prop accounts to market: each cycle snapshots equity, used margin, gross exposure and
-//! drawdown of the accounts least recently marked (SKIP LOCKED, safe with replicas).
+//! Marks prop accounts to market: each cycle applies due perp funding and outcome settlements,
+//! then snapshots equity, used margin, gross exposure and drawdown of the accounts least
+//! recently marked (SKIP LOCKED, safe with replicas).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,15 @@ struct MarkToMarket {
 #[async_trait]
 impl Cycle for MarkToMarket {
     async fn run_cycle(&self) -> Result<CycleReport, CycleError> {
+        // Funding and settlements first, so the snapshots include them.
+        let carry = self.prop.apply_carry_due(self.batch).await?;
+        if carry.funding_payments > 0 || carry.settlements > 0 {
+            tracing::info!(
+                funding_payments = carry.funding_payments,
+                settlements = carry.settlements,
+                "carry applied"
+            );
+        }
         let report = self.prop.mark_to_market(self.batch).await?;
         Ok(CycleReport {
             items: report.accounts,

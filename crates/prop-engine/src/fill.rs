@@ -78,8 +78,9 @@ pub enum OrderType {
 
 /// How long the unfilled part of an order lives.
 ///
-/// The paper engine executes on arrival: `gtc` and `ioc` both fill what the market offers now
-/// and cancel the rest (resting orders are not simulated); `fok` fills all or nothing.
+/// The paper engine executes on arrival: `ioc` fills what the market offers now and cancels the
+/// rest; `fok` fills all or nothing. Resting orders are not simulated, so the service refuses
+/// `gtc`; the pure fill simulation treats it like `ioc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeInForce {

@@ -158,6 +158,10 @@ pub trait PropService: Send + Sync {
         account_id: Uuid,
     ) -> Result<CarryReport, PropError>;
 
+    /// Worker: [`PropService::apply_funding_and_settlement`] for up to `batch` accounts that
+    /// hold open positions, summed. Both are idempotent, so a repeated pass applies nothing twice.
+    async fn apply_carry_due(&self, batch: u32) -> Result<CarryReport, PropError>;
+
     /// Admin: halts an account (no order executes until resumed).
     async fn halt(
         &self,

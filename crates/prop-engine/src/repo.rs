@@ -485,3 +485,20 @@ pub(crate) fn audit_log(
         .select(AuditRow::as_select())
         .load(conn)
 }
+
+/// Accounts that are not closed and hold an open, unsettled position, by id.
+pub(crate) fn accounts_with_open_positions(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    positions::table
+        .inner_join(accounts::table.on(accounts::id.eq(positions::account_id)))
+        .filter(accounts::status.ne("closed"))
+        .filter(positions::size.ne(Decimal::ZERO))
+        .filter(positions::settled_at.is_null())
+        .select(positions::account_id)
+        .distinct()
+        .order(positions::account_id.asc())
+        .limit(limit)
+        .load(conn)
+}

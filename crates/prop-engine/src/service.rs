@@ -87,10 +87,10 @@ fn check_amount(name: &str, value: Decimal, allow_zero: bool) -> Result<(), Prop
 }
 
 fn validate_limits(limits: &RiskLimits) -> Result<(), PropError> {
-    check_amount("max_order_notional", limits.max_order_notional, false)?;
-    check_amount("max_position_notional", limits.max_position_notional, false)?;
-    check_amount("max_gross_exposure", limits.max_gross_exposure, false)?;
-    check_amount("daily_loss_limit", limits.daily_loss_limit, true)?;
+    check_amount("maxOrderNotional", limits.max_order_notional, false)?;
+    check_amount("maxPositionNotional", limits.max_position_notional, false)?;
+    check_amount("maxGrossExposure", limits.max_gross_exposure, false)?;
+    check_amount("dailyLossLimit", limits.daily_loss_limit, true)?;
     if limits.max_leverage <= Decimal::ZERO || limits.max_leverage > Decimal::from(100) {
         return Err(PropError::InvalidInput(
             "max_leverage must be in (0, 100]".into(),
@@ -118,8 +118,17 @@ fn validate_order(request: &OrderRequest) -> Result<InstrumentKey, PropError> {
     let instrument = InstrumentKey::parse(&request.instrument)
         .map_err(|error| PropError::InvalidInput(error.to_string()))?;
     check_amount("size", request.size, false)?;
+    // Refused rather than quietly executed as `ioc`: a caller asking for a resting order must
+    // not believe it has one.
+    if request.time_in_force == TimeInForce::Gtc {
+        return Err(PropError::InvalidInput(
+            "timeInForce gtc (a resting order) is not supported: orders execute on arrival; \
+             use ioc or fok"
+                .into(),
+        ));
+    }
     if let Some(limit) = request.limit_price {
-        check_amount("limit_price", limit, false)?;
+        check_amount("limitPrice", limit, false)?;
         if instrument.kind() == InstrumentKind::Outcome && limit > Decimal::ONE {
             return Err(PropError::InvalidInput(
                 "outcome share prices are at most 1".into(),
@@ -132,7 +141,7 @@ fn validate_order(request: &OrderRequest) -> Result<InstrumentKey, PropError> {
             || !action.bytes().all(|b| b.is_ascii_graphic()))
     {
         return Err(PropError::InvalidInput(format!(
-            "decision_action_id must be 1..={MAX_ACTION_ID_LEN} printable characters"
+            "decisionActionId must be 1..={MAX_ACTION_ID_LEN} printable characters"
         )));
     }
     Ok(instrument)
@@ -765,7 +774,7 @@ impl PropService for PgPropService {
         owner: Uuid,
         request: OpenAccount,
     ) -> Result<AccountView, PropError> {
-        check_amount("starting_balance", request.starting_balance, false)?;
+        check_amount("startingBalance", request.starting_balance, false)?;
         let currency_ok = (2..=10).contains(&request.quote_currency.len())
             && request
                 .quote_currency
@@ -1069,6 +1078,25 @@ impl PropService for PgPropService {
                 apply_carry(conn, account_id, &carry, now)
             })
             .await
+    }
+
+    async fn apply_carry_due(&self, batch: u32) -> Result<CarryReport, PropError> {
+        let limit = i64::from(batch.clamp(1, 100_000));
+        let accounts = self
+            .db
+            .cross_tenant_transaction("prop_carry_scan", move |conn| {
+                repo::accounts_with_open_positions(conn, limit).map_err(PropError::from)
+            })
+            .await?;
+        let mut total = CarryReport::default();
+        for account_id in accounts {
+            let applied = self.apply_funding_and_settlement(account_id).await?;
+            total.funding_payments += applied.funding_payments;
+            total.funding_paid += applied.funding_paid;
+            total.settlements += applied.settlements;
+            total.settlement_pnl += applied.settlement_pnl;
+        }
+        Ok(total)
     }
 
     async fn halt(

@@ -406,6 +406,11 @@ async fn invalid_orders_change_nothing() {
         request("BTC", Side::Buy, "1"),
         request(BTC, Side::Buy, "0"),
         request(BTC, Side::Buy, "0.00000000001"),
+        clones_prop_engine::OrderRequest {
+            limit_price: Some(d("100")),
+            time_in_force: clones_prop_engine::TimeInForce::Gtc,
+            ..request(BTC, Side::Buy, "1")
+        },
     ] {
         let error = f.prop.place_order(owner, account, bad).await.unwrap_err();
         assert_eq!(error.code(), "invalid_input");

@@ -72,6 +72,43 @@ async fn funding_is_paid_once_per_funding_time() {
 }
 
 #[tokio::test]
+async fn the_worker_pass_applies_carry_to_every_account_with_positions_once() {
+    let f = fixture().await;
+    let (alice, bob) = (f.user().await, f.user().await);
+    let long = f.account(alice, Some(wide_limits())).await.id;
+    let short = f.account(bob, Some(wide_limits())).await.id;
+    let idle = f.account(bob, Some(wide_limits())).await.id;
+    f.mid(BTC, "100");
+    f.order(alice, long, BTC, Side::Buy, "10").await;
+    f.order(bob, short, BTC, Side::Sell, "10").await;
+    f.clock.advance(Duration::hours(1));
+    f.feed.set_funding(
+        BTC,
+        FundingRate {
+            at: f.now(),
+            rate: d("0.0001"),
+            mark: d("100"),
+        },
+    );
+    let pass = f.prop.apply_carry_due(100).await.unwrap();
+    // The long pays 0.1 and the short receives it; the flat account is not touched.
+    assert_eq!((pass.funding_payments, pass.funding_paid), (2, d("0")));
+    let again = f.prop.apply_carry_due(100).await.unwrap();
+    assert_eq!(again.funding_payments, 0);
+    for account in [long, short, idle] {
+        assert!(f.prop.reconcile(account).await.unwrap().balanced);
+    }
+    assert!(
+        f.prop
+            .ledger(bob, idle, Page::default())
+            .await
+            .unwrap()
+            .iter()
+            .all(|event| event.kind != EventKind::Funding)
+    );
+}
+
+#[tokio::test]
 async fn outcome_positions_settle_to_one_or_zero() {
     let f = fixture().await;
     let owner = f.user().await;
