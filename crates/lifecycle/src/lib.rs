@@ -1,0 +1,1 @@
+//! Lifecycle: paid auditions, their evaluation, and the way from a passed audition to the Arena.
