@@ -131,6 +131,78 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_action_executions (id) {
+        id -> Uuid,
+        action_id -> Text,
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        account_id -> Uuid,
+        prop_order_id -> Uuid,
+        order_status -> Text,
+        rejection_code -> Nullable<Text>,
+        filled_size -> Numeric,
+        executed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    decision_actions (id) {
+        id -> Text,
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        seq -> Int4,
+        asset -> Text,
+        instrument -> Text,
+        kind -> Text,
+        side -> Text,
+        size -> Numeric,
+        reduce_only -> Bool,
+        requested_size -> Nullable<Jsonb>,
+        reference_price -> Numeric,
+        risk -> Jsonb,
+        source -> Text,
+        rationale -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    decision_artifacts (run_id) {
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        model -> Text,
+        prompt_hash -> Text,
+        input_packet -> Jsonb,
+        raw_output -> Nullable<Text>,
+        latency_ms -> Int8,
+        prompt_tokens -> Nullable<Int4>,
+        completion_tokens -> Nullable<Int4>,
+        cost -> Nullable<Numeric>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    decision_runs (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        account_id -> Nullable<Uuid>,
+        context -> Text,
+        reference_id -> Nullable<Uuid>,
+        slot -> Timestamptz,
+        strategy_version -> Nullable<Int4>,
+        strategy_fingerprint -> Nullable<Text>,
+        model -> Text,
+        adapter -> Text,
+        status -> Text,
+        reason_code -> Nullable<Text>,
+        reason_detail -> Nullable<Text>,
+        started_at -> Timestamptz,
+        latency_ms -> Int8,
+    }
+}
+
+diesel::table! {
     defi_metrics (subject, metric, metric_time) {
         subject -> Text,
         metric -> Text,
@@ -559,6 +631,14 @@ diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
 diesel::joinable!(clone_trade_universe -> clones (clone_id));
 diesel::joinable!(clone_trade_universe -> users (owner_user_id));
 diesel::joinable!(clones -> users (owner_user_id));
+diesel::joinable!(decision_action_executions -> decision_actions (action_id));
+diesel::joinable!(decision_action_executions -> decision_runs (run_id));
+diesel::joinable!(decision_action_executions -> users (owner_user_id));
+diesel::joinable!(decision_actions -> decision_runs (run_id));
+diesel::joinable!(decision_actions -> users (owner_user_id));
+diesel::joinable!(decision_artifacts -> decision_runs (run_id));
+diesel::joinable!(decision_artifacts -> users (owner_user_id));
+diesel::joinable!(decision_runs -> users (owner_user_id));
 diesel::joinable!(economy_deposits -> economy_quotes (quote_id));
 diesel::joinable!(economy_deposits -> users (payer_user_id));
 diesel::joinable!(economy_purchases -> economy_quotes (quote_id));
@@ -609,6 +689,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     clone_strategy_versions,
     clone_trade_universe,
     clones,
+    decision_action_executions,
+    decision_actions,
+    decision_artifacts,
+    decision_runs,
     defi_metrics,
     economy_deposits,
     economy_purchases,
