@@ -1,0 +1,47 @@
+//! The rule model: the strategy's own evaluator. Deterministic, no network, the default.
+
+use async_trait::async_trait;
+
+use super::{ArtifactDraft, DecisionModel, ModelInput, ModelOutcome, Proposal, sha256_hex};
+use crate::views::Adapter;
+
+/// Proposes exactly the actions the compiled plan's evaluation fired.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleModel;
+
+#[async_trait]
+impl DecisionModel for RuleModel {
+    fn adapter(&self) -> Adapter {
+        Adapter::Rule
+    }
+
+    async fn decide(&self, input: &ModelInput) -> ModelOutcome {
+        let proposals = input
+            .evaluation
+            .actions
+            .iter()
+            .map(|action| Proposal {
+                source: action.node.clone(),
+                asset: action.asset.clone(),
+                kind: action.kind,
+                size: action.size,
+                risk: action.risk,
+                rationale: None,
+            })
+            .collect();
+        let packet_text = input.packet.to_string();
+        ModelOutcome::Proposed {
+            proposals,
+            artifact: ArtifactDraft {
+                model: clones_strategy::RULE_MODEL_ID.to_string(),
+                prompt_hash: sha256_hex(packet_text.as_bytes()),
+                input_packet: input.packet.clone(),
+                raw_output: serde_json::to_string(&input.evaluation).ok(),
+                latency_ms: 0,
+                prompt_tokens: None,
+                completion_tokens: None,
+                cost: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Turning a proposal into an order: pure arithmetic on equity, mid and the current position.
+//!
+//! Sizes are in units of the asset, truncated towards zero to the prop engine's 10 decimal
+//! places. It never reads a database or a clock; overflow yields no order instead of a panic.
+
+use clones_prop_engine::Side;
+use clones_strategy::{ActionKind, SizeSpec};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The order a proposal becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizedOrder {
+    /// Buy or sell.
+    pub side: Side,
+    /// Units of the asset, positive.
+    pub size: Decimal,
+    /// Whether the order may only reduce the position (`close`).
+    pub reduce_only: bool,
+}
+
+/// Signed units of `spec` at `mid` for an account worth `equity`: `percent_equity` of equity
+/// divided by the mid, or `notional` divided by the mid.
+pub fn units(spec: &SizeSpec, equity: Decimal, mid: Decimal) -> Option<Decimal> {
+    if mid <= Decimal::ZERO {
+        return None;
+    }
+    let notional = match spec {
+        SizeSpec::PercentEquity(percent) => equity
+            .checked_mul(*percent)?
+            .checked_div(Decimal::ONE_HUNDRED)?,
+        SizeSpec::Notional(amount) => *amount,
+    };
+    notional
+        .checked_div(mid)
+        .map(|units| units.round_dp_with_strategy(10, RoundingStrategy::ToZero))
+}
+
+fn signed(delta: Decimal, reduce_only: bool) -> Option<SizedOrder> {
+    if delta > Decimal::ZERO {
+        Some(SizedOrder {
+            side: Side::Buy,
+            size: delta,
+            reduce_only,
+        })
+    } else if delta < Decimal::ZERO {
+        Some(SizedOrder {
+            side: Side::Sell,
+            size: -delta,
+            reduce_only,
+        })
+    } else {
+        None
+    }
+}
+
+/// The order for `kind` with `size`, given the account's `equity`, the asset's `mid` and the
+/// current signed `position`. `None` when there is nothing to do: a `close` while flat, a
+/// target equal to the position, a size that rounds to zero, or an open without a size.
+pub fn size_order(
+    kind: ActionKind,
+    size: Option<&SizeSpec>,
+    equity: Decimal,
+    mid: Decimal,
+    position: Decimal,
+) -> Option<SizedOrder> {
+    match kind {
+        ActionKind::OpenLong => signed(units(size?, equity, mid)?.abs(), false),
+        ActionKind::OpenShort => signed(-units(size?, equity, mid)?.abs(), false),
+        ActionKind::Close => signed(-position, true),
+        ActionKind::TargetPosition => {
+            let target = units(size?, equity, mid)?;
+            signed(target.checked_sub(position)?, false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn percent_of_equity_and_notional_become_units_at_the_mid() {
+        let order = size_order(
+            ActionKind::OpenLong,
+            Some(&SizeSpec::PercentEquity(d("10"))),
+            d("100000"),
+            d("50000"),
+            d("0"),
+        );
+        assert_eq!(
+            order,
+            Some(SizedOrder {
+                side: Side::Buy,
+                size: d("0.2"),
+                reduce_only: false
+            })
+        );
+        let order = size_order(
+            ActionKind::OpenShort,
+            Some(&SizeSpec::Notional(d("1000"))),
+            d("1"),
+            d("3"),
+            d("0"),
+        );
+        assert_eq!(
+            order.map(|o| (o.side, o.size)),
+            Some((Side::Sell, d("333.3333333333")))
+        );
+    }
+
+    #[test]
+    fn close_reduces_to_flat_and_does_nothing_when_flat() {
+        assert_eq!(
+            size_order(ActionKind::Close, None, d("1"), d("1"), d("-0.5")),
+            Some(SizedOrder {
+                side: Side::Buy,
+                size: d("0.5"),
+                reduce_only: true
+            })
+        );
+        assert_eq!(
+            size_order(ActionKind::Close, None, d("1"), d("1"), d("0")),
+            None
+        );
+    }
+
+    #[test]
+    fn target_position_orders_the_difference() {
+        let spec = SizeSpec::Notional(d("-100"));
+        let order = size_order(
+            ActionKind::TargetPosition,
+            Some(&spec),
+            d("1000"),
+            d("10"),
+            d("5"),
+        );
+        assert_eq!(order.map(|o| (o.side, o.size)), Some((Side::Sell, d("15"))));
+        let spec = SizeSpec::Notional(d("50"));
+        assert_eq!(
+            size_order(
+                ActionKind::TargetPosition,
+                Some(&spec),
+                d("1000"),
+                d("10"),
+                d("5")
+            ),
+            None
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The only module of ai-decision that touches its tables. Every function runs inside the
+//! caller's transaction, which acts for the owner (row-level security).
+
+use chrono::{DateTime, Utc};
+use clones_db::schema::{
+    decision_action_executions as executions, decision_actions as actions,
+    decision_artifacts as artifacts, decision_runs as runs,
+};
+use diesel::prelude::*;
+use diesel::{PgConnection, QueryResult};
+use uuid::Uuid;
+
+use crate::models::{ActionRow, ArtifactRow, ExecutionRow, RunRow};
+
+/// Writes a run with its actions and artifact. Returns false, writing nothing, when a run for
+/// the same (account, slot) exists already: the caller then reads that one.
+pub(crate) fn insert_run(
+    conn: &mut PgConnection,
+    run: &RunRow,
+    action_rows: &[ActionRow],
+    artifact: Option<&ArtifactRow>,
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(runs::table)
+        .values(run)
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    if !action_rows.is_empty() {
+        diesel::insert_into(actions::table)
+            .values(action_rows)
+            .execute(conn)?;
+    }
+    if let Some(artifact) = artifact {
+        diesel::insert_into(artifacts::table)
+            .values(artifact)
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Records what prop-engine answered for an action; a second record of the same action is a
+/// no-op (unique action id).
+pub(crate) fn insert_execution(conn: &mut PgConnection, row: &ExecutionRow) -> QueryResult<()> {
+    diesel::insert_into(executions::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn run_at_slot(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    slot: DateTime<Utc>,
+) -> QueryResult<Option<RunRow>> {
+    runs::table
+        .filter(runs::account_id.eq(account_id))
+        .filter(runs::slot.eq(slot))
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn run_of_clone(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    run_id: Uuid,
+) -> QueryResult<Option<RunRow>> {
+    runs::table
+        .find(run_id)
+        .filter(runs::clone_id.eq(clone_id))
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Runs of a clone, newest first, strictly after `before` in that order.
+pub(crate) fn runs_of_clone(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<RunRow>> {
+    let mut query = runs::table
+        .filter(runs::clone_id.eq(clone_id))
+        .select(RunRow::as_select())
+        .order((runs::started_at.desc(), runs::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            runs::started_at
+                .lt(at)
+                .or(runs::started_at.eq(at).and(runs::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+pub(crate) fn actions_of(conn: &mut PgConnection, run_id: Uuid) -> QueryResult<Vec<ActionRow>> {
+    actions::table
+        .filter(actions::run_id.eq(run_id))
+        .order(actions::seq.asc())
+        .select(ActionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn executions_of(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+) -> QueryResult<Vec<ExecutionRow>> {
+    executions::table
+        .filter(executions::run_id.eq(run_id))
+        .select(ExecutionRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn artifact_of(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+) -> QueryResult<Option<ArtifactRow>> {
+    artifacts::table
+        .find(run_id)
+        .select(ArtifactRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn run_of_clone_any(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+) -> QueryResult<Option<RunRow>> {
+    runs::table
+        .find(run_id)
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,88 @@
+//! The roster port: which clones trade which prop account right now.
+//!
+//! Lifecycle owns auditions and Arena memberships; this module only states what the decision
+//! worker needs from it ([`TradingRoster`]) and offers [`FixedRoster`] for tests, benchmarks and
+//! a file-configured worker. It must not read lifecycle's tables.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::DecisionError;
+use crate::views::RunContext;
+
+/// What a clone trades for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentContext {
+    /// A paid audition.
+    Audition,
+    /// An Arena membership.
+    Arena,
+}
+
+impl From<AssignmentContext> for RunContext {
+    fn from(context: AssignmentContext) -> Self {
+        match context {
+            AssignmentContext::Audition => RunContext::Audition,
+            AssignmentContext::Arena => RunContext::Arena,
+        }
+    }
+}
+
+/// One clone that should decide this cycle, and the prop account its actions go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    /// The clone.
+    pub clone_id: Uuid,
+    /// Its owner: every read and order runs as this user.
+    pub owner_user_id: Uuid,
+    /// The prop account that executes its actions.
+    pub account_id: Uuid,
+    /// Audition or Arena.
+    pub context: AssignmentContext,
+    /// The audition run or Arena membership id (recorded, not checked).
+    pub reference_id: Uuid,
+}
+
+/// The source of assignments. Lifecycle provides the real one; the decision worker adapts it.
+#[async_trait]
+pub trait TradingRoster: Send + Sync {
+    /// Up to `limit` assignments active now, in a stable order.
+    ///
+    /// # Errors
+    /// When the roster cannot be read; the cycle then fails as a whole.
+    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError>;
+}
+
+/// A roster with a fixed list of assignments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixedRoster {
+    assignments: Vec<Assignment>,
+}
+
+impl FixedRoster {
+    /// A roster that always answers `assignments` (the first `limit` of them).
+    pub fn new(assignments: Vec<Assignment>) -> Self {
+        Self { assignments }
+    }
+
+    /// Reads a JSON array of assignments (camelCase fields, `context` `audition` or `arena`).
+    ///
+    /// # Errors
+    /// [`DecisionError::InvalidInput`] when the text is not such an array.
+    pub fn from_json(text: &str) -> Result<Self, DecisionError> {
+        serde_json::from_str(text)
+            .map(Self::new)
+            .map_err(|error| DecisionError::InvalidInput(format!("roster: {error}")))
+    }
+}
+
+#[async_trait]
+impl TradingRoster for FixedRoster {
+    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self.assignments.iter().take(limit).cloned().collect())
+    }
+}
