@@ -1,6 +1,110 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    arena_clone_memberships (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        entry_id -> Uuid,
+        prop_account_id -> Uuid,
+        status -> Text,
+        joined_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audition_refund_authorizations (id) {
+        id -> Uuid,
+        purchase_id -> Uuid,
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        amount -> Text,
+        token_address -> Text,
+        chain_id -> Int8,
+        reason -> Text,
+        authorized_by -> Uuid,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audition_rule_sets (code) {
+        code -> Text,
+        quote_currency -> Text,
+        starting_balance -> Numeric,
+        profit_target_pct -> Numeric,
+        max_daily_loss_pct -> Numeric,
+        daily_loss_basis -> Text,
+        max_drawdown_pct -> Numeric,
+        drawdown_basis -> Text,
+        drawdown_mode -> Text,
+        daily_reset_time -> Time,
+        time_zone -> Text,
+        min_trading_days -> Int4,
+        max_window_days -> Int4,
+        free_retries -> Int4,
+        retry_on -> Array<Nullable<Text>>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    audition_run_evaluations (run_id) {
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        last_snapshot_at -> Nullable<Timestamptz>,
+        last_fill_at -> Nullable<Timestamptz>,
+        trading_day -> Nullable<Date>,
+        day_start_value -> Numeric,
+        peak_value -> Numeric,
+        last_fill_day -> Nullable<Date>,
+        trading_days -> Int4,
+        latest_equity -> Numeric,
+        latest_cash -> Numeric,
+        evaluated_at -> Nullable<Timestamptz>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audition_run_events (id) {
+        id -> Uuid,
+        run_id -> Uuid,
+        owner_user_id -> Uuid,
+        kind -> Text,
+        actor_user_id -> Nullable<Uuid>,
+        actor -> Text,
+        reason -> Nullable<Text>,
+        details -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audition_runs (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        purchase_id -> Uuid,
+        attempt -> Int4,
+        rule_set_code -> Text,
+        rules -> Jsonb,
+        prop_account_id -> Uuid,
+        window_start -> Timestamptz,
+        window_end -> Timestamptz,
+        status -> Text,
+        failure_rule -> Nullable<Text>,
+        failure_detail -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     auth_challenges (nonce) {
         nonce -> Text,
         purpose -> Text,
@@ -371,6 +475,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    promotion_queue_entries (id) {
+        id -> Uuid,
+        run_id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        status -> Text,
+        last_skip_reason -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        admitted_at -> Nullable<Timestamptz>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     prop_account_balances (account_id, ledger_account) {
         account_id -> Uuid,
         ledger_account -> Text,
@@ -614,6 +734,20 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(arena_clone_memberships -> clones (clone_id));
+diesel::joinable!(arena_clone_memberships -> promotion_queue_entries (entry_id));
+diesel::joinable!(arena_clone_memberships -> prop_accounts (prop_account_id));
+diesel::joinable!(arena_clone_memberships -> users (owner_user_id));
+diesel::joinable!(audition_refund_authorizations -> audition_runs (run_id));
+diesel::joinable!(audition_refund_authorizations -> economy_purchases (purchase_id));
+diesel::joinable!(audition_run_evaluations -> audition_runs (run_id));
+diesel::joinable!(audition_run_evaluations -> users (owner_user_id));
+diesel::joinable!(audition_run_events -> audition_runs (run_id));
+diesel::joinable!(audition_runs -> audition_rule_sets (rule_set_code));
+diesel::joinable!(audition_runs -> clones (clone_id));
+diesel::joinable!(audition_runs -> economy_purchases (purchase_id));
+diesel::joinable!(audition_runs -> prop_accounts (prop_account_id));
+diesel::joinable!(audition_runs -> users (owner_user_id));
 diesel::joinable!(auth_challenges -> users (requested_by));
 diesel::joinable!(clone_asset_selection_rules -> clones (clone_id));
 diesel::joinable!(clone_asset_selection_rules -> users (owner_user_id));
@@ -650,6 +784,9 @@ diesel::joinable!(market_funding_rates -> market_instruments (instrument_key));
 diesel::joinable!(market_instruments -> prediction_markets (market_id));
 diesel::joinable!(market_mids -> market_instruments (instrument_key));
 diesel::joinable!(prediction_outcome_prices -> market_instruments (instrument_key));
+diesel::joinable!(promotion_queue_entries -> audition_runs (run_id));
+diesel::joinable!(promotion_queue_entries -> clones (clone_id));
+diesel::joinable!(promotion_queue_entries -> users (owner_user_id));
 diesel::joinable!(prop_account_balances -> prop_accounts (account_id));
 diesel::joinable!(prop_account_balances -> users (owner_user_id));
 diesel::joinable!(prop_account_limits -> prop_accounts (account_id));
@@ -679,6 +816,12 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_wallets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    arena_clone_memberships,
+    audition_refund_authorizations,
+    audition_rule_sets,
+    audition_run_evaluations,
+    audition_run_events,
+    audition_runs,
     auth_challenges,
     clone_asset_selection_rules,
     clone_capacity_entitlements,
@@ -705,6 +848,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     market_mids,
     prediction_markets,
     prediction_outcome_prices,
+    promotion_queue_entries,
     prop_account_balances,
     prop_account_limits,
     prop_accounts,

@@ -35,6 +35,7 @@ mod service;
 pub mod views;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
@@ -147,6 +148,26 @@ pub trait PropService: Send + Sync {
         owner: Uuid,
         account_id: Uuid,
     ) -> Result<Option<EquityPoint>, PropError>;
+
+    /// The account's equity snapshots taken strictly after `after` (all when `None`), oldest
+    /// first, at most `limit` (1..=1000). For consumers that follow the curve incrementally.
+    async fn equity_after(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        after: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Vec<EquityPoint>, PropError>;
+
+    /// The account's fills created strictly after `after` (all when `None`), oldest first, at
+    /// most `limit` (1..=1000).
+    async fn fills_after(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        after: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, PropError>;
 
     /// Operator: proves the tracked balances equal the sums of the ledger's entries.
     async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError>;

@@ -263,6 +263,29 @@ pub(crate) fn fills_of(
         .load(conn)
 }
 
+pub(crate) fn fills_after(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    after: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<FillRow>> {
+    let mut query = fills::table
+        .filter(fills::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(fills::created_at.gt(after));
+    }
+    query
+        .order((
+            fills::created_at.asc(),
+            fills::order_id.asc(),
+            fills::seq.asc(),
+        ))
+        .limit(limit)
+        .select(FillRow::as_select())
+        .load(conn)
+}
+
 pub(crate) fn positions_of(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -446,6 +469,25 @@ pub(crate) fn snapshots_of(
     }
     query
         .order(snapshots::at.desc())
+        .limit(limit)
+        .select(EquitySnapshotRow::as_select())
+        .load(conn)
+}
+
+pub(crate) fn snapshots_after(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    after: Option<DateTime<Utc>>,
+    limit: i64,
+) -> QueryResult<Vec<EquitySnapshotRow>> {
+    let mut query = snapshots::table
+        .filter(snapshots::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(snapshots::at.gt(after));
+    }
+    query
+        .order(snapshots::at.asc())
         .limit(limit)
         .select(EquitySnapshotRow::as_select())
         .load(conn)

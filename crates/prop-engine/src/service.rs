@@ -1025,6 +1025,40 @@ impl PropService for PgPropService {
         .await
     }
 
+    async fn equity_after(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        after: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Vec<EquityPoint>, PropError> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        self.owner_read(owner, account_id, move |conn, _| {
+            Ok(repo::snapshots_after(conn, account_id, after, limit)?
+                .iter()
+                .map(equity_point)
+                .collect())
+        })
+        .await
+    }
+
+    async fn fills_after(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+        after: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, PropError> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        self.owner_read(owner, account_id, move |conn, _| {
+            repo::fills_after(conn, account_id, after, limit)?
+                .iter()
+                .map(fill_view)
+                .collect()
+        })
+        .await
+    }
+
     async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError> {
         self.db
             .cross_tenant_transaction("prop_reconcile", move |conn| {

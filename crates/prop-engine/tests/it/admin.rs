@@ -142,3 +142,53 @@ async fn mark_to_market_snapshots_equity_exposure_and_drawdown() {
         first.equity
     );
 }
+
+#[tokio::test]
+async fn equity_and_fills_after_read_forward_in_time_order() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let stranger = f.user().await;
+    let account = f.account(owner, Some(wide_limits())).await.id;
+    let mut fill_times = Vec::new();
+    for _ in 0..3 {
+        f.mid(BTC, "100");
+        let outcome = f.order(owner, account, BTC, Side::Buy, "1").await;
+        fill_times.push(outcome.fills[0].created_at);
+        f.prop.mark_to_market(100).await.unwrap();
+        f.clock.advance(Duration::minutes(1));
+    }
+    let all = f
+        .prop
+        .equity_after(owner, account, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|pair| pair[0].at < pair[1].at));
+    let rest = f
+        .prop
+        .equity_after(owner, account, Some(all[0].at), 1)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].at, all[1].at);
+
+    let fills = f.prop.fills_after(owner, account, None, 100).await.unwrap();
+    let times: Vec<_> = fills.iter().map(|fill| fill.created_at).collect();
+    assert_eq!(times, fill_times);
+    let later = f
+        .prop
+        .fills_after(owner, account, Some(fill_times[1]), 100)
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].created_at, fill_times[2]);
+
+    assert!(matches!(
+        f.prop.equity_after(stranger, account, None, 10).await,
+        Err(PropError::AccountNotFound)
+    ));
+    assert!(matches!(
+        f.prop.fills_after(stranger, account, None, 10).await,
+        Err(PropError::AccountNotFound)
+    ));
+}

@@ -1,0 +1,65 @@
+//! Competition facts for clone-service's display state: the latest audition's outcome, the
+//! Promotion Queue and Arena membership of each clone.
+//!
+//! This module only reads lifecycle's tables (through the audited cross-tenant path, since
+//! clone-service asks about clones by id); it never writes and never decides a state itself.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use clones_clone_service::CompetitionFacts;
+use clones_clone_service::display::{AuditionFact, Competition};
+use clones_db::Db;
+use uuid::Uuid;
+
+use crate::{LifecycleError, repo};
+
+/// [`CompetitionFacts`] over lifecycle's tables.
+#[derive(Debug, Clone)]
+pub struct PgCompetitionFacts {
+    db: Db,
+}
+
+impl PgCompetitionFacts {
+    /// Facts read from `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl CompetitionFacts for PgCompetitionFacts {
+    async fn competition(&self, clone_ids: &[Uuid]) -> BTreeMap<Uuid, Competition> {
+        if clone_ids.is_empty() {
+            return BTreeMap::new();
+        }
+        let ids = clone_ids.to_vec();
+        let read = self
+            .db
+            .cross_tenant_transaction("lifecycle_competition_facts", move |conn| {
+                let mut facts: BTreeMap<Uuid, Competition> = BTreeMap::new();
+                for (clone_id, status) in repo::latest_statuses(conn, &ids)? {
+                    facts.entry(clone_id).or_default().latest_audition = match status.as_str() {
+                        "running" => Some(AuditionFact::Running),
+                        "passed" => Some(AuditionFact::Passed),
+                        // A voided audition counts as not passed.
+                        _ => Some(AuditionFact::Failed),
+                    };
+                }
+                for clone_id in repo::promoted_clones(conn, &ids)? {
+                    facts.entry(clone_id).or_default().queued_for_promotion = true;
+                }
+                for clone_id in repo::arena_clones(conn, &ids)? {
+                    facts.entry(clone_id).or_default().arena_member = true;
+                }
+                Ok::<_, LifecycleError>(facts)
+            })
+            .await;
+        // The trait cannot fail: a clone without facts shows its setup state, which is the
+        // safe side, and the failure is logged.
+        read.unwrap_or_else(|error| {
+            tracing::warn!(code = error.code(), %error, "competition facts unavailable");
+            BTreeMap::new()
+        })
+    }
+}

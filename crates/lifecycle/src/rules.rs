@@ -1,0 +1,919 @@
+//! Audition rules: the pure evaluation of a prop account's equity snapshots and fills against a
+//! prop-firm style rule set.
+//!
+//! This module owns the rule arithmetic: trading days (which start at a local time of day in an
+//! IANA time zone, daylight saving included), the daily loss and total drawdown limits, the
+//! profit target, minimum trading days and the window. Evaluation is incremental: new
+//! observations are fed in time order into a stored [`EvalState`], so a worker never re-reads
+//! what it has already judged.
+//!
+//! It must not touch the database, read a clock or recompute execution math: equity and cash
+//! come from prop-engine's mark-to-market snapshots, fills only tell which days were traded.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Which value a limit is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Cash (the balance: realized results only).
+    Balance,
+    /// Equity (cash plus unrealized profit and loss).
+    Equity,
+}
+
+impl Basis {
+    /// The database and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Balance => "balance",
+            Basis::Equity => "equity",
+        }
+    }
+
+    /// Parses a database name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "balance" => Some(Basis::Balance),
+            "equity" => Some(Basis::Equity),
+            _ => None,
+        }
+    }
+}
+
+/// How the total drawdown limit is anchored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DrawdownMode {
+    /// Measured from the starting balance.
+    Static,
+    /// Measured from the highest value seen so far.
+    Trailing,
+}
+
+impl DrawdownMode {
+    /// The database and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrawdownMode::Static => "static",
+            DrawdownMode::Trailing => "trailing",
+        }
+    }
+
+    /// Parses a database name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "static" => Some(DrawdownMode::Static),
+            "trailing" => Some(DrawdownMode::Trailing),
+            _ => None,
+        }
+    }
+}
+
+/// The rule that failed an audition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureRule {
+    /// The loss since the start of the trading day reached the daily limit.
+    MaxDailyLoss,
+    /// The drawdown (static or trailing) reached the total limit.
+    MaxTotalDrawdown,
+    /// The window ended before the profit target was reached.
+    WindowExpired,
+    /// The window ended with the target reached but too few trading days.
+    MinTradingDaysNotMet,
+}
+
+impl FailureRule {
+    /// Every rule, in a stable order.
+    pub const ALL: [FailureRule; 4] = [
+        FailureRule::MaxDailyLoss,
+        FailureRule::MaxTotalDrawdown,
+        FailureRule::WindowExpired,
+        FailureRule::MinTradingDaysNotMet,
+    ];
+
+    /// The stable rule code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureRule::MaxDailyLoss => "max_daily_loss",
+            FailureRule::MaxTotalDrawdown => "max_total_drawdown",
+            FailureRule::WindowExpired => "window_expired",
+            FailureRule::MinTradingDaysNotMet => "min_trading_days_not_met",
+        }
+    }
+
+    /// Parses a rule code.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|rule| rule.as_str() == value)
+    }
+}
+
+impl fmt::Display for FailureRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule set as an audition runs it (frozen into the run when it starts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rules {
+    /// The prop account's quote currency.
+    pub quote_currency: String,
+    /// The prop account's starting balance; every percentage limit is a share of it.
+    pub starting_balance: Decimal,
+    /// Profit needed to pass, in percent of the starting balance (measured on equity).
+    pub profit_target_pct: Decimal,
+    /// Largest loss within one trading day, in percent of the starting balance.
+    pub max_daily_loss_pct: Decimal,
+    /// What the daily loss is measured on.
+    pub daily_loss_basis: Basis,
+    /// Largest total drawdown, in percent of the starting balance.
+    pub max_drawdown_pct: Decimal,
+    /// What the drawdown is measured on.
+    pub drawdown_basis: Basis,
+    /// Static (from the starting balance) or trailing (from the highest value seen).
+    pub drawdown_mode: DrawdownMode,
+    /// The local time of day at which a trading day starts.
+    pub daily_reset_time: NaiveTime,
+    /// The IANA time zone of the reset time, e.g. `America/New_York`.
+    #[serde(with = "tz_name")]
+    pub time_zone: Tz,
+    /// Trading days (with at least one fill) needed to pass.
+    pub min_trading_days: u32,
+    /// The window's length in days.
+    pub max_window_days: u32,
+    /// Free retries after a failure.
+    pub free_retries: u32,
+    /// The failure rules after which a free retry is allowed.
+    pub retry_on: Vec<FailureRule>,
+}
+
+mod tz_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(tz: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(tz.name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses an IANA time zone name.
+///
+/// # Errors
+/// A message naming the zone when it is unknown.
+pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    Tz::from_str(name).map_err(|_| format!("unknown time zone {name}"))
+}
+
+fn pct_of(base: Decimal, pct: Decimal) -> Decimal {
+    base * pct / Decimal::ONE_HUNDRED
+}
+
+impl Rules {
+    /// The equity at which the profit target is reached.
+    pub fn target_equity(&self) -> Decimal {
+        self.starting_balance + pct_of(self.starting_balance, self.profit_target_pct)
+    }
+
+    /// The daily loss limit as an amount.
+    pub fn daily_loss_limit(&self) -> Decimal {
+        pct_of(self.starting_balance, self.max_daily_loss_pct)
+    }
+
+    /// The total drawdown limit as an amount.
+    pub fn drawdown_limit(&self) -> Decimal {
+        pct_of(self.starting_balance, self.max_drawdown_pct)
+    }
+
+    /// The trading day `at` belongs to, named by the local date on which it starts: with a
+    /// 17:00 reset, 16:59 local on the 8th belongs to the day of the 7th.
+    pub fn trading_day(&self, at: DateTime<Utc>) -> NaiveDate {
+        let local = at.with_timezone(&self.time_zone).naive_local();
+        (local - self.reset_offset()).date()
+    }
+
+    /// The instant the trading day `day` starts. A reset time that falls into a daylight
+    /// saving gap starts the day when the local clock resumes; in a repeated hour, at the
+    /// first occurrence.
+    pub fn day_start(&self, day: NaiveDate) -> DateTime<Utc> {
+        let local: NaiveDateTime = day.and_time(self.daily_reset_time);
+        let mut probe = local;
+        // A gap is at most a few hours; step forward a minute at a time until the local time
+        // exists.
+        for _ in 0..(24 * 60) {
+            if let Some(at) = self.time_zone.from_local_datetime(&probe).earliest() {
+                return at.with_timezone(&Utc);
+            }
+            probe += Duration::minutes(1);
+        }
+        local.and_utc()
+    }
+
+    fn reset_offset(&self) -> Duration {
+        self.daily_reset_time - NaiveTime::MIN
+    }
+
+    /// Whether a retry is allowed after a failure of `rule` on attempt `attempt` (1-based).
+    ///
+    /// # Errors
+    /// [`RetryRefusal`] saying why not.
+    pub fn may_retry(&self, rule: FailureRule, attempt: u32) -> Result<(), RetryRefusal> {
+        if !self.retry_on.contains(&rule) {
+            return Err(RetryRefusal::RuleNotRetryable(rule));
+        }
+        if attempt > self.free_retries {
+            return Err(RetryRefusal::NoRetriesLeft {
+                allowed: self.free_retries,
+            });
+        }
+        Ok(())
+    }
+
+    fn value(basis: Basis, equity: Decimal, cash: Decimal) -> Decimal {
+        match basis {
+            Basis::Balance => cash,
+            Basis::Equity => equity,
+        }
+    }
+}
+
+/// Why a retry is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryRefusal {
+    /// The rule set allows no retry after this rule.
+    RuleNotRetryable(FailureRule),
+    /// Every free retry is used.
+    NoRetriesLeft {
+        /// Free retries the rule set allows.
+        allowed: u32,
+    },
+}
+
+/// The audition window: snapshots after its end are not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// When the audition started.
+    pub start: DateTime<Utc>,
+    /// When it ends.
+    pub end: DateTime<Utc>,
+}
+
+/// One mark-to-market observation of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// When it was taken.
+    pub at: DateTime<Utc>,
+    /// Equity (cash plus unrealized PnL).
+    pub equity: Decimal,
+    /// Cash.
+    pub cash: Decimal,
+}
+
+/// What evaluation has learned so far; stored with the run between worker passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalState {
+    /// The last snapshot judged.
+    pub last_snapshot_at: Option<DateTime<Utc>>,
+    /// The last fill counted.
+    pub last_fill_at: Option<DateTime<Utc>>,
+    /// The current trading day (of the last snapshot).
+    pub trading_day: Option<NaiveDate>,
+    /// The daily-loss basis value at the start of the current trading day.
+    pub day_start_value: Decimal,
+    /// The highest drawdown-basis value seen (the starting balance at first).
+    pub peak_value: Decimal,
+    /// The trading day of the last counted fill.
+    pub last_fill_day: Option<NaiveDate>,
+    /// Trading days with at least one fill.
+    pub trading_days: u32,
+    /// Equity of the last snapshot.
+    pub latest_equity: Decimal,
+    /// Cash of the last snapshot.
+    pub latest_cash: Decimal,
+}
+
+impl EvalState {
+    /// The state of a fresh run: nothing seen, everything at the starting balance.
+    pub fn new(rules: &Rules) -> Self {
+        Self {
+            last_snapshot_at: None,
+            last_fill_at: None,
+            trading_day: None,
+            day_start_value: rules.starting_balance,
+            peak_value: rules.starting_balance,
+            last_fill_day: None,
+            trading_days: 0,
+            latest_equity: rules.starting_balance,
+            latest_cash: rules.starting_balance,
+        }
+    }
+}
+
+/// The outcome of an evaluation step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing decided yet.
+    Running,
+    /// The profit target and the minimum trading days were met inside the window.
+    Passed,
+    /// A rule failed the audition.
+    Failed {
+        /// The rule.
+        rule: FailureRule,
+        /// What was observed, for people.
+        detail: String,
+    },
+}
+
+impl Verdict {
+    /// True for a final verdict.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Verdict::Running)
+    }
+}
+
+/// Evaluates observations of one audition against its rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluator<'a> {
+    rules: &'a Rules,
+    window: Window,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator of `rules` over `window`.
+    pub fn new(rules: &'a Rules, window: Window) -> Self {
+        Self { rules, window }
+    }
+
+    /// Counts a fill at `at`: its trading day becomes a traded day. Fills outside the window
+    /// or not after the last counted one are ignored.
+    pub fn apply_fill(&self, state: &mut EvalState, at: DateTime<Utc>) {
+        if at > self.window.end
+            || at < self.window.start
+            || state.last_fill_at.is_some_and(|last| at <= last)
+        {
+            return;
+        }
+        state.last_fill_at = Some(at);
+        let day = self.rules.trading_day(at);
+        // Days only move forward: when a repeated local hour moves the wall clock back across
+        // the reset time, the day already counted stays the current one.
+        if state.last_fill_day.is_none_or(|last| day > last) {
+            state.last_fill_day = Some(day);
+            state.trading_days += 1;
+        }
+    }
+
+    /// Judges one snapshot. Snapshots outside the window or not after the last judged one
+    /// change nothing and return [`Verdict::Running`].
+    pub fn apply_snapshot(&self, state: &mut EvalState, snapshot: Snapshot) -> Verdict {
+        let rules = self.rules;
+        if snapshot.at > self.window.end
+            || snapshot.at < self.window.start
+            || state
+                .last_snapshot_at
+                .is_some_and(|last| snapshot.at <= last)
+        {
+            return Verdict::Running;
+        }
+        let day = rules.trading_day(snapshot.at);
+        match state.trading_day {
+            None => state.trading_day = Some(day),
+            Some(current) if day > current => {
+                // The value in force when the day started is the last one seen before it.
+                state.day_start_value = Rules::value(
+                    rules.daily_loss_basis,
+                    state.latest_equity,
+                    state.latest_cash,
+                );
+                state.trading_day = Some(day);
+            }
+            Some(_) => {}
+        }
+        state.last_snapshot_at = Some(snapshot.at);
+        state.latest_equity = snapshot.equity;
+        state.latest_cash = snapshot.cash;
+
+        let daily_value = Rules::value(rules.daily_loss_basis, snapshot.equity, snapshot.cash);
+        let daily_loss = state.day_start_value - daily_value;
+        let drawdown_value = Rules::value(rules.drawdown_basis, snapshot.equity, snapshot.cash);
+        state.peak_value = state.peak_value.max(drawdown_value);
+        let reference = match rules.drawdown_mode {
+            DrawdownMode::Static => rules.starting_balance,
+            DrawdownMode::Trailing => state.peak_value,
+        };
+        let drawdown = reference - drawdown_value;
+
+        // A breach fails at once, even when the same snapshot also reaches the target.
+        if daily_loss >= rules.daily_loss_limit() {
+            return Verdict::Failed {
+                rule: FailureRule::MaxDailyLoss,
+                detail: format!(
+                    "{basis} fell from {start} to {daily_value} on the trading day of {day}: a loss of {daily_loss}, limit {limit}",
+                    basis = rules.daily_loss_basis.as_str(),
+                    start = state.day_start_value.normalize(),
+                    daily_value = daily_value.normalize(),
+                    daily_loss = daily_loss.normalize(),
+                    limit = rules.daily_loss_limit().normalize(),
+                ),
+            };
+        }
+        if drawdown >= rules.drawdown_limit() {
+            return Verdict::Failed {
+                rule: FailureRule::MaxTotalDrawdown,
+                detail: format!(
+                    "{basis} {drawdown_value} is {drawdown} below the {mode} reference {reference}, limit {limit}",
+                    basis = rules.drawdown_basis.as_str(),
+                    drawdown_value = drawdown_value.normalize(),
+                    drawdown = drawdown.normalize(),
+                    mode = rules.drawdown_mode.as_str(),
+                    reference = reference.normalize(),
+                    limit = rules.drawdown_limit().normalize(),
+                ),
+            };
+        }
+        if snapshot.equity >= rules.target_equity() && state.trading_days >= rules.min_trading_days
+        {
+            return Verdict::Passed;
+        }
+        Verdict::Running
+    }
+
+    /// Feeds a batch in time order: each snapshot is judged after the fills at or before it.
+    /// Fills later than the last judged snapshot are left for the next pass (they stay
+    /// uncounted in `state`). Stops at the first final verdict.
+    pub fn run(
+        &self,
+        state: &mut EvalState,
+        fills: &[DateTime<Utc>],
+        snapshots: &[Snapshot],
+    ) -> Verdict {
+        let mut fills = fills.iter().copied().peekable();
+        for snapshot in snapshots {
+            while let Some(at) = fills.next_if(|at| *at <= snapshot.at) {
+                self.apply_fill(state, at);
+            }
+            let verdict = self.apply_snapshot(state, *snapshot);
+            if verdict.is_final() {
+                return verdict;
+            }
+        }
+        Verdict::Running
+    }
+
+    /// The verdict once the window is over at `now` and every snapshot of it was judged:
+    /// [`FailureRule::MinTradingDaysNotMet`] when the latest equity is at the target,
+    /// [`FailureRule::WindowExpired`] otherwise. Before the end, [`Verdict::Running`].
+    pub fn close(&self, state: &EvalState, now: DateTime<Utc>) -> Verdict {
+        if now < self.window.end {
+            return Verdict::Running;
+        }
+        let rules = self.rules;
+        if state.latest_equity >= rules.target_equity() {
+            Verdict::Failed {
+                rule: FailureRule::MinTradingDaysNotMet,
+                detail: format!(
+                    "the profit target was reached but only {} of {} trading days were traded",
+                    state.trading_days, rules.min_trading_days
+                ),
+            }
+        } else {
+            Verdict::Failed {
+                rule: FailureRule::WindowExpired,
+                detail: format!(
+                    "the window ended with equity {} below the target {}",
+                    state.latest_equity.normalize(),
+                    rules.target_equity().normalize()
+                ),
+            }
+        }
+    }
+}
+
+/// Where an audition stands against its limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// Profit (or loss) in percent of the starting balance, on equity.
+    pub profit_pct: Decimal,
+    /// Loss since the start of the current trading day (zero when up).
+    pub daily_loss: Decimal,
+    /// The daily loss in percent of its limit.
+    pub daily_loss_used_pct: Decimal,
+    /// The current drawdown against the static or trailing reference (zero when above it).
+    pub drawdown: Decimal,
+    /// The drawdown in percent of its limit.
+    pub drawdown_used_pct: Decimal,
+}
+
+/// The standing of `state` under `rules`.
+pub fn standing(rules: &Rules, state: &EvalState) -> Standing {
+    let hundred = Decimal::ONE_HUNDRED;
+    let share = |part: Decimal, whole: Decimal| {
+        if whole.is_zero() {
+            Decimal::ZERO
+        } else {
+            (part * hundred / whole).round_dp(4)
+        }
+    };
+    let daily_value = Rules::value(
+        rules.daily_loss_basis,
+        state.latest_equity,
+        state.latest_cash,
+    );
+    let daily_loss = (state.day_start_value - daily_value).max(Decimal::ZERO);
+    let drawdown_value = Rules::value(rules.drawdown_basis, state.latest_equity, state.latest_cash);
+    let reference = match rules.drawdown_mode {
+        DrawdownMode::Static => rules.starting_balance,
+        DrawdownMode::Trailing => state.peak_value,
+    };
+    let drawdown = (reference - drawdown_value).max(Decimal::ZERO);
+    Standing {
+        profit_pct: share(
+            state.latest_equity - rules.starting_balance,
+            rules.starting_balance,
+        ),
+        daily_loss,
+        daily_loss_used_pct: share(daily_loss, rules.daily_loss_limit()),
+        drawdown,
+        drawdown_used_pct: share(drawdown, rules.drawdown_limit()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn d(value: &str) -> Decimal {
+        value.parse().unwrap()
+    }
+
+    fn at(value: &str) -> DateTime<Utc> {
+        value.parse().unwrap()
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            quote_currency: "USDC".into(),
+            starting_balance: d("100000"),
+            profit_target_pct: d("10"),
+            max_daily_loss_pct: d("5"),
+            daily_loss_basis: Basis::Equity,
+            max_drawdown_pct: d("10"),
+            drawdown_basis: Basis::Equity,
+            drawdown_mode: DrawdownMode::Static,
+            daily_reset_time: NaiveTime::MIN,
+            time_zone: Tz::UTC,
+            min_trading_days: 0,
+            max_window_days: 30,
+            free_retries: 1,
+            retry_on: FailureRule::ALL.to_vec(),
+        }
+    }
+
+    fn window() -> Window {
+        Window {
+            start: at("2026-03-01T00:00:00Z"),
+            end: at("2026-03-31T00:00:00Z"),
+        }
+    }
+
+    fn snap(when: &str, equity: &str) -> Snapshot {
+        Snapshot {
+            at: at(when),
+            equity: d(equity),
+            cash: d(equity),
+        }
+    }
+
+    fn snap2(when: &str, equity: &str, cash: &str) -> Snapshot {
+        Snapshot {
+            at: at(when),
+            equity: d(equity),
+            cash: d(cash),
+        }
+    }
+
+    fn failed_rule(verdict: &Verdict) -> Option<FailureRule> {
+        match verdict {
+            Verdict::Failed { rule, .. } => Some(*rule),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn profit_target_passes() {
+        let rules = rules();
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let verdict = eval.run(
+            &mut state,
+            &[],
+            &[
+                snap("2026-03-02T10:00:00Z", "105000"),
+                snap("2026-03-03T10:00:00Z", "109999.99"),
+            ],
+        );
+        assert_eq!(verdict, Verdict::Running);
+        let verdict = eval.run(&mut state, &[], &[snap("2026-03-04T10:00:00Z", "110000")]);
+        assert_eq!(verdict, Verdict::Passed);
+    }
+
+    #[test]
+    fn daily_loss_is_measured_from_the_day_start_value() {
+        let rules = rules();
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        // Down 4 000 on the first day, then 4 000 more the next day: never 5 000 within a day.
+        let verdict = eval.run(
+            &mut state,
+            &[],
+            &[
+                snap("2026-03-02T10:00:00Z", "96000"),
+                snap("2026-03-03T10:00:00Z", "92000"),
+            ],
+        );
+        assert_eq!(verdict, Verdict::Running);
+        assert_eq!(state.day_start_value, d("96000"));
+        let verdict = eval.run(&mut state, &[], &[snap("2026-03-03T20:00:00Z", "91000")]);
+        assert_eq!(failed_rule(&verdict), Some(FailureRule::MaxDailyLoss));
+    }
+
+    #[test]
+    fn balance_basis_ignores_unrealized_losses_equity_basis_does_not() {
+        let mut rules = rules();
+        rules.daily_loss_basis = Basis::Balance;
+        rules.max_drawdown_pct = d("50");
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let deep_unrealized = snap2("2026-03-02T10:00:00Z", "90000", "99900");
+        assert_eq!(
+            eval.run(&mut state, &[], &[deep_unrealized]),
+            Verdict::Running
+        );
+        let realized = snap2("2026-03-02T11:00:00Z", "94000", "94000");
+        assert_eq!(
+            failed_rule(&eval.run(&mut state, &[], &[realized])),
+            Some(FailureRule::MaxDailyLoss)
+        );
+
+        rules.daily_loss_basis = Basis::Equity;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        assert_eq!(
+            failed_rule(&eval.run(&mut state, &[], &[deep_unrealized])),
+            Some(FailureRule::MaxDailyLoss)
+        );
+    }
+
+    #[test]
+    fn static_and_trailing_drawdown() {
+        let mut rules = rules();
+        rules.max_daily_loss_pct = d("50");
+        let series = [
+            snap("2026-03-02T10:00:00Z", "108000"),
+            snap("2026-03-03T10:00:00Z", "99000"),
+            snap("2026-03-04T10:00:00Z", "90000"),
+        ];
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let verdict = eval.run(&mut state, &[], &series);
+        assert_eq!(failed_rule(&verdict), Some(FailureRule::MaxTotalDrawdown));
+        assert_eq!(state.last_snapshot_at, Some(series[2].at));
+
+        rules.drawdown_mode = DrawdownMode::Trailing;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let verdict = eval.run(&mut state, &[], &series[..2]);
+        // 108 000 - 99 000 = 9 000 below the peak: still inside the 10 000 limit.
+        assert_eq!(verdict, Verdict::Running);
+        let verdict = eval.run(&mut state, &[], &[snap("2026-03-03T12:00:00Z", "98000")]);
+        assert_eq!(failed_rule(&verdict), Some(FailureRule::MaxTotalDrawdown));
+        assert_eq!(state.peak_value, d("108000"));
+    }
+
+    #[test]
+    fn a_breach_wins_over_a_reached_target() {
+        let mut rules = rules();
+        rules.daily_loss_basis = Basis::Balance;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let verdict = eval.run(
+            &mut state,
+            &[],
+            &[snap2("2026-03-02T10:00:00Z", "111000", "94000")],
+        );
+        assert_eq!(failed_rule(&verdict), Some(FailureRule::MaxDailyLoss));
+    }
+
+    #[test]
+    fn min_trading_days_count_days_with_fills() {
+        let mut rules = rules();
+        rules.min_trading_days = 2;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        let fills = [
+            at("2026-03-02T09:00:00Z"),
+            at("2026-03-02T09:30:00Z"),
+            at("2026-03-03T09:00:00Z"),
+        ];
+        let verdict = eval.run(
+            &mut state,
+            &fills,
+            &[
+                snap("2026-03-02T10:00:00Z", "111000"),
+                snap("2026-03-02T23:00:00Z", "112000"),
+            ],
+        );
+        assert_eq!(verdict, Verdict::Running);
+        assert_eq!(state.trading_days, 1);
+        assert_eq!(state.last_fill_at, Some(fills[1]));
+        let verdict = eval.run(
+            &mut state,
+            &fills[2..],
+            &[snap("2026-03-03T10:00:00Z", "112000")],
+        );
+        assert_eq!(verdict, Verdict::Passed);
+        assert_eq!(state.trading_days, 2);
+    }
+
+    #[test]
+    fn window_end_fails_with_the_right_rule() {
+        let mut rules = rules();
+        rules.min_trading_days = 3;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        assert_eq!(
+            eval.close(&state, at("2026-03-30T23:59:59Z")),
+            Verdict::Running
+        );
+        assert_eq!(
+            failed_rule(&eval.close(&state, window().end)),
+            Some(FailureRule::WindowExpired)
+        );
+        eval.run(&mut state, &[], &[snap("2026-03-29T10:00:00Z", "115000")]);
+        assert_eq!(
+            failed_rule(&eval.close(&state, window().end)),
+            Some(FailureRule::MinTradingDaysNotMet)
+        );
+        // A snapshot after the window is not judged.
+        let verdict = eval.run(&mut state, &[], &[snap("2026-03-31T00:00:01Z", "50000")]);
+        assert_eq!(verdict, Verdict::Running);
+        assert_eq!(state.latest_equity, d("115000"));
+    }
+
+    #[test]
+    fn trading_days_follow_the_reset_time_in_its_zone_across_dst() {
+        let mut rules = rules();
+        rules.daily_reset_time = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
+        rules.time_zone = parse_time_zone("America/New_York").unwrap();
+        let day = |s: &str| NaiveDate::from_str(s).unwrap();
+        // 2026-03-08 is the first day of daylight saving time in New York.
+        assert_eq!(
+            rules.day_start(day("2026-03-07")),
+            at("2026-03-07T22:00:00Z")
+        );
+        assert_eq!(
+            rules.day_start(day("2026-03-08")),
+            at("2026-03-08T21:00:00Z")
+        );
+        assert_eq!(
+            rules.trading_day(at("2026-03-08T20:59:59Z")),
+            day("2026-03-07")
+        );
+        assert_eq!(
+            rules.trading_day(at("2026-03-08T21:00:00Z")),
+            day("2026-03-08")
+        );
+        // The same instants in UTC with the same reset time.
+        rules.time_zone = Tz::UTC;
+        assert_eq!(
+            rules.trading_day(at("2026-03-08T20:59:59Z")),
+            day("2026-03-08")
+        );
+        assert_eq!(
+            rules.trading_day(at("2026-03-08T16:59:59Z")),
+            day("2026-03-07")
+        );
+        assert_eq!(
+            rules.trading_day(at("2026-03-08T17:00:00Z")),
+            day("2026-03-08")
+        );
+    }
+
+    #[test]
+    fn a_reset_in_a_dst_gap_starts_when_the_clock_resumes() {
+        let mut rules = rules();
+        rules.daily_reset_time = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        rules.time_zone = parse_time_zone("America/New_York").unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        // 02:30 does not exist that night; 03:00 EDT is 07:00 UTC.
+        assert_eq!(rules.day_start(day), at("2026-03-08T07:00:00Z"));
+    }
+
+    #[test]
+    fn retries_follow_the_rule_set() {
+        let mut rules = rules();
+        rules.retry_on = vec![FailureRule::WindowExpired];
+        assert_eq!(rules.may_retry(FailureRule::WindowExpired, 1), Ok(()));
+        assert_eq!(
+            rules.may_retry(FailureRule::WindowExpired, 2),
+            Err(RetryRefusal::NoRetriesLeft { allowed: 1 })
+        );
+        assert_eq!(
+            rules.may_retry(FailureRule::MaxDailyLoss, 1),
+            Err(RetryRefusal::RuleNotRetryable(FailureRule::MaxDailyLoss))
+        );
+    }
+
+    #[test]
+    fn rules_round_trip_through_json() {
+        let mut rules = rules();
+        rules.time_zone = parse_time_zone("America/New_York").unwrap();
+        let json = serde_json::to_value(&rules).unwrap();
+        assert_eq!(json["timeZone"], "America/New_York");
+        assert_eq!(serde_json::from_value::<Rules>(json).unwrap(), rules);
+    }
+
+    fn series() -> impl Strategy<Value = Vec<(i64, i64, i64)>> {
+        // (minutes since the previous snapshot, equity offset, cash offset) in whole units.
+        prop::collection::vec((1i64..2_000, -12_000i64..14_000, -12_000i64..14_000), 1..60)
+    }
+
+    fn build(steps: &[(i64, i64, i64)]) -> Vec<Snapshot> {
+        let mut when = at("2026-03-01T00:00:00Z");
+        steps
+            .iter()
+            .map(|(minutes, equity, cash)| {
+                when += Duration::minutes(*minutes);
+                Snapshot {
+                    at: when,
+                    equity: Decimal::from(100_000 + equity),
+                    cash: Decimal::from(100_000 + cash),
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn splitting_a_batch_changes_nothing(steps in series(), split in 0usize..60, trailing: bool, ny: bool) {
+            let mut rules = rules();
+            rules.min_trading_days = 2;
+            if trailing {
+                rules.drawdown_mode = DrawdownMode::Trailing;
+            }
+            if ny {
+                rules.time_zone = parse_time_zone("America/New_York").unwrap();
+                rules.daily_reset_time = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
+            }
+            let snapshots = build(&steps);
+            let fills: Vec<DateTime<Utc>> = snapshots.iter().step_by(3).map(|s| s.at - Duration::seconds(1)).collect();
+            let eval = Evaluator::new(&rules, window());
+            let mut whole = EvalState::new(&rules);
+            let whole_verdict = eval.run(&mut whole, &fills, &snapshots);
+
+            let split = split.min(snapshots.len());
+            let mut parts = EvalState::new(&rules);
+            let mut verdict = eval.run(&mut parts, &fills, &snapshots[..split]);
+            if !verdict.is_final() {
+                let rest: Vec<DateTime<Utc>> = fills.iter().copied().filter(|at| parts.last_fill_at.is_none_or(|last| *at > last)).collect();
+                verdict = eval.run(&mut parts, &rest, &snapshots[split..]);
+            }
+            prop_assert_eq!(verdict, whole_verdict);
+            prop_assert_eq!(parts, whole);
+        }
+
+        #[test]
+        fn trading_days_equal_the_distinct_trading_days_of_fills(minutes in prop::collection::vec(1i64..3_000, 1..80)) {
+            let mut rules = rules();
+            rules.time_zone = parse_time_zone("America/New_York").unwrap();
+            rules.daily_reset_time = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
+            let eval = Evaluator::new(&rules, window());
+            let mut state = EvalState::new(&rules);
+            let mut when = at("2026-03-01T00:00:00Z");
+            let mut days = std::collections::BTreeSet::new();
+            for step in minutes {
+                when += Duration::minutes(step);
+                if when > window().end { break; }
+                eval.apply_fill(&mut state, when);
+                days.insert(rules.trading_day(when));
+            }
+            prop_assert_eq!(state.trading_days as usize, days.len());
+        }
+    }
+}
