@@ -97,6 +97,8 @@ CREATE INDEX audition_run_evaluations_due_idx ON audition_run_evaluations (evalu
 
 CREATE TABLE audition_run_events (
     id              uuid PRIMARY KEY,
+    -- Orders events written at the same instant (a void and a refund in one transaction).
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
     run_id          uuid NOT NULL REFERENCES audition_runs (id),
     owner_user_id   uuid NOT NULL REFERENCES users (id),
     kind            text NOT NULL CHECK (kind IN ('started', 'passed', 'failed', 'retried', 'voided', 'refund_authorized')),
@@ -107,7 +109,7 @@ CREATE TABLE audition_run_events (
     details         jsonb NOT NULL,
     created_at      timestamptz NOT NULL
 );
-CREATE INDEX audition_run_events_run_idx ON audition_run_events (run_id, created_at);
+CREATE INDEX audition_run_events_run_idx ON audition_run_events (run_id, seq);
 SELECT make_append_only('audition_run_events');
 
 CREATE TABLE audition_refund_authorizations (

@@ -72,6 +72,7 @@ diesel::table! {
 diesel::table! {
     audition_run_events (id) {
         id -> Uuid,
+        seq -> Int8,
         run_id -> Uuid,
         owner_user_id -> Uuid,
         kind -> Text,

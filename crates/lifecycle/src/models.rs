@@ -75,6 +75,9 @@ pub(crate) struct EvaluationRow {
 #[diesel(table_name = audition_run_events, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct RunEventRow {
     pub id: Uuid,
+    #[diesel(skip_insertion)]
+    #[expect(dead_code, reason = "assigned by the database; only ordered by")]
+    pub seq: i64,
     pub run_id: Uuid,
     pub owner_user_id: Uuid,
     pub kind: String,

@@ -247,7 +247,7 @@ pub(crate) fn insert_event(conn: &mut PgConnection, row: &RunEventRow) -> QueryR
 pub(crate) fn events_of(conn: &mut PgConnection, run_id: Uuid) -> QueryResult<Vec<RunEventRow>> {
     events::table
         .filter(events::run_id.eq(run_id))
-        .order((events::created_at.asc(), events::id.asc()))
+        .order(events::seq.asc())
         .select(RunEventRow::as_select())
         .load(conn)
 }

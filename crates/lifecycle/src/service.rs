@@ -95,11 +95,13 @@ fn rules_of_row(row: &RuleSetRow) -> Result<Rules, LifecycleError> {
     let basis = |value: &str| Basis::parse(value).ok_or_else(|| corrupt("rule set basis"));
     Ok(Rules {
         quote_currency: row.quote_currency.clone(),
-        starting_balance: row.starting_balance,
-        profit_target_pct: row.profit_target_pct,
-        max_daily_loss_pct: row.max_daily_loss_pct,
+        // NUMERIC columns read back at their full scale; the account and its limits want the
+        // plain value.
+        starting_balance: row.starting_balance.normalize(),
+        profit_target_pct: row.profit_target_pct.normalize(),
+        max_daily_loss_pct: row.max_daily_loss_pct.normalize(),
         daily_loss_basis: basis(&row.daily_loss_basis)?,
-        max_drawdown_pct: row.max_drawdown_pct,
+        max_drawdown_pct: row.max_drawdown_pct.normalize(),
         drawdown_basis: basis(&row.drawdown_basis)?,
         drawdown_mode: DrawdownMode::parse(&row.drawdown_mode)
             .ok_or_else(|| corrupt("rule set drawdown mode"))?,
@@ -299,6 +301,7 @@ fn event(
     };
     RunEventRow {
         id: Uuid::new_v4(),
+        seq: 0,
         run_id: run.id,
         owner_user_id: run.owner_user_id,
         kind: kind.into(),

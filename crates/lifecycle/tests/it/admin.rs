@@ -1,0 +1,139 @@
+//! Voids and refund authorizations.
+
+use clones_lifecycle::{AuditionStatus, LifecycleService, TradingContext};
+use clones_prop_engine::{AccountStatus, PropService};
+
+use crate::support::fixture;
+
+#[tokio::test]
+async fn void_stops_trading_and_a_refund_is_authorized_once() {
+    let f = fixture().await;
+    let admin = f.admin().await;
+    let (owner, _, started) = f.started(None).await;
+    let run = started.audition;
+    let assignments = f.service.trading_assignments(100).await.unwrap();
+    assert_eq!(assignments.len(), 1);
+    assert_eq!(assignments[0].context, TradingContext::Audition);
+    assert_eq!(assignments[0].account_id, run.prop_account_id);
+
+    assert_eq!(
+        f.service
+            .void_audition(admin, run.id, "  ")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    let voided = f
+        .service
+        .void_audition(admin, run.id, "feed outage")
+        .await
+        .unwrap();
+    assert_eq!(voided.status, AuditionStatus::Voided);
+    assert!(voided.ended_at.is_some());
+    assert!(f.service.trading_assignments(100).await.unwrap().is_empty());
+    let account = f.prop.account(owner, run.prop_account_id).await.unwrap();
+    assert_eq!(account.status, AccountStatus::Halted);
+    assert_eq!(
+        f.service
+            .void_audition(admin, run.id, "again")
+            .await
+            .unwrap_err()
+            .code(),
+        "audition_not_voidable"
+    );
+
+    let refund = f
+        .service
+        .authorize_refund(admin, run.id, "feed outage")
+        .await
+        .unwrap();
+    assert_eq!(refund.purchase_id, run.purchase_id);
+    assert_eq!(refund.amount, "7000000");
+    assert_eq!(refund.status, "authorized");
+    assert_eq!(refund.authorized_by, admin);
+    let again = f
+        .service
+        .authorize_refund(admin, run.id, "twice")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), "refund_already_authorized");
+    assert_eq!(again.kind(), clones_kernel::ErrorKind::Conflict);
+    assert_eq!(f.service.refund_authorizations(10).await.unwrap().len(), 1);
+    let kinds: Vec<String> = f
+        .service
+        .audition(owner, run.id)
+        .await
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(kinds, ["started", "voided", "refund_authorized"]);
+}
+
+#[tokio::test]
+async fn a_refund_voids_a_running_audition_in_the_same_call_and_never_a_passed_one() {
+    let f = fixture().await;
+    let admin = f.admin().await;
+    let (owner, _, started) = f.started(None).await;
+    let run = started.audition;
+    assert_eq!(
+        f.service
+            .authorize_refund(admin, run.id, "")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        f.service
+            .audition(owner, run.id)
+            .await
+            .unwrap()
+            .audition
+            .status,
+        AuditionStatus::Running
+    );
+    f.service
+        .authorize_refund(admin, run.id, "broken market data")
+        .await
+        .unwrap();
+    let detail = f.service.audition(owner, run.id).await.unwrap();
+    assert_eq!(detail.audition.status, AuditionStatus::Voided);
+    assert_eq!(detail.retries_left, 0);
+
+    // A passed audition is not refundable, and a failed refusal changes nothing.
+    let (p_owner, _, passed) = f.started(None).await;
+    let passed = passed.audition;
+    f.db.owner_connection()
+        .map(|mut conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!(
+                "UPDATE audition_runs SET status = 'passed', ended_at = now() WHERE id = '{}'",
+                passed.id
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        })
+        .unwrap();
+    let refused = f
+        .service
+        .authorize_refund(admin, passed.id, "no")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "refund_not_allowed");
+    assert_eq!(
+        f.service
+            .audition(p_owner, passed.id)
+            .await
+            .unwrap()
+            .events
+            .len(),
+        1
+    );
+    assert_eq!(
+        f.count("SELECT count(*) AS n FROM audition_refund_authorizations"),
+        1
+    );
+}

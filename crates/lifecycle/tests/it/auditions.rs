@@ -1,0 +1,171 @@
+//! Starting auditions: idempotency, races, refusals and quotes.
+
+use clones_lifecycle::{AuditionStatus, LifecycleService, StartAudition};
+
+use crate::support::fixture;
+
+#[tokio::test]
+async fn the_same_purchase_starts_one_audition_even_concurrently() {
+    let f = fixture().await;
+    let (owner, clone_id, first) = f.started(None).await;
+    assert!(first.created);
+    let run = &first.audition;
+    assert_eq!(run.status, AuditionStatus::Running);
+    assert_eq!(run.attempt, 1);
+    assert_eq!(run.rule_set_code, "standard");
+    assert_eq!(run.rules.time_zone, "America/New_York");
+    assert_eq!(run.progress.equity, run.rules.starting_balance);
+    assert_eq!(run.progress.seconds_left, 30 * 24 * 3600);
+    let again = f
+        .service
+        .start_audition(
+            owner,
+            clone_id,
+            StartAudition {
+                purchase_id: run.purchase_id,
+                rule_set_code: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.audition.id, run.id);
+
+    // Two concurrent starts of a fresh purchase on another clone.
+    let clone_b = f.clone_of(owner, true).await;
+    let purchase = f.purchase(owner, clone_b, "audition_fee").await;
+    let request = || StartAudition {
+        purchase_id: purchase,
+        rule_set_code: None,
+    };
+    let (a, b) = tokio::join!(
+        f.service.start_audition(owner, clone_b, request()),
+        f.service.start_audition(owner, clone_b, request())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.audition.id, b.audition.id);
+    assert!(a.created ^ b.created);
+    assert_eq!(
+        f.count(&format!(
+            "SELECT count(*) AS n FROM audition_runs WHERE clone_id = '{clone_b}'"
+        )),
+        1
+    );
+    let events = f
+        .service
+        .audition(owner, a.audition.id)
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "started");
+    assert_eq!(f.service.auditions(owner, clone_b).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_starts_are_refused_and_change_nothing() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let stranger = f.user().await;
+    let published = f.clone_of(owner, true).await;
+    let draft_only = f.clone_of(owner, false).await;
+    let fee = f.purchase(owner, published, "audition_fee").await;
+    let upgrade = f.purchase(owner, published, "capacity_upgrade").await;
+    let unpublished_fee = f.purchase(owner, draft_only, "audition_fee").await;
+    let start = |user, clone_id, purchase_id, code: Option<&str>| {
+        let request = StartAudition {
+            purchase_id,
+            rule_set_code: code.map(str::to_string),
+        };
+        let service = &f.service;
+        async move { service.start_audition(user, clone_id, request).await }
+    };
+    let code = |result: Result<_, clones_lifecycle::LifecycleError>| result.unwrap_err().code();
+    let before = f.count("SELECT count(*) AS n FROM prop_accounts");
+
+    assert_eq!(
+        code(start(owner, published, uuid::Uuid::new_v4(), None).await),
+        "purchase_not_found"
+    );
+    assert_eq!(
+        code(start(stranger, published, fee, None).await),
+        "purchase_not_found"
+    );
+    assert_eq!(
+        code(start(owner, published, upgrade, None).await),
+        "purchase_not_for_audition"
+    );
+    assert_eq!(
+        code(start(owner, draft_only, fee, None).await),
+        "purchase_not_for_audition"
+    );
+    assert_eq!(
+        code(start(owner, draft_only, unpublished_fee, None).await),
+        "strategy_not_published"
+    );
+    assert_eq!(
+        code(start(owner, published, fee, Some("nope")).await),
+        "rule_set_not_found"
+    );
+    assert_eq!(
+        code(start(owner, published, fee, Some("Bad Code!")).await),
+        "invalid_input"
+    );
+    assert_eq!(f.count("SELECT count(*) AS n FROM audition_runs"), 0);
+    assert_eq!(f.count("SELECT count(*) AS n FROM prop_accounts"), before);
+
+    // One running audition per clone.
+    start(owner, published, fee, None).await.unwrap();
+    let second = f.purchase(owner, published, "audition_fee").await;
+    let refused = start(owner, published, second, None).await.unwrap_err();
+    assert_eq!(refused.code(), "audition_already_running");
+    assert_eq!(refused.kind(), clones_kernel::ErrorKind::Conflict);
+    assert_eq!(f.count("SELECT count(*) AS n FROM audition_runs"), 1);
+
+    // Someone else's clone and audition are not found.
+    assert_eq!(
+        f.service
+            .auditions(stranger, published)
+            .await
+            .unwrap_err()
+            .code(),
+        "clone_not_found"
+    );
+}
+
+#[tokio::test]
+async fn quotes_need_an_owned_clone_with_a_published_strategy() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let stranger = f.user().await;
+    let published = f.clone_of(owner, true).await;
+    let draft_only = f.clone_of(owner, false).await;
+    let payer = "0x00000000000000000000000000000000000000aa";
+    let refused = f
+        .service
+        .audition_quote(owner, draft_only, payer)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "strategy_not_published");
+    assert_eq!(refused.kind(), clones_kernel::ErrorKind::RuleViolation);
+    assert_eq!(
+        f.service
+            .audition_quote(stranger, published, payer)
+            .await
+            .unwrap_err()
+            .code(),
+        "clone_not_found"
+    );
+    // Past the lifecycle checks the request reaches economy, unconfigured here.
+    assert_eq!(
+        f.service
+            .audition_quote(owner, published, payer)
+            .await
+            .unwrap_err()
+            .code(),
+        "payments_not_configured"
+    );
+    let sets = f.service.rule_sets().await.unwrap();
+    let codes: Vec<&str> = sets.iter().map(|set| set.code.as_str()).collect();
+    assert_eq!(codes, ["standard", "trailing"]);
+}
