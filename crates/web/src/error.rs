@@ -216,6 +216,12 @@ impl From<clones_prop_engine::PropError> for ApiError {
     }
 }
 
+impl From<clones_ai_decision::DecisionError> for ApiError {
+    fn from(error: clones_ai_decision::DecisionError) -> Self {
+        Self::from_kind(error.kind(), error.code(), error.to_string())
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         let code = match error.kind() {

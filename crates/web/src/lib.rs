@@ -19,6 +19,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
+use clones_ai_decision::{DecisionService, DecisionSettings, PgDecisionService};
 use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
 use clones_db::Db;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub access: Arc<dyn AccessAdmin>,
     /// Clones, strategies, profiles, moderation.
     pub clones: Arc<dyn CloneService>,
+    /// Decision runs and dry runs.
+    pub decisions: Arc<dyn DecisionService>,
     /// Quotes, deposits, purchases.
     pub economy: Arc<dyn EconomyService>,
     /// Market memory and ingestion runs.
@@ -79,13 +82,34 @@ impl AppState {
             .to_settings()
             .map_err(SettingsError::payments)?;
         let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
+        let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(NoCompetitionFacts),
+        ));
+        let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
+        // The API places no orders (it only reads and runs admin actions), so it needs no
+        // market data.
+        let prop: Arc<dyn PropService> = Arc::new(PgPropService::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(NoMarketFeed),
+            PropSettings::default(),
+        ));
+        // Dry runs decide on market memory and execute nothing.
+        let decisions = Arc::new(PgDecisionService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            ingest.clone(),
+            prop.clone(),
+            None,
+            DecisionSettings::default(),
+        ));
         Ok(web::Data::new(Self {
             auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
-            clones: Arc::new(PgCloneService::new(
-                db.clone(),
-                clock.clone(),
-                Arc::new(NoCompetitionFacts),
-            )),
+            clones,
+            decisions,
             economy: Arc::new(PgEconomyService::new(
                 db.clone(),
                 clock.clone(),
@@ -93,15 +117,8 @@ impl AppState {
                 payments,
             )),
             access,
-            ingest: Arc::new(PgIngestService::new(db.clone(), clock.clone())),
-            // The API places no orders (it only reads and runs admin actions), so it needs no
-            // market data.
-            prop: Arc::new(PgPropService::new(
-                db.clone(),
-                clock.clone(),
-                Arc::new(NoMarketFeed),
-                PropSettings::default(),
-            )),
+            ingest,
+            prop,
             heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
             db,
             auth_rate_limiter: Arc::new(RateLimiter::new(

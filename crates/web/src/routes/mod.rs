@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod clones;
+mod decisions;
 mod economy;
 mod market;
 mod me;
@@ -53,6 +54,7 @@ pub(crate) fn split() -> (
                         .configure(auth::configure),
                 )
                 .service(scope::scope("/clone").configure(clones::configure))
+                .service(scope::scope("/clones").configure(decisions::configure))
                 .service(scope::scope("/public").configure(public::configure))
                 .service(scope::scope("/economy").configure(economy::configure))
                 .service(scope::scope("/prop").configure(prop::configure_owner))

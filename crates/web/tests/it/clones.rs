@@ -26,7 +26,7 @@ pub async fn member(app: &TestApp, signer: &PrivateKeySigner) -> Member {
 }
 
 /// A clone of `owner` as economy creates it after a paid deposit.
-async fn paid_clone(app: &TestApp, owner: Uuid) -> Uuid {
+pub async fn paid_clone(app: &TestApp, owner: Uuid) -> Uuid {
     let clone_id = Uuid::new_v4();
     let at = clones_kernel::Clock::now(&app.clock);
     app.db

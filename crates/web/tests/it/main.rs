@@ -9,6 +9,7 @@
 mod admin;
 mod auth;
 mod clones;
+mod decisions;
 mod economy;
 mod errors;
 mod market;

@@ -1,0 +1,89 @@
+//! Decision runs of one's clone: the audit of what its model proposed and what the prop engine
+//! did with it, and a dry run that decides on current market memory without executing.
+//! Another user's clone answers 404 exactly like one that does not exist.
+
+use actix_web::{HttpResponse, get, post, web};
+use clones_ai_decision::{RunDetail, RunPage, RunQuery};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::extract::AuthUser;
+use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config.service(runs).service(run).service(dry_run);
+}
+
+/// Paging of decision runs, newest first.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// Page size, 1-200 (default 50).
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The clone's decision runs, newest first.
+#[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id"), RunsQuery), security(("user_bearer" = [])), responses(
+    (status = 200, body = RunPage),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/{id}/decision-runs")]
+pub async fn runs(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<RunsQuery>,
+) -> Result<web::Json<RunPage>, ApiError> {
+    let RunsQuery { limit, cursor } = query.into_inner();
+    Ok(web::Json(
+        state
+            .decisions
+            .runs(user.user_id, id.into_inner(), RunQuery { limit, cursor })
+            .await?,
+    ))
+}
+
+/// One decision run with its actions, what the prop engine answered for each, and the model
+/// artifact (model, prompt hash, input packet, raw output, latency, tokens, cost).
+#[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id"), ("runId" = Uuid, Path, description = "decision run id")), security(("user_bearer" = [])), responses(
+    (status = 200, body = RunDetail),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/{id}/decision-runs/{runId}")]
+pub async fn run(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<RunDetail>, ApiError> {
+    let (clone_id, run_id) = path.into_inner();
+    Ok(web::Json(
+        state.decisions.run(user.user_id, clone_id, run_id).await?,
+    ))
+}
+
+/// Decides now, on current market memory, without executing anything; the run is recorded
+/// with context `dry_run`.
+#[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+    (status = 201, body = RunDetail),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/{id}/decision-dry-run")]
+pub async fn dry_run(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = state
+        .decisions
+        .dry_run(user.user_id, id.into_inner())
+        .await?;
+    Ok(HttpResponse::Created().json(detail))
+}

@@ -1,0 +1,113 @@
+//! Decision routes over HTTP: dry runs record a run and execute nothing, runs are listed and
+//! read by their owner only, and bad paging is refused.
+
+use alloy::signers::local::PrivateKeySigner;
+use serde_json::Value;
+
+use crate::clones::{member, paid_clone};
+use crate::support::spawn;
+
+#[tokio::test]
+async fn dry_runs_are_recorded_and_readable_by_their_owner_only() {
+    let app = spawn().await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let bob = member(&app, &PrivateKeySigner::random()).await;
+    let clone = paid_clone(&app, alice.id).await;
+    let base = format!("/api/v1/clones/{clone}");
+
+    // Without a published strategy the run is recorded as skipped, with its reason.
+    let skipped = app
+        .post(
+            &format!("{base}/decision-dry-run"),
+            &Value::Null,
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(skipped.status, 201, "{}", skipped.body);
+    assert_eq!(skipped.body["run"]["context"], "dry_run");
+    assert_eq!(skipped.body["run"]["status"], "skipped");
+    assert_eq!(skipped.body["actions"], serde_json::json!([]));
+
+    // Published, but market memory is empty: the strategy waits for data and proposes nothing.
+    let published = app
+        .post(
+            &format!("/api/v1/clone/clones/{clone}/strategy/publish"),
+            &Value::Null,
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(published.status, 201, "{}", published.body);
+    app.clock.advance(chrono::Duration::seconds(1));
+    let idle = app
+        .post(
+            &format!("{base}/decision-dry-run"),
+            &Value::Null,
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(idle.status, 201, "{}", idle.body);
+    assert_eq!(idle.body["run"]["status"], "idle");
+    assert!(
+        idle.body["artifact"]["inputPacket"].is_object(),
+        "{}",
+        idle.body
+    );
+
+    let listed = app
+        .get(&format!("{base}/decision-runs?limit=1"), Some(&alice.token))
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.body["items"][0]["id"], idle.body["run"]["id"]);
+    let cursor = listed.body["nextCursor"].as_str().unwrap().to_string();
+    let older = app
+        .get(
+            &format!("{base}/decision-runs?limit=1&cursor={cursor}"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(older.status, 200, "{}", older.body);
+    assert_eq!(older.body["items"][0]["id"], skipped.body["run"]["id"]);
+
+    let run_id = idle.body["run"]["id"].as_str().unwrap();
+    let read = app
+        .get(
+            &format!("{base}/decision-runs/{run_id}"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body, idle.body);
+
+    // Someone else's clone and run are not found; so is a run of another clone.
+    app.get(&format!("{base}/decision-runs"), Some(&bob.token))
+        .await
+        .assert_problem(404, "clone_not_found");
+    app.get(&format!("{base}/decision-runs/{run_id}"), Some(&bob.token))
+        .await
+        .assert_problem(404, "clone_not_found");
+    app.post(
+        &format!("{base}/decision-dry-run"),
+        &Value::Null,
+        Some(&bob.token),
+    )
+    .await
+    .assert_problem(404, "clone_not_found");
+    let other = paid_clone(&app, alice.id).await;
+    app.get(
+        &format!("/api/v1/clones/{other}/decision-runs/{run_id}"),
+        Some(&alice.token),
+    )
+    .await
+    .assert_problem(404, "decision_run_not_found");
+
+    // Bad paging changes nothing and says why.
+    for query in ["limit=0", "limit=201", "cursor=not-a-cursor", "page=2"] {
+        let reply = app
+            .get(&format!("{base}/decision-runs?{query}"), Some(&alice.token))
+            .await;
+        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+    }
+    app.get(&format!("{base}/decision-runs"), None)
+        .await
+        .assert_problem(401, "invalid_access_token");
+}
