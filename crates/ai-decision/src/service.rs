@@ -510,13 +510,8 @@ impl PgDecisionService {
         };
         let account = match self.account_state(owner, clone_id, source).await? {
             Ok(account) => account,
-            Err(detail) => {
-                return Ok(Deliberation::skipped(
-                    &model,
-                    version,
-                    "account_not_active",
-                    detail,
-                ));
+            Err((code, detail)) => {
+                return Ok(Deliberation::skipped(&model, version, code, detail));
             }
         };
         let (window, series_packet) = self.market_window(&plan, now).await?;
@@ -735,19 +730,20 @@ impl PgDecisionService {
         owner: Uuid,
         clone_id: Uuid,
         source: AccountSource,
-    ) -> Result<Result<AccountState, String>, DecisionError> {
+    ) -> Result<Result<AccountState, (&'static str, String)>, DecisionError> {
         let account = match source {
             AccountSource::Assigned(account_id) => {
                 let account = self.prop.account(owner, account_id).await?;
                 if account.status != AccountStatus::Active {
-                    return Ok(Err(format!(
-                        "prop account {account_id} is {}",
-                        account.status.as_str()
+                    return Ok(Err((
+                        "account_not_active",
+                        format!("prop account {account_id} is {}", account.status.as_str()),
                     )));
                 }
                 if account.clone_id.is_some_and(|id| id != clone_id) {
-                    return Ok(Err(format!(
-                        "prop account {account_id} belongs to another clone"
+                    return Ok(Err((
+                        "account_not_for_clone",
+                        format!("prop account {account_id} belongs to another clone"),
                     )));
                 }
                 Some(account)

@@ -275,6 +275,24 @@ async fn a_halted_account_is_skipped() {
         outcome.detail.run.reason_code.as_deref(),
         Some("account_not_active")
     );
+
+    // Another clone of the same owner pointed at this account.
+    let other = fx.clone(assignment.owner_user_id).await;
+    let fresh = fx
+        .account(assignment.owner_user_id, assignment.clone_id)
+        .await;
+    let outcome = service
+        .decide(&crate::support::assignment(
+            assignment.owner_user_id,
+            other,
+            fresh,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.detail.run.reason_code.as_deref(),
+        Some("account_not_for_clone")
+    );
     assert_eq!(
         fx.orders(assignment.owner_user_id, assignment.account_id)
             .await
