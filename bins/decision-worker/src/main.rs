@@ -12,13 +12,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use clap::Parser;
 use clones_ai_decision::{
-    DecisionModel, DecisionSettings, FixedRoster, OpenAiModel, OpenAiSettings, PgDecisionService,
-    TradingRoster, parse_prices,
+    DecisionModel, DecisionSettings, FixedRoster, LifecycleRoster, OpenAiModel, OpenAiSettings,
+    PgDecisionService, TradingRoster, parse_prices,
 };
-use clones_clone_service::{NoCompetitionFacts, PgCloneService};
+use clones_auth::PgAccessAdmin;
+use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
+use clones_economy::PgEconomyService;
 use clones_ingest::PgIngestService;
 use clones_kernel::{Clock, Secret, SystemClock};
-use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropSettings};
+use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
+use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::settings::DatabaseArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
 
@@ -40,8 +43,8 @@ struct Settings {
     /// `venue:kind` prefix of the instruments ordered (`BTC` -> `replay:perp:BTC`).
     #[arg(long, env = "DECISION_VENUE", default_value = "replay:perp")]
     venue: String,
-    /// A JSON file listing assignments (until the lifecycle roster is wired in); none: an empty
-    /// roster.
+    /// A JSON file listing the assignments to decide for, instead of lifecycle's running
+    /// auditions and Arena memberships.
     #[arg(long, env = "DECISION_ROSTER_FILE")]
     roster_file: Option<PathBuf>,
     /// OpenAI-compatible API base including the version path (`http://127.0.0.1:8080/v1`);
@@ -65,15 +68,18 @@ struct Settings {
     once: bool,
 }
 
-/// The roster seam: the one place the worker decides where assignments come from. The
-/// lifecycle roster replaces the file roster here.
-fn roster(settings: &Settings) -> anyhow::Result<Arc<dyn TradingRoster>> {
+/// The roster seam: the one place the worker decides where assignments come from. Lifecycle's
+/// running auditions and Arena memberships, unless a file names the assignments.
+fn roster(
+    settings: &Settings,
+    lifecycle: Arc<dyn LifecycleService>,
+) -> anyhow::Result<Arc<dyn TradingRoster>> {
     match &settings.roster_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)?;
             Ok(Arc::new(FixedRoster::from_json(&text)?))
         }
-        None => Ok(Arc::new(FixedRoster::default())),
+        None => Ok(Arc::new(LifecycleRoster(lifecycle))),
     }
 }
 
@@ -133,22 +139,37 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(settings.interval_secs > 0, "interval must be positive");
     anyhow::ensure!(settings.batch > 0, "batch must be positive");
     anyhow::ensure!(settings.concurrency > 0, "concurrency must be positive");
-    let roster = roster(&settings)?;
     let llm = llm(&settings)?;
     let db = settings.database.connect()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let market = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
-    let clones = Arc::new(PgCloneService::new(
+    let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
         db.clone(),
         clock.clone(),
         Arc::new(NoCompetitionFacts),
     ));
-    let prop = Arc::new(PgPropService::new(
+    let prop: Arc<dyn PropService> = Arc::new(PgPropService::new(
         db.clone(),
         clock.clone(),
         Arc::new(MarketMemoryFeed::new(market.clone())),
         PropSettings::default(),
     ));
+    // The roster only reads assignments; lifecycle needs no payment settings for that.
+    let economy = Arc::new(PgEconomyService::new(
+        db.clone(),
+        clock.clone(),
+        Arc::new(PgAccessAdmin::new(db.clone(), clock.clone())),
+        None,
+    ));
+    let lifecycle = Arc::new(PgLifecycleService::new(
+        db.clone(),
+        clock.clone(),
+        clones.clone(),
+        prop.clone(),
+        economy,
+        LifecycleSettings::default(),
+    ));
+    let roster = roster(&settings, lifecycle)?;
     let service = PgDecisionService::new(
         db.clone(),
         clock.clone(),

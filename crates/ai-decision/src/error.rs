@@ -7,6 +7,7 @@ use clones_clone_service::CloneError;
 use clones_db::DbError;
 use clones_ingest::IngestError;
 use clones_kernel::ErrorKind;
+use clones_lifecycle::LifecycleError;
 use clones_prop_engine::PropError;
 
 /// An ai-decision failure. [`DecisionError::code`] is part of the public API.
@@ -30,6 +31,9 @@ pub enum DecisionError {
     /// Market memory could not be read.
     #[error(transparent)]
     Market(#[from] IngestError),
+    /// The lifecycle roster could not be read.
+    #[error(transparent)]
+    Roster(#[from] LifecycleError),
     /// Stored data breaks an invariant (a bug or manual tampering).
     #[error("stored decision data is inconsistent: {0}")]
     Corrupt(String),
@@ -65,6 +69,7 @@ impl DecisionError {
                 ErrorKind::Unavailable => ErrorKind::Unavailable,
                 _ => ErrorKind::Internal,
             },
+            DecisionError::Roster(error) => error.kind(),
             DecisionError::Corrupt(_) => ErrorKind::Internal,
             DecisionError::Db(error) => error.kind(),
         }
@@ -79,6 +84,7 @@ impl DecisionError {
             DecisionError::Clone(error) => error.code(),
             DecisionError::Prop(error) => error.code(),
             DecisionError::Market(_) => "market_data_unavailable",
+            DecisionError::Roster(error) => error.code(),
             DecisionError::Corrupt(_) => "internal",
             DecisionError::Db(error) => match error.kind() {
                 ErrorKind::Unavailable => "database_unavailable",

@@ -31,7 +31,7 @@ pub use model::{
     ArtifactDraft, DecisionModel, ModelInput, ModelOutcome, ModelPrice, OpenAiModel,
     OpenAiSettings, Proposal, RuleModel, SizeBounds, Task, parse_prices,
 };
-pub use roster::{Assignment, AssignmentContext, FixedRoster, TradingRoster};
+pub use roster::{Assignment, AssignmentContext, FixedRoster, LifecycleRoster, TradingRoster};
 pub use service::{DecisionSettings, PgDecisionService};
 pub use views::*;
 

@@ -1,12 +1,17 @@
 //! The roster port: which clones trade which prop account right now.
 //!
-//! Lifecycle owns auditions and Arena memberships; this module only states what the decision
-//! worker needs from it ([`TradingRoster`]) and offers [`FixedRoster`] for tests, benchmarks and
-//! a file-configured worker. It must not read lifecycle's tables.
+//! Lifecycle owns auditions and Arena memberships; this module states what the decision worker
+//! needs from it ([`TradingRoster`]), reads it through lifecycle's service ([`LifecycleRoster`])
+//! and offers [`FixedRoster`] for tests, benchmarks and a file-configured worker. It must not
+//! read lifecycle's tables.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use std::sync::Arc;
+
+use clones_lifecycle::{LifecycleService, TradingContext};
 
 use crate::DecisionError;
 use crate::views::RunContext;
@@ -84,5 +89,30 @@ impl TradingRoster for FixedRoster {
     async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(self.assignments.iter().take(limit).cloned().collect())
+    }
+}
+
+/// The real roster: running auditions inside their window, then active Arena memberships, as
+/// lifecycle reports them.
+#[derive(Clone)]
+pub struct LifecycleRoster(pub Arc<dyn LifecycleService>);
+
+#[async_trait]
+impl TradingRoster for LifecycleRoster {
+    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError> {
+        let assignments = self.0.trading_assignments(limit).await?;
+        Ok(assignments
+            .into_iter()
+            .map(|assignment| Assignment {
+                clone_id: assignment.clone_id,
+                owner_user_id: assignment.owner_user_id,
+                account_id: assignment.account_id,
+                context: match assignment.context {
+                    TradingContext::Audition => AssignmentContext::Audition,
+                    TradingContext::Arena => AssignmentContext::Arena,
+                },
+                reference_id: assignment.reference_id,
+            })
+            .collect())
     }
 }

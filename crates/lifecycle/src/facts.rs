@@ -14,6 +14,29 @@ use uuid::Uuid;
 
 use crate::{LifecycleError, repo};
 
+/// The competition facts of `clone_ids` visible in the connection's scope.
+pub(crate) fn competition_in(
+    conn: &mut diesel::PgConnection,
+    clone_ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, Competition>, LifecycleError> {
+    let mut facts: BTreeMap<Uuid, Competition> = BTreeMap::new();
+    for (clone_id, status) in repo::latest_statuses(conn, clone_ids)? {
+        facts.entry(clone_id).or_default().latest_audition = match status.as_str() {
+            "running" => Some(AuditionFact::Running),
+            "passed" => Some(AuditionFact::Passed),
+            // A voided audition counts as not passed.
+            _ => Some(AuditionFact::Failed),
+        };
+    }
+    for clone_id in repo::promoted_clones(conn, clone_ids)? {
+        facts.entry(clone_id).or_default().queued_for_promotion = true;
+    }
+    for clone_id in repo::arena_clones(conn, clone_ids)? {
+        facts.entry(clone_id).or_default().arena_member = true;
+    }
+    Ok(facts)
+}
+
 /// [`CompetitionFacts`] over lifecycle's tables.
 #[derive(Debug, Clone)]
 pub struct PgCompetitionFacts {
@@ -37,22 +60,7 @@ impl CompetitionFacts for PgCompetitionFacts {
         let read = self
             .db
             .cross_tenant_transaction("lifecycle_competition_facts", move |conn| {
-                let mut facts: BTreeMap<Uuid, Competition> = BTreeMap::new();
-                for (clone_id, status) in repo::latest_statuses(conn, &ids)? {
-                    facts.entry(clone_id).or_default().latest_audition = match status.as_str() {
-                        "running" => Some(AuditionFact::Running),
-                        "passed" => Some(AuditionFact::Passed),
-                        // A voided audition counts as not passed.
-                        _ => Some(AuditionFact::Failed),
-                    };
-                }
-                for clone_id in repo::promoted_clones(conn, &ids)? {
-                    facts.entry(clone_id).or_default().queued_for_promotion = true;
-                }
-                for clone_id in repo::arena_clones(conn, &ids)? {
-                    facts.entry(clone_id).or_default().arena_member = true;
-                }
-                Ok::<_, LifecycleError>(facts)
+                competition_in(conn, &ids)
             })
             .await;
         // The trait cannot fail: a clone without facts shows its setup state, which is the

@@ -89,6 +89,14 @@ pub trait LifecycleService: Send + Sync {
         clone_id: Uuid,
     ) -> Result<ArenaMembershipView, LifecycleError>;
 
+    /// Owner: the clone's product-facing lifecycle state (derived from its setup, its latest
+    /// audition, its Promotion Queue entry and its Arena membership) with those facts.
+    async fn clone_state(
+        &self,
+        user: Uuid,
+        clone_id: Uuid,
+    ) -> Result<CloneLifecycleState, LifecycleError>;
+
     /// Admin: voids a running or failed audition; a running one stops trading.
     async fn void_audition(
         &self,

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use clones_clone_service::{CloneError, CloneService, DisplayState};
+use clones_clone_service::display::{SetupFacts, display_state};
+use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState};
 use clones_db::Db;
 use clones_economy::{EconomyService, PurchaseView, QuoteRequest, SignedQuote};
 use clones_kernel::Clock;
@@ -29,11 +30,11 @@ use crate::rules::{
 };
 use crate::views::{
     ArenaMembershipView, ArenaReport, AuditionDetail, AuditionEvent, AuditionProgress,
-    AuditionStatus, AuditionView, EvaluationReport, PromotionEntryView, PromotionStatus,
-    RefundAuthorizationView, RuleSetView, RulesView, StartAudition, StartedAudition,
-    TradingAssignment, TradingContext,
+    AuditionStatus, AuditionView, CloneLifecycleState, EvaluationReport, PromotionEntryView,
+    PromotionStatus, RefundAuthorizationView, RuleSetView, RulesView, StartAudition,
+    StartedAudition, TradingAssignment, TradingContext,
 };
-use crate::{LifecycleError, LifecycleService, repo};
+use crate::{LifecycleError, LifecycleService, facts, repo};
 
 /// Snapshots read per run and pass.
 const SNAPSHOT_PAGE: u32 = 500;
@@ -419,12 +420,17 @@ impl PgLifecycleService {
     }
 
     /// The caller's clone, which must have an active strategy version.
+    /// The caller's clone; someone else's is not found.
+    async fn owned_clone(&self, user: Uuid, clone_id: Uuid) -> Result<CloneView, LifecycleError> {
+        match self.clones.get_clone(user, clone_id).await {
+            Ok(clone) => Ok(clone),
+            Err(CloneError::CloneNotFound) => Err(LifecycleError::CloneNotFound),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     async fn publishable_clone(&self, user: Uuid, clone_id: Uuid) -> Result<(), LifecycleError> {
-        let clone = match self.clones.get_clone(user, clone_id).await {
-            Ok(clone) => clone,
-            Err(CloneError::CloneNotFound) => return Err(LifecycleError::CloneNotFound),
-            Err(error) => return Err(error.into()),
-        };
+        let clone = self.owned_clone(user, clone_id).await?;
         if clone.active_version.is_none() {
             return Err(LifecycleError::StrategyNotPublished);
         }
@@ -796,6 +802,8 @@ impl LifecycleService for PgLifecycleService {
             .clone()
             .unwrap_or_else(|| self.settings.default_rule_set.clone());
         validate_code(&code)?;
+        // Someone else's clone is not found before anything about the purchase is said.
+        self.owned_clone(user, clone_id).await?;
         let purchase = self
             .audition_purchase(user, request.purchase_id, clone_id)
             .await?;
@@ -851,11 +859,7 @@ impl LifecycleService for PgLifecycleService {
         user: Uuid,
         clone_id: Uuid,
     ) -> Result<Vec<AuditionView>, LifecycleError> {
-        match self.clones.get_clone(user, clone_id).await {
-            Ok(_) => {}
-            Err(CloneError::CloneNotFound) => return Err(LifecycleError::CloneNotFound),
-            Err(error) => return Err(error.into()),
-        }
+        self.owned_clone(user, clone_id).await?;
         let now = self.clock.now();
         self.db
             .tenant_transaction(user, move |conn| {
@@ -999,6 +1003,50 @@ impl LifecycleService for PgLifecycleService {
                 Ok(membership_view(&membership))
             })
             .await
+    }
+
+    async fn clone_state(
+        &self,
+        user: Uuid,
+        clone_id: Uuid,
+    ) -> Result<CloneLifecycleState, LifecycleError> {
+        let clone = self.owned_clone(user, clone_id).await?;
+        let latest_audition = self.auditions(user, clone_id).await?.into_iter().next();
+        let promotion = match self.promotion_entry(user, clone_id).await {
+            Ok(entry) => Some(entry),
+            Err(LifecycleError::PromotionEntryNotFound) => None,
+            Err(error) => return Err(error),
+        };
+        let arena = match self.arena_membership(user, clone_id).await {
+            Ok(membership) => Some(membership),
+            Err(LifecycleError::ArenaMembershipNotFound) => None,
+            Err(error) => return Err(error),
+        };
+        let competition = self
+            .db
+            .tenant_transaction(user, move |conn| facts::competition_in(conn, &[clone_id]))
+            .await?
+            .remove(&clone_id)
+            .unwrap_or_default();
+        // Retirement is clone-service's fact; everything else is derived from lifecycle's.
+        let display_state = if clone.display_state == DisplayState::Retired {
+            DisplayState::Retired
+        } else {
+            display_state(
+                SetupFacts {
+                    has_active_version: clone.active_version.is_some(),
+                    retired: false,
+                },
+                competition,
+            )
+        };
+        Ok(CloneLifecycleState {
+            clone_id,
+            display_state,
+            latest_audition,
+            promotion,
+            arena,
+        })
     }
 
     async fn void_audition(

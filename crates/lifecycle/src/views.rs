@@ -371,3 +371,21 @@ pub struct ArenaReport {
     /// Entries whose admission failed this time (retried on a later pass).
     pub errors: u64,
 }
+
+/// A clone's product-facing lifecycle state and the facts it is derived from.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CloneLifecycleState {
+    /// The clone.
+    pub clone_id: Uuid,
+    /// `setup_required`, `configured`, `audition_running`, `audition_failed`,
+    /// `competition_eligible`, `competing` or `retired`.
+    #[schema(value_type = String)]
+    pub display_state: clones_clone_service::DisplayState,
+    /// The latest audition, with its progress.
+    pub latest_audition: Option<AuditionView>,
+    /// The latest Promotion Queue entry.
+    pub promotion: Option<PromotionEntryView>,
+    /// The Arena membership (the active one, else the latest).
+    pub arena: Option<ArenaMembershipView>,
+}

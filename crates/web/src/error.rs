@@ -222,6 +222,12 @@ impl From<clones_ai_decision::DecisionError> for ApiError {
     }
 }
 
+impl From<clones_lifecycle::LifecycleError> for ApiError {
+    fn from(error: clones_lifecycle::LifecycleError) -> Self {
+        Self::from_kind(error.kind(), error.code(), error.to_string())
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         let code = match error.kind() {

@@ -21,11 +21,14 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
 use clones_ai_decision::{DecisionService, DecisionSettings, PgDecisionService};
 use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
-use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
+use clones_clone_service::{CloneService, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService};
 use clones_ingest::{IngestService, PgIngestService};
 use clones_kernel::Clock;
+use clones_lifecycle::{
+    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
+};
 use clones_prop_engine::{NoMarketFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
 
@@ -44,6 +47,8 @@ pub struct AppState {
     pub clones: Arc<dyn CloneService>,
     /// Decision runs and dry runs.
     pub decisions: Arc<dyn DecisionService>,
+    /// Auditions, the Promotion Queue and the Arena.
+    pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
     pub economy: Arc<dyn EconomyService>,
     /// Market memory and ingestion runs.
@@ -85,7 +90,8 @@ impl AppState {
         let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
             db.clone(),
             clock.clone(),
-            Arc::new(NoCompetitionFacts),
+            // Display states come from audition, queue and Arena facts.
+            Arc::new(PgCompetitionFacts::new(db.clone())),
         ));
         let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
         // The API places no orders (it only reads and runs admin actions), so it needs no
@@ -106,16 +112,26 @@ impl AppState {
             None,
             DecisionSettings::default(),
         ));
+        let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(
+            db.clone(),
+            clock.clone(),
+            access.clone(),
+            payments,
+        ));
+        let lifecycle = Arc::new(PgLifecycleService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            prop.clone(),
+            economy.clone(),
+            LifecycleSettings::default(),
+        ));
         Ok(web::Data::new(Self {
             auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
             clones,
             decisions,
-            economy: Arc::new(PgEconomyService::new(
-                db.clone(),
-                clock.clone(),
-                access.clone(),
-                payments,
-            )),
+            lifecycle,
+            economy,
             access,
             ingest,
             prop,

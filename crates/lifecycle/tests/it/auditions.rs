@@ -87,9 +87,10 @@ async fn bad_starts_are_refused_and_change_nothing() {
         code(start(owner, published, uuid::Uuid::new_v4(), None).await),
         "purchase_not_found"
     );
+    // Someone else's clone is not found, whatever purchase comes with it.
     assert_eq!(
         code(start(stranger, published, fee, None).await),
-        "purchase_not_found"
+        "clone_not_found"
     );
     assert_eq!(
         code(start(owner, published, upgrade, None).await),

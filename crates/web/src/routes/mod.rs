@@ -6,6 +6,7 @@ mod auth;
 mod clones;
 mod decisions;
 mod economy;
+mod lifecycle;
 mod market;
 mod me;
 mod moderation;
@@ -58,9 +59,11 @@ pub(crate) fn split() -> (
                 .service(scope::scope("/public").configure(public::configure))
                 .service(scope::scope("/economy").configure(economy::configure))
                 .service(scope::scope("/prop").configure(prop::configure_owner))
+                .service(scope::scope("/lifecycle").configure(lifecycle::configure_owner))
                 .configure(market::configure)
                 .service(scope::scope("/admin/moderation").configure(moderation::configure))
                 .service(scope::scope("/admin/prop").configure(prop::configure_admin))
+                .service(scope::scope("/admin/lifecycle").configure(lifecycle::configure_admin))
                 .service(scope::scope("/admin").configure(admin::configure)),
         )
         .split_for_parts()

@@ -14,14 +14,14 @@ use crate::support::{TestApp, spawn, spawn_with};
 
 const PRICES: &str = "clone_creation=1000000,capacity_upgrade:pro=2000000,capacity_upgrade:elite=3000000,audition_fee=500000";
 
-struct Payments {
-    app: TestApp,
-    chain: TestChain,
+pub struct Payments {
+    pub app: TestApp,
+    pub chain: TestChain,
     vault: Address,
 }
 
 /// An API whose payments go to a freshly deployed vault; deposits need `confirmations`.
-async fn payments(confirmations: u64) -> Payments {
+pub async fn payments(confirmations: u64) -> Payments {
     let chain = TestChain::connect().await.unwrap();
     let owner = chain.funded_account().await.unwrap();
     let quote_key = PrivateKeySigner::random();
@@ -51,7 +51,7 @@ async fn payments(confirmations: u64) -> Payments {
 
 impl Payments {
     /// A signed-in user whose wallet is a funded chain account.
-    async fn payer(&self) -> (Member, FundedAccount) {
+    pub async fn payer(&self) -> (Member, FundedAccount) {
         let account = self.chain.funded_account().await.unwrap();
         (member(&self.app, account.signer()).await, account)
     }
@@ -74,7 +74,12 @@ impl Payments {
     }
 
     /// Calls `deposit` on the vault with `value` wei; returns the hash and whether it succeeded.
-    async fn pay(&self, from: &FundedAccount, signed: &Value, value: Option<U256>) -> (B256, bool) {
+    pub async fn pay(
+        &self,
+        from: &FundedAccount,
+        signed: &Value,
+        value: Option<U256>,
+    ) -> (B256, bool) {
         let quote: Quote = serde_json::from_value(signed["quote"].clone()).unwrap();
         let call = contract::SignedVault::depositCall {
             quote: quote.to_sol(),
@@ -89,7 +94,7 @@ impl Payments {
         (receipt.transaction_hash, receipt.status())
     }
 
-    async fn submit(&self, member: &Member, signed: &Value, tx: B256) -> crate::support::Reply {
+    pub async fn submit(&self, member: &Member, signed: &Value, tx: B256) -> crate::support::Reply {
         self.app
             .post(
                 "/api/v1/economy/deposits",

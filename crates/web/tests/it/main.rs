@@ -12,6 +12,7 @@ mod clones;
 mod decisions;
 mod economy;
 mod errors;
+mod lifecycle;
 mod market;
 mod operations;
 mod prop;

@@ -96,7 +96,7 @@ fn admin_path(account: Uuid, action: &str) -> String {
     format!("/api/v1/admin/prop/accounts/{account}/{action}")
 }
 
-async fn admin(app: &TestApp) -> Member {
+pub async fn admin(app: &TestApp) -> Member {
     let signer = PrivateKeySigner::random();
     let admin = member(app, &signer).await;
     let access = PgAccessAdmin::new(app.db.db().clone(), Arc::new(app.clock.clone()));
