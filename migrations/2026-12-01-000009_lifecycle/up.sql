@@ -13,7 +13,9 @@ CREATE TABLE audition_rule_sets (
     code                    text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]{1,39}$'),
     quote_currency          text NOT NULL CHECK (quote_currency ~ '^[A-Z]{2,10}$'),
     starting_balance        numeric(28, 10) NOT NULL CHECK (starting_balance > 0 AND starting_balance <= 1000000000000),
-    profit_target_pct       numeric(9, 4) NOT NULL CHECK (profit_target_pct > 0 AND profit_target_pct <= 1000),
+    -- No target: the audition passes when its window ends without a breach (and with its
+    -- minimum trading days).
+    profit_target_pct       numeric(9, 4) CHECK (profit_target_pct > 0 AND profit_target_pct <= 1000),
     max_daily_loss_pct      numeric(9, 4) NOT NULL CHECK (max_daily_loss_pct > 0 AND max_daily_loss_pct <= 100),
     daily_loss_basis        text NOT NULL CHECK (daily_loss_basis IN ('balance', 'equity')),
     max_drawdown_pct        numeric(9, 4) NOT NULL CHECK (max_drawdown_pct > 0 AND max_drawdown_pct <= 100),
@@ -23,7 +25,7 @@ CREATE TABLE audition_rule_sets (
     daily_reset_time        time NOT NULL,
     time_zone               text NOT NULL CHECK (length(time_zone) BETWEEN 1 AND 64),
     min_trading_days        integer NOT NULL CHECK (min_trading_days BETWEEN 0 AND 365),
-    max_window_days         integer NOT NULL CHECK (max_window_days BETWEEN 1 AND 365),
+    max_window_minutes      integer NOT NULL CHECK (max_window_minutes BETWEEN 1 AND 525600),
     free_retries            integer NOT NULL CHECK (free_retries BETWEEN 0 AND 100),
     -- The failure rules after which a free retry is allowed.
     retry_on                text[] NOT NULL,
@@ -34,16 +36,22 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audition_rule_sets FROM clones_app;
 
 INSERT INTO audition_rule_sets (code, quote_currency, starting_balance, profit_target_pct,
         max_daily_loss_pct, daily_loss_basis, max_drawdown_pct, drawdown_basis, drawdown_mode,
-        daily_reset_time, time_zone, min_trading_days, max_window_days, free_retries, retry_on,
+        daily_reset_time, time_zone, min_trading_days, max_window_minutes, free_retries, retry_on,
         active)
 VALUES
     ('standard', 'USDC', 100000, 10, 5, 'balance', 10, 'equity', 'static',
-        '17:00', 'America/New_York', 4, 30, 1,
+        '17:00', 'America/New_York', 4, 43200, 1,
         ARRAY['max_daily_loss', 'max_total_drawdown', 'window_expired', 'min_trading_days_not_met'],
         true),
     ('trailing', 'USDC', 50000, 8, 4, 'equity', 6, 'equity', 'trailing',
-        '00:00', 'UTC', 3, 21, 0,
+        '00:00', 'UTC', 3, 30240, 0,
         ARRAY['window_expired', 'min_trading_days_not_met'],
+        true),
+    -- A few minutes without a profit target, so a demonstration runs end to end while one
+    -- watches: it passes when the window ends without a breach after at least one fill.
+    ('demo', 'USDC', 100000, NULL, 5, 'equity', 10, 'equity', 'static',
+        '00:00', 'UTC', 1, 3, 1,
+        ARRAY['max_daily_loss', 'max_total_drawdown', 'window_expired', 'min_trading_days_not_met'],
         true);
 
 CREATE TABLE audition_runs (

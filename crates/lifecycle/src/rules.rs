@@ -129,8 +129,9 @@ pub struct Rules {
     pub quote_currency: String,
     /// The prop account's starting balance; every percentage limit is a share of it.
     pub starting_balance: Decimal,
-    /// Profit needed to pass, in percent of the starting balance (measured on equity).
-    pub profit_target_pct: Decimal,
+    /// Profit needed to pass, in percent of the starting balance (measured on equity). `None`:
+    /// no target; the audition passes when its window ends without a breach.
+    pub profit_target_pct: Option<Decimal>,
     /// Largest loss within one trading day, in percent of the starting balance.
     pub max_daily_loss_pct: Decimal,
     /// What the daily loss is measured on.
@@ -148,8 +149,8 @@ pub struct Rules {
     pub time_zone: Tz,
     /// Trading days (with at least one fill) needed to pass.
     pub min_trading_days: u32,
-    /// The window's length in days.
-    pub max_window_days: u32,
+    /// The window's length in minutes.
+    pub max_window_minutes: u32,
     /// Free retries after a failure.
     pub free_retries: u32,
     /// The failure rules after which a free retry is allowed.
@@ -183,9 +184,10 @@ fn pct_of(base: Decimal, pct: Decimal) -> Decimal {
 }
 
 impl Rules {
-    /// The equity at which the profit target is reached.
-    pub fn target_equity(&self) -> Decimal {
-        self.starting_balance + pct_of(self.starting_balance, self.profit_target_pct)
+    /// The equity at which the profit target is reached, if there is a target.
+    pub fn target_equity(&self) -> Option<Decimal> {
+        self.profit_target_pct
+            .map(|pct| self.starting_balance + pct_of(self.starting_balance, pct))
     }
 
     /// The daily loss limit as an amount.
@@ -445,8 +447,10 @@ impl<'a> Evaluator<'a> {
                 ),
             };
         }
-        if snapshot.equity >= rules.target_equity() && state.trading_days >= rules.min_trading_days
-        {
+        let target_reached = rules
+            .target_equity()
+            .is_some_and(|target| snapshot.equity >= target);
+        if target_reached && state.trading_days >= rules.min_trading_days {
             return Verdict::Passed;
         }
         Verdict::Running
@@ -474,15 +478,29 @@ impl<'a> Evaluator<'a> {
         Verdict::Running
     }
 
-    /// The verdict once the window is over at `now` and every snapshot of it was judged:
-    /// [`FailureRule::MinTradingDaysNotMet`] when the latest equity is at the target,
-    /// [`FailureRule::WindowExpired`] otherwise. Before the end, [`Verdict::Running`].
+    /// The verdict once the window is over at `now` and every snapshot of it was judged.
+    /// With a target: [`FailureRule::MinTradingDaysNotMet`] when the latest equity is at the
+    /// target, [`FailureRule::WindowExpired`] otherwise. Without one: [`Verdict::Passed`] when
+    /// the minimum trading days were traded, [`FailureRule::MinTradingDaysNotMet`] otherwise.
+    /// Before the end, [`Verdict::Running`].
     pub fn close(&self, state: &EvalState, now: DateTime<Utc>) -> Verdict {
         if now < self.window.end {
             return Verdict::Running;
         }
         let rules = self.rules;
-        if state.latest_equity >= rules.target_equity() {
+        let Some(target) = rules.target_equity() else {
+            if state.trading_days >= rules.min_trading_days {
+                return Verdict::Passed;
+            }
+            return Verdict::Failed {
+                rule: FailureRule::MinTradingDaysNotMet,
+                detail: format!(
+                    "the window ended without a breach but only {} of {} trading days were traded",
+                    state.trading_days, rules.min_trading_days
+                ),
+            };
+        };
+        if state.latest_equity >= target {
             Verdict::Failed {
                 rule: FailureRule::MinTradingDaysNotMet,
                 detail: format!(
@@ -496,7 +514,7 @@ impl<'a> Evaluator<'a> {
                 detail: format!(
                     "the window ended with equity {} below the target {}",
                     state.latest_equity.normalize(),
-                    rules.target_equity().normalize()
+                    target.normalize()
                 ),
             }
         }
@@ -570,7 +588,7 @@ mod tests {
         Rules {
             quote_currency: "USDC".into(),
             starting_balance: d("100000"),
-            profit_target_pct: d("10"),
+            profit_target_pct: Some(d("10")),
             max_daily_loss_pct: d("5"),
             daily_loss_basis: Basis::Equity,
             max_drawdown_pct: d("10"),
@@ -579,7 +597,7 @@ mod tests {
             daily_reset_time: NaiveTime::MIN,
             time_zone: Tz::UTC,
             min_trading_days: 0,
-            max_window_days: 30,
+            max_window_minutes: 30 * 24 * 60,
             free_retries: 1,
             retry_on: FailureRule::ALL.to_vec(),
         }
@@ -749,6 +767,36 @@ mod tests {
         );
         assert_eq!(verdict, Verdict::Passed);
         assert_eq!(state.trading_days, 2);
+    }
+
+    #[test]
+    fn without_a_target_only_the_window_end_passes() {
+        let mut rules = rules();
+        rules.profit_target_pct = None;
+        rules.min_trading_days = 1;
+        let eval = Evaluator::new(&rules, window());
+        let mut state = EvalState::new(&rules);
+        // However high equity goes, a running audition without a target keeps running.
+        let verdict = eval.run(
+            &mut state,
+            &[at("2026-03-02T09:00:00Z")],
+            &[snap("2026-03-02T10:00:00Z", "150000")],
+        );
+        assert_eq!(verdict, Verdict::Running);
+        assert_eq!(
+            eval.close(&state, at("2026-03-30T00:00:00Z")),
+            Verdict::Running
+        );
+        assert_eq!(eval.close(&state, window().end), Verdict::Passed);
+        // Without the minimum trading days the end is a failure, and breaches still fail.
+        let idle = EvalState::new(&rules);
+        assert_eq!(
+            failed_rule(&eval.close(&idle, window().end)),
+            Some(FailureRule::MinTradingDaysNotMet)
+        );
+        let mut losing = EvalState::new(&rules);
+        let verdict = eval.run(&mut losing, &[], &[snap("2026-03-02T10:00:00Z", "94000")]);
+        assert_eq!(failed_rule(&verdict), Some(FailureRule::MaxDailyLoss));
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn rules_of_row(row: &RuleSetRow) -> Result<Rules, LifecycleError> {
         // NUMERIC columns read back at their full scale; the account and its limits want the
         // plain value.
         starting_balance: row.starting_balance.normalize(),
-        profit_target_pct: row.profit_target_pct.normalize(),
+        profit_target_pct: row.profit_target_pct.map(|pct| pct.normalize()),
         max_daily_loss_pct: row.max_daily_loss_pct.normalize(),
         daily_loss_basis: basis(&row.daily_loss_basis)?,
         max_drawdown_pct: row.max_drawdown_pct.normalize(),
@@ -109,7 +109,7 @@ fn rules_of_row(row: &RuleSetRow) -> Result<Rules, LifecycleError> {
         daily_reset_time: row.daily_reset_time,
         time_zone: parse_time_zone(&row.time_zone).map_err(corrupt)?,
         min_trading_days: to_u32(row.min_trading_days),
-        max_window_days: to_u32(row.max_window_days),
+        max_window_minutes: to_u32(row.max_window_minutes),
         free_retries: to_u32(row.free_retries),
         retry_on: row
             .retry_on
@@ -133,7 +133,7 @@ fn rules_view(rules: &Rules) -> RulesView {
         daily_reset_time: rules.daily_reset_time,
         time_zone: rules.time_zone.name().into(),
         min_trading_days: rules.min_trading_days,
-        max_window_days: rules.max_window_days,
+        max_window_minutes: rules.max_window_minutes,
         free_retries: rules.free_retries,
         retry_on: rules.retry_on.clone(),
     }
@@ -366,7 +366,7 @@ fn new_run(
         rules: frozen,
         prop_account_id,
         window_start: now,
-        window_end: now + Duration::days(i64::from(rules.max_window_days)),
+        window_end: now + Duration::minutes(i64::from(rules.max_window_minutes)),
         status: AuditionStatus::Running.as_str().into(),
         failure_rule: None,
         failure_detail: None,

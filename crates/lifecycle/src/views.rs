@@ -30,9 +30,10 @@ pub struct RulesView {
     /// The prop account's starting balance.
     #[schema(value_type = String)]
     pub starting_balance: Decimal,
-    /// Profit needed to pass, in percent of the starting balance (on equity).
-    #[schema(value_type = String)]
-    pub profit_target_pct: Decimal,
+    /// Profit needed to pass, in percent of the starting balance (on equity); `null`: no
+    /// target, the audition passes when its window ends without a breach.
+    #[schema(value_type = Option<String>)]
+    pub profit_target_pct: Option<Decimal>,
     /// Largest loss within a trading day, in percent of the starting balance.
     #[schema(value_type = String)]
     pub max_daily_loss_pct: Decimal,
@@ -52,8 +53,8 @@ pub struct RulesView {
     pub time_zone: String,
     /// Trading days with at least one fill needed to pass.
     pub min_trading_days: u32,
-    /// The window's length in days.
-    pub max_window_days: u32,
+    /// The window's length in minutes.
+    pub max_window_minutes: u32,
     /// Free retries after a failure.
     pub free_retries: u32,
     /// The failure rules after which a free retry is allowed.
@@ -120,9 +121,9 @@ pub struct AuditionProgress {
     /// Profit in percent of the starting balance (negative for a loss).
     #[schema(value_type = String)]
     pub profit_pct: Decimal,
-    /// The equity that passes the profit target.
-    #[schema(value_type = String)]
-    pub target_equity: Decimal,
+    /// The equity that passes the profit target (`null` without a target).
+    #[schema(value_type = Option<String>)]
+    pub target_equity: Option<Decimal>,
     /// Loss since the start of the current trading day.
     #[schema(value_type = String)]
     pub daily_loss: Decimal,

@@ -168,5 +168,8 @@ async fn quotes_need_an_owned_clone_with_a_published_strategy() {
     );
     let sets = f.service.rule_sets().await.unwrap();
     let codes: Vec<&str> = sets.iter().map(|set| set.code.as_str()).collect();
-    assert_eq!(codes, ["standard", "trailing"]);
+    assert_eq!(codes, ["demo", "standard", "trailing"]);
+    let demo = &sets[0].rules;
+    assert_eq!(demo.profit_target_pct, None);
+    assert_eq!(demo.max_window_minutes, 3);
 }

@@ -218,9 +218,9 @@ impl Fixture {
         let sql = format!(
             "INSERT INTO audition_rule_sets (code, quote_currency, starting_balance, profit_target_pct, \
              max_daily_loss_pct, daily_loss_basis, max_drawdown_pct, drawdown_basis, drawdown_mode, \
-             daily_reset_time, time_zone, min_trading_days, max_window_days, free_retries, retry_on, active) \
+             daily_reset_time, time_zone, min_trading_days, max_window_minutes, free_retries, retry_on, active) \
              VALUES ('{code}', 'USDC', 100000, 10, 5, '{daily_loss_basis}', 10, 'equity', '{drawdown_mode}', \
-             '{reset}', '{zone}', {min_trading_days}, 30, {free_retries}, ARRAY[{retry_on}]::text[], true)"
+             '{reset}', '{zone}', {min_trading_days}, 43200, {free_retries}, ARRAY[{retry_on}]::text[], true)"
         );
         diesel::sql_query(sql)
             .execute(&mut self.db.owner_connection().unwrap())
