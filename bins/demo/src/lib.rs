@@ -525,7 +525,7 @@ pub async fn run(
     let audition_path = format!("/api/v1/lifecycle/auditions/{audition_id}");
     let evaluated = until(pace, waits, "evaluation", || async {
         let run = api.get("evaluation", &audition_path).await?;
-        match run["status"].as_str() {
+        match run["audition"]["status"].as_str() {
             Some("running") => Ok(None),
             Some("passed") => Ok(Some(run)),
             _ => Err(fail(
