@@ -15,9 +15,7 @@ use clones_ai_decision::{
     DecisionModel, DecisionSettings, FixedRoster, LifecycleRoster, OpenAiModel, OpenAiSettings,
     PgDecisionService, TradingRoster, parse_prices,
 };
-use clones_auth::PgAccessAdmin;
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
-use clones_economy::PgEconomyService;
 use clones_ingest::PgIngestService;
 use clones_kernel::{Clock, Secret, SystemClock};
 use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
@@ -154,19 +152,10 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(MarketMemoryFeed::new(market.clone())),
         PropSettings::default(),
     ));
-    // The roster only reads assignments; lifecycle needs no payment settings for that.
-    let economy = Arc::new(PgEconomyService::new(
+    let lifecycle = Arc::new(PgLifecycleService::for_workers(
         db.clone(),
         clock.clone(),
-        Arc::new(PgAccessAdmin::new(db.clone(), clock.clone())),
-        None,
-    ));
-    let lifecycle = Arc::new(PgLifecycleService::new(
-        db.clone(),
-        clock.clone(),
-        clones.clone(),
         prop.clone(),
-        economy,
         LifecycleSettings::default(),
     ));
     let roster = roster(&settings, lifecycle)?;

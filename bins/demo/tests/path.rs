@@ -15,10 +15,8 @@ use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use clap::Parser;
 use clones_ai_decision::{DecisionSettings, LifecycleRoster, PgDecisionService};
-use clones_auth::PgAccessAdmin;
 use clones_clone_service::{CloneService, PgCloneService};
 use clones_demo::{DemoConfig, Narrator, Pace};
-use clones_economy::PgEconomyService;
 use clones_ingest::sources::replay::{GeneratorConfig, ReplayConfig, ReplaySource};
 use clones_ingest::{Ingestor, PgIngestService, Timeframe};
 use clones_kernel::{Clock, FixedClock};
@@ -145,18 +143,10 @@ async fn the_whole_paid_audition_path_runs_with_a_compressed_clock() {
         PropSettings::default(),
     );
     let shared_prop: Arc<dyn PropService> = Arc::new(prop.clone());
-    let economy = Arc::new(PgEconomyService::new(
+    let lifecycle = Arc::new(PgLifecycleService::for_workers(
         db.db().clone(),
         shared_clock.clone(),
-        Arc::new(PgAccessAdmin::new(db.db().clone(), shared_clock.clone())),
-        None,
-    ));
-    let lifecycle = Arc::new(PgLifecycleService::new(
-        db.db().clone(),
-        shared_clock.clone(),
-        clones.clone(),
         shared_prop.clone(),
-        economy,
         LifecycleSettings::default(),
     ));
     let decisions = PgDecisionService::new(

@@ -7,12 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
-use clones_auth::PgAccessAdmin;
-use clones_clone_service::PgCloneService;
-use clones_economy::PgEconomyService;
-use clones_lifecycle::{
-    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
-};
+use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
 use clones_prop_engine::{NoMarketFeed, PgPropService, PropSettings};
 use clones_runtime::settings::DatabaseArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
@@ -76,11 +71,6 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(settings.lease_secs > 0, "lease must be positive");
     let db = settings.database.connect()?;
     let clock: Arc<dyn clones_kernel::Clock> = Arc::new(clones_kernel::SystemClock);
-    let clones = Arc::new(PgCloneService::new(
-        db.clone(),
-        clock.clone(),
-        Arc::new(PgCompetitionFacts::new(db.clone())),
-    ));
     // The worker opens accounts and reads snapshots and fills; it never executes an order,
     // so it needs no market feed.
     let prop = Arc::new(PgPropService::new(
@@ -89,21 +79,11 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(NoMarketFeed),
         PropSettings::default(),
     ));
-    // Purchases are read from the database; no payment settings are needed for that.
-    let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
-    let economy = Arc::new(PgEconomyService::new(
-        db.clone(),
-        clock.clone(),
-        access,
-        None,
-    ));
     let lease = chrono::Duration::seconds(i64::try_from(settings.lease_secs).unwrap_or(i64::MAX));
-    let service = PgLifecycleService::new(
+    let service = PgLifecycleService::for_workers(
         db.clone(),
         clock.clone(),
-        clones,
         prop,
-        economy,
         LifecycleSettings {
             lease,
             ..LifecycleSettings::default()

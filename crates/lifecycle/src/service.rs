@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use clones_auth::PgAccessAdmin;
 use clones_clone_service::display::{SetupFacts, display_state};
-use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState};
+use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState, PgCloneService};
 use clones_db::Db;
-use clones_economy::{EconomyService, PurchaseView, QuoteRequest, SignedQuote};
+use clones_economy::{EconomyService, PgEconomyService, PurchaseView, QuoteRequest, SignedQuote};
 use clones_kernel::Clock;
 use clones_prop_engine::{AccountContext, OpenAccount, PropError, PropService};
 use clones_vault::Purpose;
@@ -34,7 +35,7 @@ use crate::views::{
     PromotionStatus, RefundAuthorizationView, RuleSetView, RulesView, StartAudition,
     StartedAudition, TradingAssignment, TradingContext,
 };
-use crate::{LifecycleError, LifecycleService, facts, repo};
+use crate::{LifecycleError, LifecycleService, PgCompetitionFacts, facts, repo};
 
 /// Snapshots read per run and pass.
 const SNAPSHOT_PAGE: u32 = 500;
@@ -419,7 +420,29 @@ impl PgLifecycleService {
         }
     }
 
-    /// The caller's clone, which must have an active strategy version.
+    /// The service as workers run it: clones read with lifecycle's own competition facts, and
+    /// purchases read without payment settings (workers never quote).
+    pub fn for_workers(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        prop: Arc<dyn PropService>,
+        settings: LifecycleSettings,
+    ) -> Self {
+        let clones = Arc::new(PgCloneService::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(PgCompetitionFacts::new(db.clone())),
+        ));
+        let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
+        let economy = Arc::new(PgEconomyService::new(
+            db.clone(),
+            clock.clone(),
+            access,
+            None,
+        ));
+        Self::new(db, clock, clones, prop, economy, settings)
+    }
+
     /// The caller's clone; someone else's is not found.
     async fn owned_clone(&self, user: Uuid, clone_id: Uuid) -> Result<CloneView, LifecycleError> {
         match self.clones.get_clone(user, clone_id).await {
@@ -429,6 +452,7 @@ impl PgLifecycleService {
         }
     }
 
+    /// The caller's clone, which must have an active strategy version.
     async fn publishable_clone(&self, user: Uuid, clone_id: Uuid) -> Result<(), LifecycleError> {
         let clone = self.owned_clone(user, clone_id).await?;
         if clone.active_version.is_none() {
