@@ -634,7 +634,7 @@ impl PgDecisionService {
         // instructions; a clone whose model is a language model lets that model decide alone.
         let mut all = Vec::new();
         if uses_llm && model == RULE_MODEL_ID {
-            all.extend(rule_proposals(&input.evaluation));
+            all.extend(Proposal::from_evaluation(&input.evaluation));
         }
         all.extend(proposals);
         for proposal in all {
@@ -958,21 +958,6 @@ impl PgDecisionService {
 
 fn size_json(size: &SizeSpec) -> Value {
     json!({ size.key(): size.amount().normalize().to_string() })
-}
-
-fn rule_proposals(evaluation: &Evaluation) -> Vec<Proposal> {
-    evaluation
-        .actions
-        .iter()
-        .map(|action| Proposal {
-            source: action.node.clone(),
-            asset: action.asset.clone(),
-            kind: action.kind,
-            size: action.size,
-            risk: action.risk,
-            rationale: None,
-        })
-        .collect()
 }
 
 /// Compiles the active version's graph under the clone's entitlement and trade universe.

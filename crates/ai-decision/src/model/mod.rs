@@ -99,6 +99,24 @@ pub struct Proposal {
     pub rationale: Option<String>,
 }
 
+impl Proposal {
+    /// The order actions the rule model's evaluation proposes, as they are.
+    pub fn from_evaluation(evaluation: &Evaluation) -> Vec<Proposal> {
+        evaluation
+            .actions
+            .iter()
+            .map(|action| Proposal {
+                source: action.node.clone(),
+                asset: action.asset.clone(),
+                kind: action.kind,
+                size: action.size,
+                risk: action.risk,
+                rationale: None,
+            })
+            .collect()
+    }
+}
+
 /// The audit of one model call, recorded as the run's artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactDraft {

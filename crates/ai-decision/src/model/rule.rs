@@ -16,19 +16,7 @@ impl DecisionModel for RuleModel {
     }
 
     async fn decide(&self, input: &ModelInput) -> ModelOutcome {
-        let proposals = input
-            .evaluation
-            .actions
-            .iter()
-            .map(|action| Proposal {
-                source: action.node.clone(),
-                asset: action.asset.clone(),
-                kind: action.kind,
-                size: action.size,
-                risk: action.risk,
-                rationale: None,
-            })
-            .collect();
+        let proposals = Proposal::from_evaluation(&input.evaluation);
         let packet_text = input.packet.to_string();
         ModelOutcome::Proposed {
             proposals,
