@@ -119,6 +119,7 @@ async fn once_decides_for_the_roster_and_records_a_heartbeat() {
         .open_account(
             owner,
             OpenAccount {
+                account_id: None,
                 clone_id: Some(clone_id),
                 context: AccountContext::Audition,
                 quote_currency: "USDC".into(),

@@ -53,6 +53,7 @@ async fn once_snapshots_every_open_account_and_records_a_heartbeat() {
         prop.open_account(
             owner,
             OpenAccount {
+                account_id: None,
                 clone_id: None,
                 context: AccountContext::Arena,
                 quote_currency: "USDC".into(),

@@ -161,6 +161,7 @@ async fn main() {
             .open_account(
                 owner,
                 OpenAccount {
+                    account_id: None,
                     clone_id: Some(clone_id),
                     context: AccountContext::Audition,
                     quote_currency: "USDC".into(),

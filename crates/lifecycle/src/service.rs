@@ -399,6 +399,14 @@ const SKIP_PROFILE_MISSING: &str = "profile_missing";
 const SKIP_CLONE_RETIRED: &str = "clone_retired";
 const SKIP_ALREADY_MEMBER: &str = "already_member";
 
+/// A stable id for an account lifecycle opens, derived from what the account is for.
+fn derived_id(purpose: &str) -> Uuid {
+    Uuid::new_v5(&ACCOUNT_NAMESPACE, purpose.as_bytes())
+}
+
+/// The UUID namespace of lifecycle's prop account ids.
+const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5f0c_2a8e_6b1d_4c3a_9e7f_1a2b_3c4d_5e6f);
+
 impl PgLifecycleService {
     /// A service over `db`, reading time from `clock`, clones from `clones`, prop accounts
     /// from `prop` and purchases from `economy`.
@@ -482,10 +490,14 @@ impl PgLifecycleService {
         Ok(purchase)
     }
 
+    /// Opens the attempt's prop account under an id derived from (purchase, attempt), so a
+    /// repeated or concurrent start opens one account, not one each.
     async fn open_audition_account(
         &self,
         owner: Uuid,
         clone_id: Uuid,
+        purchase_id: Uuid,
+        attempt: i32,
         rules: &Rules,
     ) -> Result<Uuid, LifecycleError> {
         let account = self
@@ -493,6 +505,7 @@ impl PgLifecycleService {
             .open_account(
                 owner,
                 OpenAccount {
+                    account_id: Some(derived_id(&format!("audition:{purchase_id}:{attempt}"))),
                     clone_id: Some(clone_id),
                     context: AccountContext::Audition,
                     quote_currency: rules.quote_currency.clone(),
@@ -736,6 +749,8 @@ impl PgLifecycleService {
             .open_account(
                 owner,
                 OpenAccount {
+                    // One Arena account per queue entry, however often admission is retried.
+                    account_id: Some(derived_id(&format!("arena:{}", entry.id))),
                     clone_id: Some(clone_id),
                     context: AccountContext::Arena,
                     quote_currency: self.settings.arena_quote_currency.clone(),
@@ -864,7 +879,9 @@ impl LifecycleService for PgLifecycleService {
             return Err(LifecycleError::AuditionAlreadyRunning);
         }
         let rules = rules_of_row(&rule_set)?;
-        let account = self.open_audition_account(user, clone_id, &rules).await?;
+        let account = self
+            .open_audition_account(user, clone_id, purchase_id, 1, &rules)
+            .await?;
         let run = new_run(
             clone_id,
             user,
@@ -980,7 +997,7 @@ impl LifecycleService for PgLifecycleService {
         }
         self.publishable_clone(user, run.clone_id).await?;
         let account = self
-            .open_audition_account(user, run.clone_id, &rules)
+            .open_audition_account(user, run.clone_id, run.purchase_id, run.attempt + 1, &rules)
             .await?;
         let (mut next, evaluation) = new_run(
             run.clone_id,

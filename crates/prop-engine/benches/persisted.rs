@@ -39,6 +39,7 @@ async fn open(prop: &PgPropService, owner: Uuid) -> Uuid {
     prop.open_account(
         owner,
         OpenAccount {
+            account_id: None,
             clone_id: None,
             context: AccountContext::Backtest,
             quote_currency: "USDC".into(),

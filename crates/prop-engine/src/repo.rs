@@ -20,11 +20,14 @@ use crate::models::{
     LimitsRow, OrderRow, PositionRow,
 };
 
-pub(crate) fn insert_account(conn: &mut PgConnection, row: &AccountRow) -> QueryResult<()> {
+/// Inserts the account unless its id exists; whether it was inserted.
+pub(crate) fn insert_account(conn: &mut PgConnection, row: &AccountRow) -> QueryResult<bool> {
     diesel::insert_into(accounts::table)
         .values(row)
+        .on_conflict(accounts::id)
+        .do_nothing()
         .execute(conn)
-        .map(drop)
+        .map(|inserted| inserted == 1)
 }
 
 pub(crate) fn insert_limits(conn: &mut PgConnection, row: &LimitsRow) -> QueryResult<()> {

@@ -792,7 +792,7 @@ impl PropService for PgPropService {
         validate_limits(&limits)?;
         let now = self.clock.now();
         let row = AccountRow {
-            id: Uuid::new_v4(),
+            id: request.account_id.unwrap_or_else(Uuid::new_v4),
             owner_user_id: owner,
             clone_id: request.clone_id,
             context: request.context.as_str().into(),
@@ -823,7 +823,24 @@ impl PropService for PgPropService {
         };
         self.db
             .tenant_transaction(owner, move |conn| {
-                repo::insert_account(conn, &row)?;
+                if !repo::insert_account(conn, &row)? {
+                    // The id was opened before: by this same request repeated, or by another.
+                    let existing = repo::find_account(conn, row.id)?
+                        .filter(|existing| {
+                            existing.owner_user_id == owner
+                                && existing.clone_id == row.clone_id
+                                && existing.context == row.context
+                        })
+                        .ok_or_else(|| {
+                            PropError::InvalidInput(
+                                "accountId is already used by another account".into(),
+                            )
+                        })?;
+                    let balances = repo::balances_of(conn, existing.id)?;
+                    let limits = repo::limits_of(conn, existing.id)?
+                        .ok_or_else(|| corrupt("account without limits"))?;
+                    return account_view(&existing, &limits, cash_of(&balances));
+                }
                 repo::insert_limits(conn, &limits_row)?;
                 let (_, opening) = PaperAccount::open(row.starting_balance);
                 if let Some(event) = &opening {

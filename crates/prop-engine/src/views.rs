@@ -51,6 +51,11 @@ impl AccountContext {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenAccount {
+    /// The id to open it under. With an id, opening is idempotent: a repeat (or a concurrent
+    /// request) for the same owner, clone and context returns the account already opened.
+    /// `None`: a new random id.
+    #[serde(default)]
+    pub account_id: Option<Uuid>,
     /// The clone trading it, if any.
     pub clone_id: Option<Uuid>,
     /// What it is for.

@@ -172,6 +172,7 @@ impl Fixture {
             .open_account(
                 owner,
                 OpenAccount {
+                    account_id: None,
                     clone_id: Some(clone_id),
                     context: AccountContext::Audition,
                     quote_currency: "USDC".into(),

@@ -51,6 +51,13 @@ async fn the_same_purchase_starts_one_audition_even_concurrently() {
         )),
         1
     );
+    // Both requests opened the attempt's account under the same derived id: one account.
+    assert_eq!(
+        f.count(&format!(
+            "SELECT count(*) AS n FROM prop_accounts WHERE clone_id = '{clone_b}'"
+        )),
+        1
+    );
     let events = f
         .service
         .audition(owner, a.audition.id)

@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 use clones_prop_engine::{
-    Book, FillSource, Level, MarketQuote, OrderStatus, Page, PropError, PropService, RejectReason,
-    RiskLimits, Side,
+    AccountContext, Book, FillSource, Level, MarketQuote, OpenAccount, OrderStatus, Page,
+    PropError, PropService, RejectReason, RiskLimits, Side,
 };
 use futures_util::future::join_all;
 
@@ -436,4 +436,46 @@ async fn invalid_orders_change_nothing() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn an_account_opened_under_a_chosen_id_is_opened_once() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let stranger = f.user().await;
+    let id = uuid::Uuid::new_v4();
+    let request = |context| OpenAccount {
+        account_id: Some(id),
+        clone_id: None,
+        context,
+        quote_currency: "USDC".into(),
+        starting_balance: d("5000"),
+        limits: None,
+    };
+    let (a, b) = tokio::join!(
+        f.prop
+            .open_account(owner, request(AccountContext::Audition)),
+        f.prop
+            .open_account(owner, request(AccountContext::Audition))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.id, b.id), (id, id));
+    assert_eq!(b.cash, d("5000"));
+    assert_eq!(f.prop.accounts(owner).await.unwrap().len(), 1);
+    // The opening ledger event was written once: cash is the starting balance, not twice it.
+    let report = f.prop.reconcile(id).await.unwrap();
+    assert!(report.balanced, "{report:?}");
+    // The id cannot be taken over by another owner or for another purpose.
+    for (user, context) in [
+        (stranger, AccountContext::Audition),
+        (owner, AccountContext::Arena),
+    ] {
+        let refused = f
+            .prop
+            .open_account(user, request(context))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "invalid_input");
+    }
+    assert!(f.prop.accounts(stranger).await.unwrap().is_empty());
 }

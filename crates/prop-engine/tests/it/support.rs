@@ -85,6 +85,7 @@ impl Fixture {
             .open_account(
                 owner,
                 OpenAccount {
+                    account_id: None,
                     clone_id: None,
                     context: AccountContext::Audition,
                     quote_currency: "USDC".into(),

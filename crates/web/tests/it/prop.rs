@@ -54,6 +54,7 @@ impl Engine {
             .open_account(
                 owner,
                 OpenAccount {
+                    account_id: None,
                     clone_id: None,
                     context: AccountContext::Audition,
                     quote_currency: "USDC".into(),
