@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
+use clones_ai_decision::settings::LlmArgs;
 use clones_ai_decision::{
-    DecisionModel, DecisionSettings, FixedRoster, LifecycleRoster, OpenAiModel, OpenAiSettings,
-    PgDecisionService, TradingRoster, parse_prices,
+    DecisionSettings, FixedRoster, LifecycleRoster, PgDecisionService, TradingRoster,
 };
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
 use clones_ingest::PgIngestService;
-use clones_kernel::{Clock, Secret, SystemClock};
+use clones_kernel::{Clock, SystemClock};
 use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
 use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::settings::DatabaseArgs;
@@ -45,22 +45,8 @@ struct Settings {
     /// auditions and Arena memberships.
     #[arg(long, env = "DECISION_ROSTER_FILE")]
     roster_file: Option<PathBuf>,
-    /// OpenAI-compatible API base including the version path (`http://127.0.0.1:8080/v1`);
-    /// none: strategies that need a language model are skipped (`llm_not_configured`).
-    #[arg(long, env = "LLM_BASE_URL")]
-    llm_base_url: Option<String>,
-    /// Bearer key of the endpoint.
-    #[arg(long, env = "LLM_API_KEY", hide_env_values = true)]
-    llm_api_key: Option<Secret<String>>,
-    /// Timeout of one model request, in milliseconds.
-    #[arg(long, env = "LLM_TIMEOUT_MS", default_value_t = 20_000)]
-    llm_timeout_ms: u64,
-    /// Retries after a timeout, connection failure, 429 or 5xx.
-    #[arg(long, env = "LLM_MAX_RETRIES", default_value_t = 2)]
-    llm_max_retries: u32,
-    /// Prices per 1,000 tokens: `model=prompt/completion,…`.
-    #[arg(long, env = "LLM_PRICES", default_value = "")]
-    llm_prices: String,
+    #[command(flatten)]
+    llm: LlmArgs,
     /// Run one cycle and exit (non-zero if it failed).
     #[arg(long)]
     once: bool,
@@ -79,21 +65,6 @@ fn roster(
         }
         None => Ok(Arc::new(LifecycleRoster(lifecycle))),
     }
-}
-
-fn llm(settings: &Settings) -> anyhow::Result<Option<Arc<dyn DecisionModel>>> {
-    let Some(base_url) = &settings.llm_base_url else {
-        return Ok(None);
-    };
-    let model = OpenAiModel::new(OpenAiSettings {
-        base_url: base_url.clone(),
-        api_key: settings.llm_api_key.clone(),
-        timeout: Duration::from_millis(settings.llm_timeout_ms),
-        max_retries: settings.llm_max_retries,
-        prices: parse_prices(&settings.llm_prices).map_err(anyhow::Error::msg)?,
-        ..OpenAiSettings::default()
-    })?;
-    Ok(Some(Arc::new(model)))
 }
 
 struct Decide {
@@ -137,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(settings.interval_secs > 0, "interval must be positive");
     anyhow::ensure!(settings.batch > 0, "batch must be positive");
     anyhow::ensure!(settings.concurrency > 0, "concurrency must be positive");
-    let llm = llm(&settings)?;
+    let llm = settings.llm.model().map_err(anyhow::Error::msg)?;
     let db = settings.database.connect()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let market = Arc::new(PgIngestService::new(db.clone(), clock.clone()));

@@ -21,6 +21,7 @@ pub mod orders;
 mod repo;
 pub mod roster;
 mod service;
+pub mod settings;
 pub mod views;
 
 use async_trait::async_trait;

@@ -102,14 +102,16 @@ impl AppState {
             Arc::new(NoMarketFeed),
             PropSettings::default(),
         ));
-        // Dry runs decide on market memory and execute nothing.
+        // Dry runs decide on market memory, with the language model when one is configured,
+        // and execute nothing.
+        let llm = settings.llm.model().map_err(SettingsError::llm)?;
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
             clones.clone(),
             ingest.clone(),
             prop.clone(),
-            None,
+            llm,
             DecisionSettings::default(),
         ));
         let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(

@@ -26,6 +26,9 @@ pub struct ApiSettings {
     /// Payments (quotes, deposits).
     #[command(flatten)]
     pub payments: clones_economy::settings::PaymentArgs,
+    /// The language-model endpoint dry runs may ask.
+    #[command(flatten)]
+    pub llm: clones_ai_decision::settings::LlmArgs,
 }
 
 /// HTTP serving settings.
@@ -124,6 +127,14 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
+    /// A language-model setting is unusable.
+    pub fn llm(reason: String) -> Self {
+        Self {
+            name: "llm",
+            reason,
+        }
+    }
+
     /// A payment setting failed to parse.
     pub fn payments(reason: String) -> Self {
         Self {

@@ -111,3 +111,44 @@ async fn dry_runs_are_recorded_and_readable_by_their_owner_only() {
         .await
         .assert_problem(401, "invalid_access_token");
 }
+
+#[tokio::test]
+async fn unusable_language_model_settings_stop_the_api_at_start() {
+    clones_runtime::install_tls_provider();
+    let db = tokio::task::spawn_blocking(clones_test_db::TestDb::new)
+        .await
+        .unwrap()
+        .unwrap();
+    let clock = std::sync::Arc::new(clones_kernel::FixedClock::at(chrono::Utc::now()));
+    for extra in [
+        [
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-prices",
+            "gpt=cheap",
+        ],
+        [
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-timeout-ms",
+            "0",
+        ],
+    ] {
+        let settings = crate::support::settings(&extra);
+        let error = clones_web::AppState::new(&settings, db.db().clone(), clock.clone())
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().starts_with("invalid setting llm"),
+            "{error}"
+        );
+    }
+    // A well-formed endpoint is accepted (it is only called by dry runs that need it).
+    let settings = crate::support::settings(&[
+        "--llm-base-url",
+        "http://127.0.0.1:9/v1",
+        "--llm-prices",
+        "gpt-4o-mini=0.15/0.6",
+    ]);
+    assert!(clones_web::AppState::new(&settings, db.db().clone(), clock).is_ok());
+}
