@@ -479,10 +479,10 @@ impl PgDecisionService {
         source: AccountSource,
         now: DateTime<Utc>,
     ) -> Result<Deliberation, DecisionError> {
-        let clone = self.clones.get_clone(owner, clone_id).await?;
-        let model = clone.model.clone();
-        let versions = self.clones.list_versions(owner, clone_id).await?;
-        let Some(active) = versions.into_iter().find(|version| version.is_active) else {
+        // One read as the owner: model, active version, entitlement and universe together.
+        let runtime = self.clones.runtime(owner, clone_id).await?;
+        let model = runtime.model.clone();
+        let Some(active) = runtime.active_version else {
             return Ok(Deliberation::skipped(
                 &model,
                 None,
@@ -491,7 +491,7 @@ impl PgDecisionService {
             ));
         };
         let version = Some((active.version, active.fingerprint.clone()));
-        let entitlement = self.clones.entitlement(owner, clone_id).await?;
+        let entitlement = runtime.entitlement;
         if model != RULE_MODEL_ID && !entitlement.allows_model(&model) {
             return Ok(Deliberation::skipped(
                 &model,
@@ -503,8 +503,7 @@ impl PgDecisionService {
                 ),
             ));
         }
-        let universe = self.clones.trade_universe(owner, clone_id).await?;
-        let plan = match compile(&active.graph, &entitlement, &universe.assets) {
+        let plan = match compile(&active.graph, &entitlement, &runtime.trade_universe.assets) {
             Ok(plan) => plan,
             Err((code, detail)) => return Ok(Deliberation::skipped(&model, version, code, detail)),
         };

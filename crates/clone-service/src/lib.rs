@@ -76,6 +76,10 @@ pub trait CloneService: Send + Sync {
         clone_id: Uuid,
     ) -> Result<EffectiveEntitlement, CloneError>;
 
+    /// Runtime modules (decisions, backtests): the model, the active version, the entitlement
+    /// and the trade universe, in one transaction as the owner.
+    async fn runtime(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneRuntime, CloneError>;
+
     /// The trade universe and selection rule.
     async fn trade_universe(
         &self,

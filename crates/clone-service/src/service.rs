@@ -18,9 +18,9 @@ use crate::models::{
 };
 use crate::profile::{validate_avatar_url, validate_text, validate_username};
 use crate::views::{
-    ClonePatch, CloneView, DraftView, ModerationEntry, ProfileSubmission, ProfileView,
-    PublicProfile, ReportDecision, ReportPage, ReportResolution, ReportSubmission, ReportView,
-    SelectionMode, TradeUniverse, VersionView,
+    ClonePatch, CloneRuntime, CloneView, DraftView, ModerationEntry, ProfileSubmission,
+    ProfileView, PublicProfile, ReportDecision, ReportPage, ReportResolution, ReportSubmission,
+    ReportView, SelectionMode, TradeUniverse, VersionView,
 };
 use crate::{CloneError, CloneService, provisioning, repo, strategy};
 
@@ -63,6 +63,33 @@ fn owned_clone(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<CloneRo
     repo::find_clone(conn, id)?
         .filter(|clone| clone.owner_user_id == owner)
         .ok_or(CloneError::CloneNotFound)
+}
+
+/// The clone's universe and selection rule, its maximum capped at the entitlement.
+fn universe_in(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    entitlement: &EffectiveEntitlement,
+) -> Result<TradeUniverse, CloneError> {
+    let assets = repo::universe_of(conn, clone_id)?;
+    Ok(match repo::find_selection(conn, clone_id)? {
+        Some(rule) => TradeUniverse {
+            assets,
+            selection_mode: if rule.mode == "top_by_volume" {
+                SelectionMode::TopByVolume
+            } else {
+                SelectionMode::AllInUniverse
+            },
+            max_assets: u32::try_from(rule.max_assets)
+                .unwrap_or(1)
+                .min(entitlement.max_active_assets),
+        },
+        None => TradeUniverse {
+            assets,
+            selection_mode: SelectionMode::AllInUniverse,
+            max_assets: entitlement.max_active_assets,
+        },
+    })
 }
 
 fn version_view(row: VersionRow) -> VersionView {
@@ -429,6 +456,23 @@ impl CloneService for PgCloneService {
         .await
     }
 
+    async fn runtime(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneRuntime, CloneError> {
+        self.as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let active_version = repo::active_version(conn, clone.id)?.map(version_view);
+            let trade_universe = universe_in(conn, clone.id, &entitlement)?;
+            Ok(CloneRuntime {
+                clone_id: clone.id,
+                model: clone.model,
+                active_version,
+                entitlement,
+                trade_universe,
+            })
+        })
+        .await
+    }
+
     async fn trade_universe(
         &self,
         owner: Uuid,
@@ -437,25 +481,7 @@ impl CloneService for PgCloneService {
         self.as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
             let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
-            let assets = repo::universe_of(conn, clone.id)?;
-            Ok(match repo::find_selection(conn, clone.id)? {
-                Some(rule) => TradeUniverse {
-                    assets,
-                    selection_mode: if rule.mode == "top_by_volume" {
-                        SelectionMode::TopByVolume
-                    } else {
-                        SelectionMode::AllInUniverse
-                    },
-                    max_assets: u32::try_from(rule.max_assets)
-                        .unwrap_or(1)
-                        .min(entitlement.max_active_assets),
-                },
-                None => TradeUniverse {
-                    assets,
-                    selection_mode: SelectionMode::AllInUniverse,
-                    max_assets: entitlement.max_active_assets,
-                },
-            })
+            universe_in(conn, clone.id, &entitlement)
         })
         .await
     }

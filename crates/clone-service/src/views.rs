@@ -91,6 +91,21 @@ impl SelectionMode {
     }
 }
 
+/// What runtime modules need to run a clone, read in one transaction.
+#[derive(Debug, Clone)]
+pub struct CloneRuntime {
+    /// The clone.
+    pub clone_id: Uuid,
+    /// Its model id.
+    pub model: String,
+    /// The active published version, if any.
+    pub active_version: Option<VersionView>,
+    /// The entitlement in force now.
+    pub entitlement: EffectiveEntitlement,
+    /// The trade universe and selection rule (capped at the entitlement).
+    pub trade_universe: TradeUniverse,
+}
+
 /// The assets a clone may trade and how it picks among them.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

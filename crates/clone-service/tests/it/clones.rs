@@ -46,6 +46,7 @@ async fn another_users_clone_is_not_found_everywhere() {
     not_found(f.service.publish(stranger, clone).await.map(drop));
     not_found(f.service.list_versions(stranger, clone).await.map(drop));
     not_found(f.service.entitlement(stranger, clone).await.map(drop));
+    not_found(f.service.runtime(stranger, clone).await.map(drop));
     not_found(
         f.service
             .update_clone(
@@ -284,4 +285,33 @@ async fn trade_universe_respects_the_asset_limit() {
             Err(CloneError::InvalidInput(_))
         ));
     }
+}
+
+#[tokio::test]
+async fn the_runtime_read_carries_model_active_version_entitlement_and_universe() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let clone = f.paid_clone(owner).await;
+    let before = f.service.runtime(owner, clone).await.unwrap();
+    assert_eq!(before.clone_id, clone);
+    assert_eq!(before.model, "rule");
+    assert!(before.active_version.is_none());
+    assert_eq!(before.entitlement.tier, Tier::Starter);
+    assert!(before.trade_universe.assets.is_empty());
+    assert_eq!(before.trade_universe.max_assets, 1);
+
+    f.service.publish(owner, clone).await.unwrap();
+    f.service
+        .publish(owner, clone)
+        .await
+        .expect_err("an unchanged draft is not published twice");
+    let after = f.service.runtime(owner, clone).await.unwrap();
+    let active = after.active_version.unwrap();
+    assert_eq!(active.version, 1);
+    assert!(active.is_active);
+    let listed = &f.service.list_versions(owner, clone).await.unwrap()[0];
+    assert_eq!(
+        (active.fingerprint.as_str(), &active.graph),
+        (listed.fingerprint.as_str(), &listed.graph)
+    );
 }
