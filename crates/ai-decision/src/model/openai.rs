@@ -114,6 +114,8 @@ enum Attempt {
         code: &'static str,
         detail: String,
         body: Option<String>,
+        /// How long the endpoint asked us to wait (`Retry-After`, in seconds).
+        retry_after: Option<Duration>,
     },
     Final {
         code: &'static str,
@@ -168,28 +170,38 @@ impl OpenAiModel {
                     code: "model_timeout",
                     detail: "the model did not answer in time".into(),
                     body: None,
+                    retry_after: None,
                 }
             } else {
                 Attempt::Retryable {
                     code: "model_unreachable",
                     detail: format!("request failed: {error}"),
                     body: None,
+                    retry_after: None,
                 }
             }
         })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = response.text().await.map_err(|error| {
             if error.is_timeout() {
                 Attempt::Retryable {
                     code: "model_timeout",
                     detail: "the model did not finish answering in time".into(),
                     body: None,
+                    retry_after: None,
                 }
             } else {
                 Attempt::Retryable {
                     code: "model_unreachable",
                     detail: format!("reading the answer failed: {error}"),
                     body: None,
+                    retry_after: None,
                 }
             }
         })?;
@@ -202,12 +214,14 @@ impl OpenAiModel {
                 code: "model_rate_limited",
                 detail,
                 body: Some(text),
+                retry_after,
             })
         } else if status.is_server_error() {
             Err(Attempt::Retryable {
                 code: "model_http_error",
                 detail,
                 body: Some(text),
+                retry_after,
             })
         } else {
             Err(Attempt::Final {
@@ -279,22 +293,30 @@ impl DecisionModel for OpenAiModel {
             let result = self.attempt(&body).await;
             match result {
                 Ok(text) => break text,
-                Err(Attempt::Retryable { code, detail, body })
-                    if attempt < self.settings.max_retries =>
-                {
+                Err(Attempt::Retryable {
+                    code,
+                    detail,
+                    body,
+                    retry_after,
+                }) if attempt < self.settings.max_retries => {
                     tracing::warn!(model = %input.model, attempt, code, %detail, "model call failed; retrying");
                     let _ = body;
                     let factor = 2u32.saturating_pow(attempt);
+                    // The endpoint's own Retry-After wins over our backoff when it is longer;
+                    // either way one wait stays within 10 s so a cycle cannot stall on it.
                     let wait = self
                         .settings
                         .backoff
                         .saturating_mul(factor)
+                        .max(retry_after.unwrap_or_default())
                         .min(Duration::from_secs(10));
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Err(
-                    Attempt::Retryable { code, detail, body }
+                    Attempt::Retryable {
+                        code, detail, body, ..
+                    }
                     | Attempt::Final { code, detail, body },
                 ) => {
                     artifact.raw_output = body;

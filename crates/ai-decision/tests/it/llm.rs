@@ -187,6 +187,24 @@ async fn server_errors_are_retried_until_an_answer_arrives() {
 }
 
 #[tokio::test]
+async fn a_rate_limit_is_waited_out_as_long_as_the_endpoint_asks() {
+    let stub = stub(|_, n| {
+        if n == 0 {
+            Reply::status(429).retry_after(1)
+        } else {
+            Reply::completion(GOOD)
+        }
+    })
+    .await;
+    let (_, _, detail) = decide_with(&stub).await;
+    assert_eq!(detail.run.status, RunStatus::Decided);
+    assert_eq!(stub.hits(), 2);
+    // The configured backoff is 10 ms; the endpoint asked for a second.
+    let latency = detail.artifact.unwrap().latency_ms;
+    assert!(latency >= 950, "waited only {latency} ms");
+}
+
+#[tokio::test]
 async fn persistent_server_errors_are_a_model_error() {
     let stub = stub(|_, _| Reply::status(500)).await;
     let (fx, assignment, detail) = decide_with(&stub).await;

@@ -316,6 +316,8 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub delay: Option<StdDuration>,
+    /// A `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -333,6 +335,7 @@ impl Reply {
             })
             .to_string(),
             delay: None,
+            retry_after: None,
         }
     }
 
@@ -341,6 +344,14 @@ impl Reply {
             status,
             body: "{\"error\":\"stub\"}".into(),
             delay: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn retry_after(self, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 
@@ -423,8 +434,12 @@ pub async fn stub(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'st
                 if let Some(delay) = reply.delay {
                     tokio::time::sleep(delay).await;
                 }
+                let retry_after = reply
+                    .retry_after
+                    .map(|seconds| format!("Retry-After: {seconds}\r\n"))
+                    .unwrap_or_default();
                 let head = format!(
-                    "HTTP/1.1 {} Stub\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 {} Stub\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry_after}Connection: close\r\n\r\n",
                     reply.status,
                     reply.body.len()
                 );
