@@ -83,7 +83,10 @@ impl DecisionError {
             DecisionError::InvalidInput(_) => "invalid_input",
             DecisionError::Clone(error) => error.code(),
             DecisionError::Prop(error) => error.code(),
-            DecisionError::Market(_) => "market_data_unavailable",
+            DecisionError::Market(error) => match error.kind() {
+                ErrorKind::Unavailable => "market_data_unavailable",
+                _ => "internal",
+            },
             DecisionError::Roster(error) => error.code(),
             DecisionError::Corrupt(_) => "internal",
             DecisionError::Db(error) => match error.kind() {

@@ -19,12 +19,14 @@ pub struct SizedOrder {
 }
 
 /// Signed units of `spec` at `mid` for an account worth `equity`: `percent_equity` of equity
-/// divided by the mid, or `notional` divided by the mid.
+/// divided by the mid, or `notional` divided by the mid. `None` for a share of an equity that
+/// is not positive: an account with nothing left sizes nothing by percentage.
 pub fn units(spec: &SizeSpec, equity: Decimal, mid: Decimal) -> Option<Decimal> {
     if mid <= Decimal::ZERO {
         return None;
     }
     let notional = match spec {
+        SizeSpec::PercentEquity(_) if equity <= Decimal::ZERO => return None,
         SizeSpec::PercentEquity(percent) => equity
             .checked_mul(*percent)?
             .checked_div(Decimal::ONE_HUNDRED)?,
@@ -109,6 +111,40 @@ mod tests {
         assert_eq!(
             order.map(|o| (o.side, o.size)),
             Some((Side::Sell, d("333.3333333333")))
+        );
+    }
+
+    #[test]
+    fn an_account_without_positive_equity_sizes_nothing_by_percentage() {
+        let long_target = SizeSpec::PercentEquity(d("10"));
+        for equity in ["0", "-2500"] {
+            assert_eq!(units(&long_target, d(equity), d("100")), None);
+            assert_eq!(
+                size_order(
+                    ActionKind::TargetPosition,
+                    Some(&long_target),
+                    d(equity),
+                    d("100"),
+                    d("3"),
+                ),
+                None,
+                "a long target must not close or flip the position"
+            );
+            assert_eq!(
+                size_order(
+                    ActionKind::OpenLong,
+                    Some(&long_target),
+                    d(equity),
+                    d("100"),
+                    d("0")
+                ),
+                None
+            );
+        }
+        // Fixed notionals do not depend on equity.
+        assert_eq!(
+            units(&SizeSpec::Notional(d("500")), d("-2500"), d("100")),
+            Some(d("5"))
         );
     }
 

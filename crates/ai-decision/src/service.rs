@@ -636,6 +636,9 @@ impl PgDecisionService {
             all.extend(Proposal::from_evaluation(&input.evaluation));
         }
         all.extend(proposals);
+        // Later proposals on an asset are sized from the position the earlier ones leave, so a
+        // close followed by a target, or two targets, end where the last one says.
+        let mut positions = account.positions.clone();
         for proposal in all {
             let instrument = self.instrument_of(&proposal.asset);
             let Some(mid) = mids.get(&proposal.asset).copied() else {
@@ -647,11 +650,7 @@ impl PgDecisionService {
                 deliberation.actions.clear();
                 return Ok(deliberation);
             };
-            let position = account
-                .positions
-                .get(&instrument)
-                .copied()
-                .unwrap_or(Decimal::ZERO);
+            let position = positions.get(&instrument).copied().unwrap_or(Decimal::ZERO);
             if let Some(order) = size_order(
                 proposal.kind,
                 proposal.size.as_ref(),
@@ -659,6 +658,11 @@ impl PgDecisionService {
                 mid,
                 position,
             ) {
+                let signed = match order.side {
+                    Side::Buy => order.size,
+                    Side::Sell => -order.size,
+                };
+                positions.insert(instrument.clone(), position + signed);
                 deliberation.actions.push(PlannedAction {
                     proposal,
                     instrument,

@@ -277,3 +277,41 @@ async fn a_rule_model_clone_asks_the_model_named_by_its_instruction() {
     assert_eq!(user["tasks"][0]["context"][0]["label"], "p");
     assert_eq!(user["tasks"][0]["context"][0]["value"], "500");
 }
+
+#[tokio::test]
+async fn proposals_on_one_asset_are_sized_from_the_position_the_earlier_ones_leave() {
+    // Two targets of the same position: the second finds it reached and orders nothing; an
+    // open after them adds to where the targets left the position, not to the start.
+    const TWICE: &str = r#"{"actions":[
+        {"task":"strategy","asset":"BTC","kind":"target_position","size":{"unit":"notional","amount":"1000"},"rationale":"hold"},
+        {"task":"strategy","asset":"BTC","kind":"target_position","size":{"unit":"notional","amount":"1000"},"rationale":"still hold"},
+        {"task":"strategy","asset":"BTC","kind":"close","size":null,"rationale":"then flat"}
+    ]}"#;
+    let stub = stub(|_, _| Reply::completion(TWICE)).await;
+    let (fx, assignment, detail) = decide_with(&stub).await;
+    assert_eq!(detail.run.status, RunStatus::Decided, "{detail:?}");
+    let planned: Vec<(String, String)> = detail
+        .actions
+        .iter()
+        .map(|action| {
+            (
+                format!("{:?}", action.side),
+                action.size.normalize().to_string(),
+            )
+        })
+        .collect();
+    // Buy 2 to reach the target, nothing for the repeat, sell the 2 to close.
+    assert_eq!(
+        planned,
+        [
+            ("Buy".to_string(), "2".to_string()),
+            ("Sell".to_string(), "2".to_string())
+        ]
+    );
+    assert_eq!(
+        fx.orders(assignment.owner_user_id, assignment.account_id)
+            .await
+            .len(),
+        2
+    );
+}
