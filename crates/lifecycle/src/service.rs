@@ -490,14 +490,16 @@ impl PgLifecycleService {
         Ok(purchase)
     }
 
-    /// Opens the attempt's prop account under an id derived from (purchase, attempt), so a
-    /// repeated or concurrent start opens one account, not one each.
+    /// Opens the attempt's prop account under an id derived from (purchase, attempt, rule
+    /// set), so a repeated or concurrent start opens one account, not one each, and a start
+    /// under other rules never reuses an account funded for different ones.
     async fn open_audition_account(
         &self,
         owner: Uuid,
         clone_id: Uuid,
         purchase_id: Uuid,
         attempt: i32,
+        rule_set_code: &str,
         rules: &Rules,
     ) -> Result<Uuid, LifecycleError> {
         let account = self
@@ -505,7 +507,9 @@ impl PgLifecycleService {
             .open_account(
                 owner,
                 OpenAccount {
-                    account_id: Some(derived_id(&format!("audition:{purchase_id}:{attempt}"))),
+                    account_id: Some(derived_id(&format!(
+                        "audition:{purchase_id}:{attempt}:{rule_set_code}"
+                    ))),
                     clone_id: Some(clone_id),
                     context: AccountContext::Audition,
                     quote_currency: rules.quote_currency.clone(),
@@ -880,7 +884,7 @@ impl LifecycleService for PgLifecycleService {
         }
         let rules = rules_of_row(&rule_set)?;
         let account = self
-            .open_audition_account(user, clone_id, purchase_id, 1, &rules)
+            .open_audition_account(user, clone_id, purchase_id, 1, &code, &rules)
             .await?;
         let run = new_run(
             clone_id,
@@ -997,7 +1001,14 @@ impl LifecycleService for PgLifecycleService {
         }
         self.publishable_clone(user, run.clone_id).await?;
         let account = self
-            .open_audition_account(user, run.clone_id, run.purchase_id, run.attempt + 1, &rules)
+            .open_audition_account(
+                user,
+                run.clone_id,
+                run.purchase_id,
+                run.attempt + 1,
+                &run.rule_set_code,
+                &rules,
+            )
             .await?;
         let (mut next, evaluation) = new_run(
             run.clone_id,

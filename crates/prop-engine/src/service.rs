@@ -830,6 +830,8 @@ impl PropService for PgPropService {
                             existing.owner_user_id == owner
                                 && existing.clone_id == row.clone_id
                                 && existing.context == row.context
+                                && existing.quote_currency == row.quote_currency
+                                && existing.starting_balance == row.starting_balance
                         })
                         .ok_or_else(|| {
                             PropError::InvalidInput(

@@ -478,4 +478,17 @@ async fn an_account_opened_under_a_chosen_id_is_opened_once() {
         assert_eq!(refused.code(), "invalid_input");
     }
     assert!(f.prop.accounts(stranger).await.unwrap().is_empty());
+    // Nor reused for an account funded differently.
+    let refused = f
+        .prop
+        .open_account(
+            owner,
+            OpenAccount {
+                starting_balance: d("50000"),
+                ..request(AccountContext::Audition)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "invalid_input");
 }
