@@ -28,6 +28,10 @@ struct Settings {
     /// take it.
     #[arg(long, env = "LIFECYCLE_WORKER_LEASE_SECS", default_value_t = 300)]
     lease_secs: u64,
+    /// Seconds after a window's end that its verdict waits for a mark-to-market snapshot taken
+    /// after the end before closing without one; at least the mtm-worker's interval.
+    #[arg(long, env = "LIFECYCLE_WORKER_CLOSE_GRACE_SECS", default_value_t = 120)]
+    close_grace_secs: u64,
     /// Run one cycle and exit (non-zero if it failed).
     #[arg(long)]
     once: bool,
@@ -61,6 +65,14 @@ impl Cycle for Lifecycle {
     }
 }
 
+/// A duration setting in seconds, refused when chrono cannot represent it.
+fn seconds(name: &str, value: u64) -> anyhow::Result<chrono::Duration> {
+    i64::try_from(value)
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .ok_or_else(|| anyhow::anyhow!("{name} is too large"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     clones_runtime::install_tls_provider();
@@ -79,13 +91,18 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(NoMarketFeed),
         PropSettings::default(),
     ));
-    let lease = chrono::Duration::seconds(i64::try_from(settings.lease_secs).unwrap_or(i64::MAX));
+    let lease = seconds("LIFECYCLE_WORKER_LEASE_SECS", settings.lease_secs)?;
+    let close_grace = seconds(
+        "LIFECYCLE_WORKER_CLOSE_GRACE_SECS",
+        settings.close_grace_secs,
+    )?;
     let service = PgLifecycleService::for_workers(
         db.clone(),
         clock.clone(),
         prop,
         LifecycleSettings {
             lease,
+            close_grace,
             ..LifecycleSettings::default()
         },
     );

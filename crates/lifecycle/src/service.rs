@@ -53,6 +53,9 @@ pub struct LifecycleSettings {
     pub arena_quote_currency: String,
     /// How long a worker holds a leased run or queue entry before another may take it.
     pub lease: Duration,
+    /// How long after a window's end its verdict waits for a snapshot taken after the end
+    /// (which proves every snapshot of the window was judged) before closing without one.
+    pub close_grace: Duration,
 }
 
 impl Default for LifecycleSettings {
@@ -62,6 +65,7 @@ impl Default for LifecycleSettings {
             arena_starting_balance: Decimal::from(100_000),
             arena_quote_currency: "USDC".into(),
             lease: Duration::minutes(5),
+            close_grace: Duration::minutes(2),
         }
     }
 }
@@ -582,19 +586,20 @@ impl PgLifecycleService {
             .prop
             .equity_after(owner, account, evaluation.last_snapshot_at, SNAPSHOT_PAGE)
             .await?;
-        let mut complete = points.len() < SNAPSHOT_PAGE as usize;
+        // Snapshots are read in time order, so one taken after the window's end proves every
+        // snapshot of the window is in this page (it is never judged itself).
+        let past_end = points.iter().any(|point| point.at > run.window_end);
+        let mut complete = points.len() < SNAPSHOT_PAGE as usize || past_end;
         let fills = self
             .prop
             .fills_after(owner, account, evaluation.last_fill_at, FILL_PAGE)
             .await?;
-        if fills.len() == FILL_PAGE as usize
-            && let Some(last) = fills.last()
-        {
+        let fills_complete = fills.len() < FILL_PAGE as usize;
+        if !fills_complete && let Some(last) = fills.last() {
             // More fills may follow the page: judge only snapshots they fully cover.
             let covered = last.created_at;
-            let before = points.len();
             points.retain(|point| point.at < covered);
-            complete &= points.len() == before;
+            complete = false;
         }
         let snapshots: Vec<Snapshot> = points
             .iter()
@@ -614,8 +619,27 @@ impl PgLifecycleService {
         );
         let mut state = state_of(&evaluation);
         let mut verdict = evaluator.run(&mut state, &fill_times, &snapshots);
-        // The window closes only once every snapshot taken so far has been judged.
-        if !verdict.is_final() && complete {
+        let judged_until = state.last_snapshot_at;
+        let unjudged_fills = fill_times
+            .iter()
+            .copied()
+            .filter(|at| judged_until.is_none_or(|judged| *at > judged));
+        if !verdict.is_final() && !fills_complete && snapshots.is_empty() {
+            // A full page of fills precedes every snapshot not yet judged: count them now, or
+            // the cursor would never move past them.
+            for at in unjudged_fills {
+                evaluator.apply_fill(&mut state, at);
+            }
+        } else if !verdict.is_final()
+            && complete
+            && fills_complete
+            && (past_end || now >= run.window_end + self.settings.close_grace)
+        {
+            // The window is over and every snapshot of it was judged: count the trades made
+            // after its last snapshot but inside it, then close it.
+            for at in unjudged_fills.filter(|at| *at <= run.window_end) {
+                evaluator.apply_fill(&mut state, at);
+            }
             verdict = evaluator.close(&state, now);
         }
         report.evaluated += 1;

@@ -208,7 +208,8 @@ async fn the_window_ends_an_audition_that_did_not_pass() {
     f.rule_set("window", "equity", "static", "00:00", "UTC", 2, 0, ALL);
     let (idle_owner, _, idle) = f.started(Some("window")).await;
     let (short_owner, _, short) = f.started(Some("window")).await;
-    let (idle, short) = (idle.audition, short.audition);
+    let (late_owner, _, late) = f.started(Some("window")).await;
+    let (idle, short, late) = (idle.audition, short.audition, late.audition);
     // The target is reached without a single fill.
     f.snapshot(
         &short,
@@ -220,7 +221,19 @@ async fn the_window_ends_an_audition_that_did_not_pass() {
     .await;
     f.clock.set(at("2026-03-31T12:00:00Z"));
     assert_eq!(f.service.evaluate_running(100).await.unwrap().failed, 0);
-    f.clock.set(idle.window_end);
+    // A snapshot taken after the end proves the window was judged whole: that run closes at
+    // once. The others wait out the close grace for such a snapshot, then close anyway.
+    let after_end = (late.window_end + Duration::seconds(30)).to_rfc3339();
+    f.snapshot(&late, late_owner, &after_end, "101000", "101000")
+        .await;
+    f.clock.set(idle.window_end + Duration::minutes(1));
+    let report = f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(
+        current(&f, late_owner, &late).await.failure_rule,
+        Some(FailureRule::WindowExpired)
+    );
+    f.clock.set(idle.window_end + Duration::minutes(2));
     let report = f.service.evaluate_running(100).await.unwrap();
     assert_eq!(report.failed, 2);
     assert_eq!(
@@ -294,4 +307,25 @@ async fn retries_follow_the_rule_set() {
         "audition_not_found"
     );
     assert_eq!(f.count("SELECT count(*) AS n FROM audition_runs"), 3);
+}
+
+#[tokio::test]
+async fn trades_after_the_last_snapshot_of_the_window_still_count_at_its_end() {
+    let f = fixture().await;
+    // `demo`: no profit target, one trading day, three minutes.
+    let (owner, _, run) = f.started(Some("demo")).await;
+    let run = run.audition;
+    let start = run.window_start;
+    let rfc = |offset: i64| (start + Duration::seconds(offset)).to_rfc3339();
+    f.snapshot(&run, owner, &rfc(30), "100000", "100000").await;
+    f.clock.set(start + Duration::seconds(40));
+    f.service.evaluate_running(100).await.unwrap();
+    // The only trade comes after the window's last snapshot.
+    f.clock.set(start + Duration::seconds(150));
+    f.trade(&run, owner, Side::Buy, "1").await;
+    f.clock.set(start + Duration::minutes(6));
+    f.service.evaluate_running(100).await.unwrap();
+    let ended = current(&f, owner, &run).await;
+    assert_eq!(ended.status, AuditionStatus::Passed, "{ended:?}");
+    assert_eq!(ended.progress.trading_days, 1);
 }
