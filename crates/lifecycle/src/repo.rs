@@ -121,6 +121,20 @@ pub(crate) fn find_run(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// Every attempt of a purchase, locked, in attempt order (the one lock order every writer of
+/// several attempts uses).
+pub(crate) fn lock_runs_of_purchase(
+    conn: &mut PgConnection,
+    purchase_id: Uuid,
+) -> QueryResult<Vec<RunRow>> {
+    runs::table
+        .filter(runs::purchase_id.eq(purchase_id))
+        .order(runs::attempt.asc())
+        .for_update()
+        .select(RunRow::as_select())
+        .load(conn)
+}
+
 pub(crate) fn lock_run(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<RunRow>> {
     runs::table
         .find(id)

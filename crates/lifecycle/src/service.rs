@@ -537,6 +537,20 @@ impl PgLifecycleService {
         let owner = run.owner_user_id;
         self.db
             .tenant_transaction(owner, move |conn| {
+                if let Some(previous) = retry_of {
+                    // A void or refund of the failed attempt may have committed since the
+                    // retry was checked; holding its lock serialises the two.
+                    let old =
+                        repo::lock_run(conn, previous)?.ok_or(LifecycleError::AuditionNotFound)?;
+                    if repo::run_by_attempt(conn, run.purchase_id, run.attempt)?.is_none() {
+                        if repo::refund_of_purchase(conn, run.purchase_id)?.is_some() {
+                            return Err(LifecycleError::PurchaseRefunded);
+                        }
+                        if status_of(&old)? != AuditionStatus::Failed {
+                            return Err(LifecycleError::AuditionNotFailed);
+                        }
+                    }
+                }
                 if repo::insert_run(conn, &run, &evaluation)? {
                     let details = serde_json::json!({
                         "attempt": run.attempt,
@@ -1166,20 +1180,29 @@ impl LifecycleService for PgLifecycleService {
         let purchase = self
             .audition_purchase(run.owner_user_id, run.purchase_id, run.clone_id)
             .await?;
-        let (view, was_running, account) = self
+        let (view, running_accounts) = self
             .db
             .cross_tenant_transaction("lifecycle_admin_refund", move |conn| {
                 let run = repo::lock_run(conn, run_id)?.ok_or(LifecycleError::AuditionNotFound)?;
                 if repo::refund_of_purchase(conn, run.purchase_id)?.is_some() {
                     return Err(LifecycleError::RefundAlreadyAuthorized);
                 }
-                let was_running = match status_of(&run)? {
-                    AuditionStatus::Passed => return Err(LifecycleError::RefundNotAllowed),
-                    AuditionStatus::Voided => false,
-                    AuditionStatus::Running | AuditionStatus::Failed => {
-                        void_locked(conn, &run, admin, &reason, now)?
+                // The refund is for the purchase: every attempt of it counts. Locking twice
+                // also catches a retry that committed while the first lock waited.
+                repo::lock_runs_of_purchase(conn, run.purchase_id)?;
+                let attempts = repo::lock_runs_of_purchase(conn, run.purchase_id)?;
+                let mut running_accounts = Vec::new();
+                for attempt in &attempts {
+                    match status_of(attempt)? {
+                        AuditionStatus::Passed => return Err(LifecycleError::RefundNotAllowed),
+                        AuditionStatus::Voided => {}
+                        AuditionStatus::Running | AuditionStatus::Failed => {
+                            if void_locked(conn, attempt, admin, &reason, now)? {
+                                running_accounts.push(attempt.prop_account_id);
+                            }
+                        }
                     }
-                };
+                }
                 let row = RefundRow {
                     id: Uuid::new_v4(),
                     purchase_id: run.purchase_id,
@@ -1213,10 +1236,10 @@ impl LifecycleService for PgLifecycleService {
                         now,
                     ),
                 )?;
-                Ok((refund_view(row), was_running, run.prop_account_id))
+                Ok((refund_view(row), running_accounts))
             })
             .await?;
-        if was_running {
+        for account in running_accounts {
             self.halt_account(admin, account).await;
         }
         Ok(view)

@@ -137,3 +137,82 @@ async fn a_refund_voids_a_running_audition_in_the_same_call_and_never_a_passed_o
         1
     );
 }
+
+#[tokio::test]
+async fn a_refund_covers_every_attempt_of_the_purchase() {
+    let f = fixture().await;
+    let admin = f.admin().await;
+    // Standard: one free retry after any rule. Attempt 1 fails, attempt 2 runs.
+    let (owner, _, first) = f.started(None).await;
+    let first = first.audition;
+    f.snapshot(&first, owner, "2026-03-02T13:00:00Z", "94000", "94000")
+        .await;
+    f.service.evaluate_running(100).await.unwrap();
+    let second = f.service.retry(owner, first.id).await.unwrap().audition;
+    assert_eq!(second.status, AuditionStatus::Running);
+
+    // Refunding the failed attempt stops the running one too: no refund and audition at once.
+    f.service
+        .authorize_refund(admin, first.id, "the purchase is refunded")
+        .await
+        .unwrap();
+    let second = f.service.audition(owner, second.id).await.unwrap();
+    assert_eq!(second.audition.status, AuditionStatus::Voided);
+    assert_eq!(
+        f.prop
+            .account(owner, second.audition.prop_account_id)
+            .await
+            .unwrap()
+            .status,
+        AccountStatus::Halted
+    );
+    assert!(
+        f.service
+            .trading_assignments(100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|assignment| assignment.reference_id != second.audition.id)
+    );
+    // Asking to retry again answers the attempt that exists; nothing new starts.
+    let repeat = f.service.retry(owner, first.id).await.unwrap();
+    assert!(!repeat.created);
+    assert_eq!(repeat.audition.id, second.audition.id);
+    assert_eq!(repeat.audition.status, AuditionStatus::Voided);
+
+    // A purchase whose later attempt passed is not refunded through an earlier one.
+    let (p_owner, _, p_first) = f.started(None).await;
+    let p_first = p_first.audition;
+    f.snapshot(&p_first, p_owner, "2026-03-02T13:00:00Z", "94000", "94000")
+        .await;
+    f.service.evaluate_running(100).await.unwrap();
+    let p_second = f.service.retry(p_owner, p_first.id).await.unwrap().audition;
+    f.db.owner_connection()
+        .map(|mut conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!(
+                "UPDATE audition_runs SET status = 'passed', ended_at = now() WHERE id = '{}'",
+                p_second.id
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        })
+        .unwrap();
+    assert_eq!(
+        f.service
+            .authorize_refund(admin, p_first.id, "no")
+            .await
+            .unwrap_err()
+            .code(),
+        "refund_not_allowed"
+    );
+    assert_eq!(
+        f.service
+            .audition(p_owner, p_first.id)
+            .await
+            .unwrap()
+            .audition
+            .status,
+        AuditionStatus::Failed
+    );
+}
