@@ -179,11 +179,21 @@ pub(crate) fn lease_running(
         .load(conn)
 }
 
-pub(crate) fn release_run(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::update(evaluations::table.find(id))
-        .set(evaluations::lease_expires_at.eq(None::<DateTime<Utc>>))
-        .execute(conn)
-        .map(drop)
+/// Releases the run's lease if it is still the one `held` (another worker may have taken the
+/// run since an expired lease).
+pub(crate) fn release_run(
+    conn: &mut PgConnection,
+    id: Uuid,
+    held: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        evaluations::table
+            .find(id)
+            .filter(evaluations::lease_expires_at.eq(held)),
+    )
+    .set(evaluations::lease_expires_at.eq(None::<DateTime<Utc>>))
+    .execute(conn)
+    .map(drop)
 }
 
 /// Stores the evaluation state and releases the lease.

@@ -659,6 +659,7 @@ impl PgLifecycleService {
         report.evaluated += 1;
         report.snapshots += u64::try_from(snapshots.len()).unwrap_or_default();
         let seen = evaluation.last_snapshot_at;
+        let held = evaluation.lease_expires_at;
         let stored = self
             .db
             .cross_tenant_transaction("lifecycle_evaluate_write", move |conn| {
@@ -671,7 +672,9 @@ impl PgLifecycleService {
                 if current.status != AuditionStatus::Running.as_str()
                     || stored.last_snapshot_at != seen
                 {
-                    repo::release_run(conn, run.id)?;
+                    if let Some(held) = held {
+                        repo::release_run(conn, run.id, held)?;
+                    }
                     return Ok(Verdict::Running);
                 }
                 match &verdict {
