@@ -1,7 +1,7 @@
 //! Asks each trading clone's model for decisions and hands them to the prop engine.
 //!
-//! Each cycle reads up to `DECISION_WORKER_BATCH` assignments from the roster and decides for
-//! them, `DECISION_WORKER_CONCURRENCY` at a time, in the slot `now` truncated to the interval.
+//! Each cycle reads every assignment of the roster, `DECISION_WORKER_BATCH` per page, and
+//! decides for them, `DECISION_WORKER_CONCURRENCY` at a time, in the slot `now` truncated to the interval.
 //! Replicas are safe: a second delivery of a slot finds the first run (unique account and
 //! slot) and prop-engine executes each action id at most once.
 
@@ -32,7 +32,7 @@ struct Settings {
     /// Seconds between cycles; also the decision slot length.
     #[arg(long, env = "DECISION_WORKER_INTERVAL_SECS", default_value_t = 60)]
     interval_secs: u32,
-    /// Most assignments decided per cycle.
+    /// Assignments read from the roster per page (a cycle reads every page).
     #[arg(long, env = "DECISION_WORKER_BATCH", default_value_t = 1000)]
     batch: u32,
     /// Assignments decided at once.

@@ -51,14 +51,19 @@ pub struct Assignment {
     pub reference_id: Uuid,
 }
 
-/// The source of assignments. Lifecycle provides the real one; the decision worker adapts it.
+/// The source of assignments, read one page at a time in a stable order (a page starts after
+/// the previous page's last assignment). Lifecycle provides the real one.
 #[async_trait]
 pub trait TradingRoster: Send + Sync {
     /// Up to `limit` assignments active now, in a stable order.
     ///
     /// # Errors
     /// When the roster cannot be read; the cycle then fails as a whole.
-    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError>;
+    async fn assignments(
+        &self,
+        after: Option<&Assignment>,
+        limit: u32,
+    ) -> Result<Vec<Assignment>, DecisionError>;
 }
 
 /// A roster with a fixed list of assignments.
@@ -68,7 +73,7 @@ pub struct FixedRoster {
 }
 
 impl FixedRoster {
-    /// A roster that always answers `assignments` (the first `limit` of them).
+    /// A roster that always answers `assignments`, in this order.
     pub fn new(assignments: Vec<Assignment>) -> Self {
         Self { assignments }
     }
@@ -86,9 +91,30 @@ impl FixedRoster {
 
 #[async_trait]
 impl TradingRoster for FixedRoster {
-    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError> {
+    async fn assignments(
+        &self,
+        after: Option<&Assignment>,
+        limit: u32,
+    ) -> Result<Vec<Assignment>, DecisionError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(self.assignments.iter().take(limit).cloned().collect())
+        let start = match after {
+            Some(after) => self
+                .assignments
+                .iter()
+                .position(|assignment| {
+                    assignment.context == after.context
+                        && assignment.reference_id == after.reference_id
+                })
+                .map_or(self.assignments.len(), |at| at + 1),
+            None => 0,
+        };
+        Ok(self
+            .assignments
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
 
@@ -99,8 +125,19 @@ pub struct LifecycleRoster(pub Arc<dyn LifecycleService>);
 
 #[async_trait]
 impl TradingRoster for LifecycleRoster {
-    async fn assignments(&self, limit: u32) -> Result<Vec<Assignment>, DecisionError> {
-        let assignments = self.0.trading_assignments(limit).await?;
+    async fn assignments(
+        &self,
+        after: Option<&Assignment>,
+        limit: u32,
+    ) -> Result<Vec<Assignment>, DecisionError> {
+        let after = after.map(|after| {
+            let context = match after.context {
+                AssignmentContext::Audition => TradingContext::Audition,
+                AssignmentContext::Arena => TradingContext::Arena,
+            };
+            (context, after.reference_id)
+        });
+        let assignments = self.0.trading_assignments(after, limit).await?;
         Ok(assignments
             .into_iter()
             .map(|assignment| Assignment {

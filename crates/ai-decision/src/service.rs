@@ -343,22 +343,37 @@ impl PgDecisionService {
         })
     }
 
-    /// Decides for up to `limit` assignments of `roster`, at most
-    /// [`DecisionSettings::concurrency`] at once. A failing assignment is counted and logged;
-    /// it never stops the others.
+    /// Decides for every assignment of `roster`, reading it `page_size` at a time and deciding
+    /// at most [`DecisionSettings::concurrency`] at once, so no active clone is left out however
+    /// many there are. A failing assignment is counted and logged; it never stops the others.
     ///
     /// # Errors
     /// When the roster cannot be read.
     pub async fn run_cycle(
         &self,
         roster: &dyn TradingRoster,
-        limit: u32,
+        page_size: u32,
     ) -> Result<CycleStats, DecisionError> {
-        let assignments = roster.assignments(limit).await?;
-        let mut stats = CycleStats {
-            assignments: assignments.len() as u64,
-            ..CycleStats::default()
-        };
+        let page_size = page_size.max(1);
+        let mut stats = CycleStats::default();
+        let mut after: Option<Assignment> = None;
+        loop {
+            let page = roster.assignments(after.as_ref(), page_size).await?;
+            let full = page.len() >= usize::try_from(page_size).unwrap_or(usize::MAX);
+            let last = page.last().cloned();
+            stats.assignments += page.len() as u64;
+            self.decide_page(page, &mut stats).await;
+            match last {
+                // A roster that does not move past its cursor would loop: stop instead.
+                Some(last) if full && after.as_ref() != Some(&last) => after = Some(last),
+                _ => break,
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Decides one page of assignments into `stats`.
+    async fn decide_page(&self, assignments: Vec<Assignment>, stats: &mut CycleStats) {
         let concurrency = self.settings.concurrency.max(1);
         let mut results = futures_util::stream::iter(assignments)
             .map(|assignment| async move {
@@ -396,7 +411,6 @@ impl PgDecisionService {
                 }
             }
         }
-        Ok(stats)
     }
 
     async fn read_slot(

@@ -127,10 +127,13 @@ pub trait LifecycleService: Send + Sync {
     /// Worker: tries to admit up to `batch` queued clones to the Arena.
     async fn sync_arena_entries(&self, batch: u32) -> Result<ArenaReport, LifecycleError>;
 
-    /// Worker: the accounts clones should trade now: running auditions inside their window,
-    /// then active Arena memberships, at most `limit` in all.
+    /// Worker: the accounts clones should trade now, one page at a time in a stable order:
+    /// running auditions inside their window, then active Arena memberships, each by id. A
+    /// page starts after `after` (the last assignment of the previous page: its context and
+    /// reference id) and holds at most `limit`.
     async fn trading_assignments(
         &self,
+        after: Option<(TradingContext, Uuid)>,
         limit: u32,
     ) -> Result<Vec<TradingAssignment>, LifecycleError>;
 }

@@ -434,28 +434,34 @@ pub(crate) fn latest_membership(
 }
 
 /// Running runs whose window contains `now`, oldest first.
+/// Running runs inside their window with an id after `after`, by id.
 pub(crate) fn trading_runs(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
+    after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<RunRow>> {
     runs::table
         .filter(runs::status.eq("running"))
         .filter(runs::window_start.le(now))
         .filter(runs::window_end.gt(now))
-        .order((runs::created_at.asc(), runs::id.asc()))
+        .filter(runs::id.gt(after.unwrap_or(Uuid::nil())))
+        .order(runs::id.asc())
         .limit(limit)
         .select(RunRow::as_select())
         .load(conn)
 }
 
+/// Active memberships with an id after `after`, by id.
 pub(crate) fn active_memberships(
     conn: &mut PgConnection,
+    after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<MembershipRow>> {
     memberships::table
         .filter(memberships::status.eq("active"))
-        .order((memberships::joined_at.asc(), memberships::id.asc()))
+        .filter(memberships::id.gt(after.unwrap_or(Uuid::nil())))
+        .order(memberships::id.asc())
         .limit(limit)
         .select(MembershipRow::as_select())
         .load(conn)

@@ -1313,13 +1313,24 @@ impl LifecycleService for PgLifecycleService {
 
     async fn trading_assignments(
         &self,
+        after: Option<(TradingContext, Uuid)>,
         limit: u32,
     ) -> Result<Vec<TradingAssignment>, LifecycleError> {
         let now = self.clock.now();
         let limit = i64::from(limit.clamp(1, 100_000));
+        // Auditions come first, then memberships: a cursor in the memberships skips the runs.
+        let (runs_after, memberships_after) = match after {
+            None => (Some(None), None),
+            Some((TradingContext::Audition, id)) => (Some(Some(id)), None),
+            Some((TradingContext::Arena, id)) => (None, Some(id)),
+        };
         self.db
             .cross_tenant_transaction("lifecycle_trading_assignments", move |conn| {
-                let mut assignments: Vec<TradingAssignment> = repo::trading_runs(conn, now, limit)?
+                let runs = match runs_after {
+                    Some(after) => repo::trading_runs(conn, now, after, limit)?,
+                    None => Vec::new(),
+                };
+                let mut assignments: Vec<TradingAssignment> = runs
                     .into_iter()
                     .map(|run| TradingAssignment {
                         clone_id: run.clone_id,
@@ -1331,15 +1342,16 @@ impl LifecycleService for PgLifecycleService {
                     .collect();
                 let room = limit - i64::try_from(assignments.len()).unwrap_or(limit);
                 if room > 0 {
-                    assignments.extend(repo::active_memberships(conn, room)?.into_iter().map(
-                        |membership| TradingAssignment {
+                    let memberships = repo::active_memberships(conn, memberships_after, room)?;
+                    assignments.extend(memberships.into_iter().map(|membership| {
+                        TradingAssignment {
                             clone_id: membership.clone_id,
                             owner_user_id: membership.owner_user_id,
                             account_id: membership.prop_account_id,
                             context: TradingContext::Arena,
                             reference_id: membership.id,
-                        },
-                    ));
+                        }
+                    }));
                 }
                 Ok(assignments)
             })

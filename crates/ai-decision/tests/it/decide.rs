@@ -300,3 +300,30 @@ async fn a_halted_account_is_skipped() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_cycle_pages_through_the_whole_roster() {
+    let fx = fixture().await;
+    fx.seed_market().await;
+    let mut assignments = Vec::new();
+    for _ in 0..3 {
+        assignments.push(fx.assignment().await);
+    }
+    let service = fx.service(None);
+    // Pages of one: every assignment is still decided, once.
+    let stats = service
+        .run_cycle(&FixedRoster::new(assignments.clone()), 1)
+        .await
+        .unwrap();
+    assert_eq!(stats.assignments, 3);
+    assert_eq!(stats.runs_created, 3);
+    assert_eq!(stats.failures, 0);
+    for assignment in &assignments {
+        assert_eq!(
+            fx.orders(assignment.owner_user_id, assignment.account_id)
+                .await
+                .len(),
+            1
+        );
+    }
+}

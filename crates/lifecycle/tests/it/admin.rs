@@ -11,7 +11,7 @@ async fn void_stops_trading_and_a_refund_is_authorized_once() {
     let admin = f.admin().await;
     let (owner, _, started) = f.started(None).await;
     let run = started.audition;
-    let assignments = f.service.trading_assignments(100).await.unwrap();
+    let assignments = f.service.trading_assignments(None, 100).await.unwrap();
     assert_eq!(assignments.len(), 1);
     assert_eq!(assignments[0].context, TradingContext::Audition);
     assert_eq!(assignments[0].account_id, run.prop_account_id);
@@ -31,7 +31,13 @@ async fn void_stops_trading_and_a_refund_is_authorized_once() {
         .unwrap();
     assert_eq!(voided.status, AuditionStatus::Voided);
     assert!(voided.ended_at.is_some());
-    assert!(f.service.trading_assignments(100).await.unwrap().is_empty());
+    assert!(
+        f.service
+            .trading_assignments(None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let account = f.prop.account(owner, run.prop_account_id).await.unwrap();
     assert_eq!(account.status, AccountStatus::Halted);
     assert_eq!(
@@ -168,7 +174,7 @@ async fn a_refund_covers_every_attempt_of_the_purchase() {
     );
     assert!(
         f.service
-            .trading_assignments(100)
+            .trading_assignments(None, 100)
             .await
             .unwrap()
             .iter()
@@ -215,4 +221,32 @@ async fn a_refund_covers_every_attempt_of_the_purchase() {
             .status,
         AuditionStatus::Failed
     );
+}
+
+#[tokio::test]
+async fn trading_assignments_are_read_in_pages_that_miss_nothing() {
+    let f = fixture().await;
+    let mut started = Vec::new();
+    for _ in 0..3 {
+        started.push(f.started(None).await.2.audition.id);
+    }
+    started.sort();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = f.service.trading_assignments(after, 2).await.unwrap();
+        seen.extend(page.iter().map(|assignment| assignment.reference_id));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some((last.context, last.reference_id)),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, started);
+    // A cursor among the memberships skips every audition.
+    let arena_only = f
+        .service
+        .trading_assignments(Some((TradingContext::Arena, uuid::Uuid::nil())), 10)
+        .await
+        .unwrap();
+    assert!(arena_only.is_empty());
 }

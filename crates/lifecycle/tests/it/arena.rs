@@ -61,7 +61,7 @@ async fn a_passed_clone_joins_the_arena_only_with_an_approved_profile() {
             .display_state,
         DisplayState::Competing
     );
-    let assignments = f.service.trading_assignments(10).await.unwrap();
+    let assignments = f.service.trading_assignments(None, 10).await.unwrap();
     assert_eq!(assignments.len(), 1);
     assert_eq!(assignments[0].context, TradingContext::Arena);
     assert_eq!(assignments[0].reference_id, membership.id);
