@@ -63,7 +63,8 @@ async fn once_settles_a_deposit_that_was_pending() {
             rpc_url: chain.url().clone(),
             chain_id: 31337,
             vault,
-            required_confirmations: 2,
+            // Far more than other tests sharing the chain can mine meanwhile.
+            required_confirmations: 10_000,
         },
         signer: QuoteSigner::new(quote_key.clone()),
         token: Address::ZERO,
@@ -76,7 +77,7 @@ async fn once_settles_a_deposit_that_was_pending() {
     let access = Arc::new(PgAccessAdmin::new(db.db().clone(), clock.clone()));
     let economy = PgEconomyService::new(db.db().clone(), clock, access.clone(), Some(settings));
 
-    // A paid deposit submitted with one confirmation of the two required: pending.
+    // A paid deposit submitted with one confirmation of the 10,000 required: pending.
     let payer = chain.funded_account().await.unwrap();
     let (user, _) = access
         .provision_wallet(&payer.address().to_string(), 31337)
@@ -117,8 +118,8 @@ async fn once_settles_a_deposit_that_was_pending() {
     assert_eq!(pending.state, DepositState::Pending);
     assert_eq!(count(&db, "SELECT count(*) AS n FROM clones"), 0);
 
-    // The second confirmation arrives and the deposit falls due for a re-check.
-    chain.mine(1).await.unwrap();
+    // The missing confirmations arrive and the deposit falls due for a re-check.
+    chain.mine(10_000).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let output = Command::new(env!("CARGO_BIN_EXE_economy-worker"))
@@ -131,7 +132,7 @@ async fn once_settles_a_deposit_that_was_pending() {
             format!("0x{}", alloy::hex::encode(quote_key.to_bytes())),
         )
         .env("PRICE_TABLE", PRICES)
-        .env("DEPOSIT_CONFIRMATIONS", "2")
+        .env("DEPOSIT_CONFIRMATIONS", "10000")
         .env("RUST_LOG", "info")
         .output()
         .unwrap();

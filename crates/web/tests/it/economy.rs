@@ -183,7 +183,8 @@ async fn a_paid_deposit_creates_one_clone_however_often_it_is_submitted() {
 
 #[tokio::test]
 async fn an_under_confirmed_deposit_is_accepted_and_completes_later() {
-    let env = payments(3).await;
+    // Far more confirmations than other tests sharing the chain can mine meanwhile.
+    let env = payments(10_000).await;
     let (alice, wallet) = env.payer().await;
     let signed = env.quote(&alice, wallet.address()).await;
     let (tx, _) = env.pay(&wallet, &signed, None).await;
@@ -191,11 +192,11 @@ async fn an_under_confirmed_deposit_is_accepted_and_completes_later() {
     let pending = env.submit(&alice, &signed, tx).await;
     assert_eq!(pending.status, 202, "{}", pending.body);
     assert_eq!(pending.body["state"], "pending");
-    assert_eq!(pending.body["requiredConfirmations"], 3);
+    assert_eq!(pending.body["requiredConfirmations"], 10_000);
     assert!(pending.body["purchase"].is_null());
     assert_eq!(env.clone_count(&alice).await, 0);
 
-    env.chain.mine(2).await.unwrap();
+    env.chain.mine(10_000).await.unwrap();
     let confirmed = env.submit(&alice, &signed, tx).await;
     assert_eq!(confirmed.status, 201, "{}", confirmed.body);
     assert_eq!(confirmed.body["depositId"], pending.body["depositId"]);
