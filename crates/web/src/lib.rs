@@ -61,6 +61,8 @@ pub struct AppState {
     pub db: Db,
     /// Token buckets for the sign-in routes.
     pub auth_rate_limiter: Arc<RateLimiter>,
+    /// Token buckets per user for decision dry runs.
+    pub dry_run_rate_limiter: Arc<RateLimiter<uuid::Uuid>>,
     /// Whether rate limiting reads the client IP from forwarding headers.
     pub trust_forwarded_for: bool,
     /// Origins allowed by CORS.
@@ -142,6 +144,10 @@ impl AppState {
             auth_rate_limiter: Arc::new(RateLimiter::new(
                 settings.http.auth_rate_limit_per_minute,
                 settings.http.auth_rate_limit_burst,
+            )),
+            dry_run_rate_limiter: Arc::new(RateLimiter::new(
+                settings.http.dry_run_rate_limit_per_minute,
+                settings.http.dry_run_rate_limit_burst,
             )),
             trust_forwarded_for: settings.http.trust_forwarded_for,
             cors_allowed_origins: settings.http.cors_allowed_origins.clone(),

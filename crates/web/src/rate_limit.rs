@@ -1,4 +1,6 @@
-//! Per-client-IP rate limiting for the sign-in routes: a token bucket per IP address.
+//! Rate limiting: a token bucket per key. The sign-in routes are limited per client IP (the
+//! scope middleware below); costly per-user routes (decision dry runs) per user id, checked
+//! by their handler.
 //!
 //! Buckets live in this process's memory, so each API replica limits independently; the limit
 //! is a brake on brute force and nonce flooding, not a global quota. The client is the TCP
@@ -6,6 +8,7 @@
 //! (`TRUST_FORWARDED_FOR`): without a proxy any client could pick its own address that way.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -27,16 +30,16 @@ struct Bucket {
     updated: Instant,
 }
 
-/// Token buckets keyed by client IP.
+/// Token buckets keyed by client IP (the default) or any other key, such as a user id.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     capacity: f64,
     refill_per_sec: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
-    /// Allows bursts of `burst` requests and `per_minute` sustained requests per IP.
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// Allows bursts of `burst` requests and `per_minute` sustained requests per key.
     pub fn new(per_minute: u32, burst: u32) -> Self {
         Self {
             capacity: f64::from(burst.max(1)),
@@ -45,8 +48,8 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `ip` at `now`; on refusal returns how long until one is available.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes one token for `key` at `now`; on refusal returns how long until one is available.
+    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
         let mut buckets = self
             .buckets
             .lock()
@@ -58,7 +61,7 @@ impl RateLimiter {
                 bucket.tokens + elapsed * rate < capacity
             });
         }
-        let bucket = buckets.entry(ip).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: self.capacity,
             updated: now,
         });
@@ -90,6 +93,12 @@ fn client_ip(req: &ServiceRequest, trust_forwarded_for: bool) -> Option<IpAddr> 
     req.peer_addr().map(|peer| peer.ip())
 }
 
+/// The 429 for a caller who must wait `wait`, rounded up to whole seconds for `Retry-After`.
+pub(crate) fn refused(wait: Duration) -> ApiError {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::rate_limited(seconds.max(1))
+}
+
 /// Middleware for a scope: answers 429 with `Retry-After` when the caller's IP is over its
 /// budget.
 pub async fn middleware(
@@ -101,8 +110,7 @@ pub async fn middleware(
         && let Some(client) = client_ip(&req, state.trust_forwarded_for)
         && let Err(wait) = state.auth_rate_limiter.check(client, Instant::now())
     {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let refusal = ApiError::rate_limited(seconds.max(1)).error_response();
+        let refusal = refused(wait).error_response();
         return Ok(req.into_response(refusal).map_into_right_body());
     }
     next.call(req)

@@ -57,6 +57,13 @@ pub struct HttpArgs {
     /// Burst size per client IP on /api/v1/auth routes.
     #[arg(long, env = "AUTH_RATE_LIMIT_BURST", default_value_t = 10)]
     pub auth_rate_limit_burst: u32,
+    /// Sustained decision dry runs per minute per user (each records a run and may call a
+    /// paid language model).
+    #[arg(long, env = "DRY_RUN_RATE_LIMIT_PER_MINUTE", default_value_t = 6)]
+    pub dry_run_rate_limit_per_minute: u32,
+    /// Burst of decision dry runs per user.
+    #[arg(long, env = "DRY_RUN_RATE_LIMIT_BURST", default_value_t = 3)]
+    pub dry_run_rate_limit_burst: u32,
     /// Take the client IP for rate limiting from `Forwarded`/`X-Forwarded-For`. Enable only
     /// behind a proxy that sets these headers itself; otherwise clients can pick their own IP.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]

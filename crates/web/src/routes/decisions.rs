@@ -68,11 +68,13 @@ pub async fn run(
 }
 
 /// Decides now, on current market memory, without executing anything; the run is recorded
-/// with context `dry_run`.
+/// with context `dry_run`. Limited per user (`DRY_RUN_RATE_LIMIT_PER_MINUTE`, burst
+/// `DRY_RUN_RATE_LIMIT_BURST`).
 #[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
     (status = 201, body = RunDetail),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many dry runs; see Retry-After", body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/{id}/decision-dry-run")]
@@ -81,6 +83,11 @@ pub async fn dry_run(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    // Each dry run records a run and may call a paid model: a per-user budget bounds both.
+    state
+        .dry_run_rate_limiter
+        .check(user.user_id, std::time::Instant::now())
+        .map_err(crate::rate_limit::refused)?;
     let detail = state
         .decisions
         .dry_run(user.user_id, id.into_inner())

@@ -152,3 +152,42 @@ async fn unusable_language_model_settings_stop_the_api_at_start() {
     ]);
     assert!(clones_web::AppState::new(&settings, db.db().clone(), clock).is_ok());
 }
+
+#[tokio::test]
+async fn dry_runs_are_limited_per_user() {
+    let app = crate::support::spawn_with(&[
+        "--dry-run-rate-limit-burst",
+        "2",
+        "--dry-run-rate-limit-per-minute",
+        "1",
+    ])
+    .await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let bob = member(&app, &PrivateKeySigner::random()).await;
+    let alices = paid_clone(&app, alice.id).await;
+    let bobs = paid_clone(&app, bob.id).await;
+    let dry_run = |clone| format!("/api/v1/clones/{clone}/decision-dry-run");
+    for _ in 0..2 {
+        let reply = app
+            .post(&dry_run(alices), &Value::Null, Some(&alice.token))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let refused = app
+        .post(&dry_run(alices), &Value::Null, Some(&alice.token))
+        .await;
+    refused.assert_problem(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    // The refusal recorded nothing, and another user has a budget of their own.
+    let listed = app
+        .get(
+            &format!("/api/v1/clones/{alices}/decision-runs"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    let reply = app
+        .post(&dry_run(bobs), &Value::Null, Some(&bob.token))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
