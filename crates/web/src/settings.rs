@@ -76,7 +76,7 @@ pub struct HttpArgs {
 /// Sign-in and token settings.
 #[derive(Debug, Clone, Args)]
 pub struct AuthArgs {
-    /// The domain (host[:port]) SIWE messages are bound to.
+    /// The domain (`host[:port]`) SIWE messages are bound to.
     #[arg(long, env = "SIWE_DOMAIN", default_value = "localhost:8080")]
     pub siwe_domain: String,
     /// The URI SIWE messages are bound to.
