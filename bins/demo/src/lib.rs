@@ -167,7 +167,7 @@ impl Api {
     }
 
     /// A call that must answer one of `expected`.
-    async fn expect(
+    async fn send_expecting(
         &self,
         step: &'static str,
         method: reqwest::Method,
@@ -187,7 +187,7 @@ impl Api {
     }
 
     async fn get(&self, step: &'static str, path: &str) -> Result<Value, DemoError> {
-        self.expect(step, reqwest::Method::GET, path, None, &[200])
+        self.send_expecting(step, reqwest::Method::GET, path, None, &[200])
             .await
     }
 }
@@ -306,7 +306,7 @@ async fn pay_for(
         max_waits,
     } = *payer;
     let signed = api
-        .expect(
+        .send_expecting(
             step,
             reqwest::Method::POST,
             quote_path,
@@ -317,7 +317,7 @@ async fn pay_for(
     let tx = chain.pay(step, wallet, &signed).await?;
     let submission = json!({ "quoteId": signed["quoteId"], "txHash": tx.to_string() });
     let outcome = api
-        .expect(
+        .send_expecting(
             step,
             reqwest::Method::POST,
             "/api/v1/economy/deposits",
@@ -365,7 +365,7 @@ pub async fn run(
         token: None,
     };
     let challenge = api
-        .expect(
+        .send_expecting(
             "sign in",
             reqwest::Method::POST,
             "/api/v1/auth/challenge",
@@ -378,7 +378,7 @@ pub async fn run(
         .sign_message_sync(message.as_bytes())
         .map_err(|error| fail("sign in", error))?;
     let session = api
-        .expect(
+        .send_expecting(
             "sign in",
             reqwest::Method::POST,
             "/api/v1/auth/verify",
@@ -415,7 +415,7 @@ pub async fn run(
     narrator.step("deposit verified, clone created", &purchase);
 
     let clone_path = format!("/api/v1/clone/clones/{clone_id}");
-    api.expect(
+    api.send_expecting(
         "edit the strategy",
         reqwest::Method::PUT,
         &format!("{clone_path}/strategy/draft"),
@@ -424,7 +424,7 @@ pub async fn run(
     )
     .await?;
     let version = api
-        .expect(
+        .send_expecting(
             "publish the strategy",
             reqwest::Method::POST,
             &format!("{clone_path}/strategy/publish"),
@@ -439,7 +439,7 @@ pub async fn run(
 
     let username = format!("demo_{}", &hex::encode(wallet.address())[..8]);
     let profile = api
-        .expect(
+        .send_expecting(
             "submit a public profile",
             reqwest::Method::PUT,
             &format!("{clone_path}/public-profile"),
@@ -465,7 +465,7 @@ pub async fn run(
         start["ruleSetCode"] = json!(rule_set);
     }
     let audition = api
-        .expect(
+        .send_expecting(
             "start the audition",
             reqwest::Method::POST,
             &format!("{lifecycle_path}/auditions"),

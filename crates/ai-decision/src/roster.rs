@@ -5,26 +5,19 @@
 //! and offers [`FixedRoster`] for tests, benchmarks and a file-configured worker. It must not
 //! read lifecycle's tables.
 
-use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
 use std::sync::Arc;
 
-use clones_lifecycle::{LifecycleService, TradingContext};
+use async_trait::async_trait;
+use clones_lifecycle::LifecycleService;
 
 use crate::DecisionError;
 use crate::views::RunContext;
 
-/// What a clone trades for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentContext {
-    /// A paid audition.
-    Audition,
-    /// An Arena membership.
-    Arena,
-}
+/// One clone that should decide this cycle, and the prop account its actions go to: the
+/// assignment lifecycle reports (camelCase in JSON, `context` `audition` or `arena`).
+pub use clones_lifecycle::TradingAssignment as Assignment;
+/// What a clone trades for: a paid audition or an Arena membership.
+pub use clones_lifecycle::TradingContext as AssignmentContext;
 
 impl From<AssignmentContext> for RunContext {
     fn from(context: AssignmentContext) -> Self {
@@ -33,22 +26,6 @@ impl From<AssignmentContext> for RunContext {
             AssignmentContext::Arena => RunContext::Arena,
         }
     }
-}
-
-/// One clone that should decide this cycle, and the prop account its actions go to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Assignment {
-    /// The clone.
-    pub clone_id: Uuid,
-    /// Its owner: every read and order runs as this user.
-    pub owner_user_id: Uuid,
-    /// The prop account that executes its actions.
-    pub account_id: Uuid,
-    /// Audition or Arena.
-    pub context: AssignmentContext,
-    /// The audition run or Arena membership id (recorded, not checked).
-    pub reference_id: Uuid,
 }
 
 /// The source of assignments, read one page at a time in a stable order (a page starts after
@@ -130,26 +107,7 @@ impl TradingRoster for LifecycleRoster {
         after: Option<&Assignment>,
         limit: u32,
     ) -> Result<Vec<Assignment>, DecisionError> {
-        let after = after.map(|after| {
-            let context = match after.context {
-                AssignmentContext::Audition => TradingContext::Audition,
-                AssignmentContext::Arena => TradingContext::Arena,
-            };
-            (context, after.reference_id)
-        });
-        let assignments = self.0.trading_assignments(after, limit).await?;
-        Ok(assignments
-            .into_iter()
-            .map(|assignment| Assignment {
-                clone_id: assignment.clone_id,
-                owner_user_id: assignment.owner_user_id,
-                account_id: assignment.account_id,
-                context: match assignment.context {
-                    TradingContext::Audition => AssignmentContext::Audition,
-                    TradingContext::Arena => AssignmentContext::Arena,
-                },
-                reference_id: assignment.reference_id,
-            })
-            .collect())
+        let after = after.map(|after| (after.context, after.reference_id));
+        Ok(self.0.trading_assignments(after, limit).await?)
     }
 }

@@ -273,6 +273,29 @@ fn entry_view(row: &EntryRow) -> Result<PromotionEntryView, LifecycleError> {
     })
 }
 
+/// The clone's latest Promotion Queue entry visible in the connection's scope.
+fn entry_in(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> Result<Option<PromotionEntryView>, LifecycleError> {
+    repo::entry_of_clone(conn, clone_id)?
+        .as_ref()
+        .map(entry_view)
+        .transpose()
+}
+
+/// The clone's active Arena membership, else its latest one.
+fn membership_in(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> Result<Option<ArenaMembershipView>, LifecycleError> {
+    let membership = match repo::active_membership(conn, clone_id)? {
+        Some(active) => Some(active),
+        None => repo::latest_membership(conn, clone_id)?,
+    };
+    Ok(membership.as_ref().map(membership_view))
+}
+
 fn membership_view(row: &MembershipRow) -> ArenaMembershipView {
     ArenaMembershipView {
         id: row.id,
@@ -1074,9 +1097,7 @@ impl LifecycleService for PgLifecycleService {
     ) -> Result<PromotionEntryView, LifecycleError> {
         self.db
             .tenant_transaction(user, move |conn| {
-                let entry = repo::entry_of_clone(conn, clone_id)?
-                    .ok_or(LifecycleError::PromotionEntryNotFound)?;
-                entry_view(&entry)
+                entry_in(conn, clone_id)?.ok_or(LifecycleError::PromotionEntryNotFound)
             })
             .await
     }
@@ -1088,12 +1109,7 @@ impl LifecycleService for PgLifecycleService {
     ) -> Result<ArenaMembershipView, LifecycleError> {
         self.db
             .tenant_transaction(user, move |conn| {
-                let membership = match repo::active_membership(conn, clone_id)? {
-                    Some(active) => active,
-                    None => repo::latest_membership(conn, clone_id)?
-                        .ok_or(LifecycleError::ArenaMembershipNotFound)?,
-                };
-                Ok(membership_view(&membership))
+                membership_in(conn, clone_id)?.ok_or(LifecycleError::ArenaMembershipNotFound)
             })
             .await
     }
@@ -1104,23 +1120,25 @@ impl LifecycleService for PgLifecycleService {
         clone_id: Uuid,
     ) -> Result<CloneLifecycleState, LifecycleError> {
         let clone = self.owned_clone(user, clone_id).await?;
-        let latest_audition = self.auditions(user, clone_id).await?.into_iter().next();
-        let promotion = match self.promotion_entry(user, clone_id).await {
-            Ok(entry) => Some(entry),
-            Err(LifecycleError::PromotionEntryNotFound) => None,
-            Err(error) => return Err(error),
-        };
-        let arena = match self.arena_membership(user, clone_id).await {
-            Ok(membership) => Some(membership),
-            Err(LifecycleError::ArenaMembershipNotFound) => None,
-            Err(error) => return Err(error),
-        };
-        let competition = self
+        let now = self.clock.now();
+        let (latest_audition, promotion, arena, competition) = self
             .db
-            .tenant_transaction(user, move |conn| facts::competition_in(conn, &[clone_id]))
-            .await?
-            .remove(&clone_id)
-            .unwrap_or_default();
+            .tenant_transaction(user, move |conn| {
+                let latest = match repo::runs_of_clone(conn, clone_id)?.first() {
+                    Some(run) => Some(load_view(conn, run, now)?),
+                    None => None,
+                };
+                let competition = facts::competition_in(conn, &[clone_id])?
+                    .remove(&clone_id)
+                    .unwrap_or_default();
+                Ok::<_, LifecycleError>((
+                    latest,
+                    entry_in(conn, clone_id)?,
+                    membership_in(conn, clone_id)?,
+                    competition,
+                ))
+            })
+            .await?;
         // Retirement is clone-service's fact; everything else is derived from lifecycle's.
         let display_state = if clone.display_state == DisplayState::Retired {
             DisplayState::Retired

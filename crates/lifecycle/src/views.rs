@@ -328,7 +328,7 @@ pub enum TradingContext {
 }
 
 /// A clone that should be trading now, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TradingAssignment {
     /// The clone.
