@@ -25,6 +25,7 @@ pub mod settings;
 pub mod views;
 
 use async_trait::async_trait;
+use clones_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 pub use error::DecisionError;
@@ -47,17 +48,16 @@ pub use views::*;
 /// Someone else's clone answers [`DecisionError::CloneNotFound`], exactly as a missing one.
 #[async_trait]
 pub trait DecisionService: Send + Sync {
-    /// The clone's runs, newest first, one page at a time.
+    /// The clone's runs, newest first by (start time, id), one page at a time.
     ///
     /// # Errors
-    /// `clone_not_found`, `invalid_input` (limit outside 1-200, malformed cursor), database
-    /// failures.
+    /// `clone_not_found`, database failures.
     async fn runs(
         &self,
         owner: Uuid,
         clone_id: Uuid,
-        query: RunQuery,
-    ) -> Result<RunPage, DecisionError>;
+        page: PageRequest,
+    ) -> Result<Page<RunView>, DecisionError>;
 
     /// One run with its actions, their executions and its artifact.
     ///

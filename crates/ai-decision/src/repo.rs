@@ -6,6 +6,7 @@ use clones_db::schema::{
     decision_action_executions as executions, decision_actions as actions,
     decision_artifacts as artifacts, decision_runs as runs,
 };
+use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
@@ -76,20 +77,19 @@ pub(crate) fn run_of_clone(
         .optional()
 }
 
-/// Runs of a clone, newest first, strictly after `before` in that order.
+/// Runs of a clone, newest first, the page's rows plus one.
 pub(crate) fn runs_of_clone(
     conn: &mut PgConnection,
     clone_id: Uuid,
-    before: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<RunRow>> {
     let mut query = runs::table
         .filter(runs::clone_id.eq(clone_id))
         .select(RunRow::as_select())
         .order((runs::started_at.desc(), runs::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .into_boxed();
-    if let Some((at, id)) = before {
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
         query = query.filter(
             runs::started_at
                 .lt(at)

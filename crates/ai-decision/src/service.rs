@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use clones_clone_service::{CloneService, EffectiveEntitlement};
 use clones_db::Db;
 use clones_ingest::MarketData;
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use clones_prop_engine::{
     AccountContext, AccountStatus, OrderRequest, PropService, Side, TimeInForce,
 };
@@ -35,15 +35,12 @@ use crate::orders::size_order;
 use crate::roster::{Assignment, TradingRoster};
 use crate::views::{
     ActionView, Adapter, ArtifactView, CycleStats, DecisionOutcome, ExecutionView, RunContext,
-    RunDetail, RunPage, RunQuery, RunStatus, RunView,
+    RunDetail, RunStatus, RunView,
 };
 use crate::{DecisionError, DecisionService, repo};
 
 /// The most candles read per series (market memory's page size).
 const MAX_BARS: u32 = 5_000;
-/// Default and largest page of the runs list.
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
 
 /// How the decision service decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,19 +202,6 @@ fn truncate(text: &str, max: usize) -> String {
 
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}_{}", at.timestamp_micros(), id.simple())
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), DecisionError> {
-    let invalid = || DecisionError::InvalidInput("invalid cursor".into());
-    let (micros, id) = cursor.split_once('_').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
-    let id = Uuid::try_parse(id).map_err(|_| invalid())?;
-    Ok((at, id))
 }
 
 impl PgDecisionService {
@@ -1118,35 +1102,16 @@ impl DecisionService for PgDecisionService {
         &self,
         owner: Uuid,
         clone_id: Uuid,
-        query: RunQuery,
-    ) -> Result<RunPage, DecisionError> {
-        let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(DecisionError::InvalidInput(format!(
-                "limit must be 1-{MAX_PAGE}"
-            )));
-        }
-        let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        page: PageRequest,
+    ) -> Result<Page<RunView>, DecisionError> {
         self.clones.get_clone(owner, clone_id).await?;
-        let mut rows = self
+        let rows = self
             .db
             .tenant_transaction(owner, move |conn| {
-                repo::runs_of_clone(conn, clone_id, before, i64::from(limit) + 1)
-                    .map_err(DecisionError::from)
+                repo::runs_of_clone(conn, clone_id, &page).map_err(DecisionError::from)
             })
             .await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|row| encode_cursor(row.started_at, row.id))
-        } else {
-            None
-        };
-        let items = rows
-            .into_iter()
-            .map(run_view)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(RunPage { items, next_cursor })
+        Page::from_rows(rows, &page, |row| Cursor::new(row.started_at, row.id)).try_map(run_view)
     }
 
     async fn run(

@@ -6,6 +6,7 @@ use clones_db::schema::{
     auth_challenges, refresh_tokens, security_events, service_tokens, sessions, user_roles,
     user_wallets, users,
 };
+use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::{self, PgConnection};
 use uuid::Uuid;
@@ -241,14 +242,24 @@ pub fn insert_security_event(conn: &mut PgConnection, row: &SecurityEventRow) ->
 /// The newest events visible to the current tenant.
 pub fn recent_security_events(
     conn: &mut PgConnection,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<SecurityEventRow>> {
-    security_events::table
+    let mut query = security_events::table.into_boxed();
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            security_events::created_at
+                .lt(at)
+                .or(security_events::created_at
+                    .eq(at)
+                    .and(security_events::id.lt(id))),
+        );
+    }
+    query
         .order((
             security_events::created_at.desc(),
-            security_events::seq.desc(),
+            security_events::id.desc(),
         ))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .select(SecurityEventRow::as_select())
         .load(conn)
 }

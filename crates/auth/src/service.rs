@@ -7,7 +7,7 @@ use alloy::primitives::Address;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use clones_db::Db;
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use diesel::PgConnection;
 use serde::Serialize;
 use uuid::Uuid;
@@ -169,12 +169,13 @@ pub trait AuthService: Send + Sync {
     /// The user's account, wallets and roles.
     async fn me(&self, user_id: Uuid) -> Result<Me, AuthError>;
 
-    /// The user's newest security events (row-level security scoped to the user).
+    /// The user's security events, newest first by (time, id), one page at a time (row-level
+    /// security scoped to the user).
     async fn security_events(
         &self,
         user_id: Uuid,
-        limit: u32,
-    ) -> Result<Vec<SecurityEvent>, AuthError>;
+        page: PageRequest,
+    ) -> Result<Page<SecurityEvent>, AuthError>;
 }
 
 /// [`AuthService`] over PostgreSQL.
@@ -696,24 +697,24 @@ impl AuthService for PgAuthService {
     async fn security_events(
         &self,
         user_id: Uuid,
-        limit: u32,
-    ) -> Result<Vec<SecurityEvent>, AuthError> {
-        let limit = i64::from(limit.clamp(1, 200));
+        page: PageRequest,
+    ) -> Result<Page<SecurityEvent>, AuthError> {
         let rows = self
             .db
             .tenant_transaction(user_id, move |conn| {
-                repo::recent_security_events(conn, limit).map_err(AuthError::from)
+                repo::recent_security_events(conn, &page).map_err(AuthError::from)
             })
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| SecurityEvent {
-                id: row.id,
-                kind: row.kind,
-                session_id: row.session_id,
-                detail: row.detail,
-                created_at: row.created_at,
-            })
-            .collect())
+        Ok(
+            Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id)).map(|row| {
+                SecurityEvent {
+                    id: row.id,
+                    kind: row.kind,
+                    session_id: row.session_id,
+                    detail: row.detail,
+                    created_at: row.created_at,
+                }
+            }),
+        )
     }
 }

@@ -23,6 +23,7 @@ pub mod strategy;
 pub mod views;
 
 use async_trait::async_trait;
+use clones_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 pub use display::{CompetitionFacts, DisplayState, NoCompetitionFacts};
@@ -117,13 +118,15 @@ pub trait CloneService: Send + Sync {
         submission: ReportSubmission,
     ) -> Result<ReportView, CloneError>;
 
-    /// Admin: reports by status, oldest first.
+    /// Admin: reports by status, oldest first by (creation time, id), one page at a time.
+    ///
+    /// # Errors
+    /// `invalid_input` for an unknown status, database failures.
     async fn reports(
         &self,
         status: Option<String>,
-        cursor: Option<String>,
-        limit: u32,
-    ) -> Result<ReportPage, CloneError>;
+        page: PageRequest,
+    ) -> Result<Page<ReportView>, CloneError>;
 
     /// Admin: dismisses or actions a report (optionally retiring the clone).
     async fn resolve_report(

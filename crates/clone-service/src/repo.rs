@@ -8,6 +8,7 @@ use clones_db::schema::{
     clone_reports as reports, clone_strategy_drafts as drafts, clone_strategy_versions as versions,
     clone_trade_universe as universe, clones,
 };
+use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel::{PgConnection, QueryResult};
@@ -275,14 +276,13 @@ pub(crate) fn find_report(conn: &mut PgConnection, id: Uuid) -> QueryResult<Opti
 pub(crate) fn reports_page(
     conn: &mut PgConnection,
     status: Option<&str>,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<ReportRow>> {
     let mut query = reports::table.select(ReportRow::as_select()).into_boxed();
     if let Some(status) = status {
         query = query.filter(reports::status.eq(status.to_string()));
     }
-    if let Some((created_at, id)) = after {
+    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
         query = query.filter(
             reports::created_at
                 .gt(created_at)
@@ -291,7 +291,7 @@ pub(crate) fn reports_page(
     }
     query
         .order((reports::created_at.asc(), reports::id.asc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .load(conn)
 }
 

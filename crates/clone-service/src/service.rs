@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clones_db::Db;
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -19,8 +19,8 @@ use crate::models::{
 use crate::profile::{validate_avatar_url, validate_text, validate_username};
 use crate::views::{
     ClonePatch, CloneRuntime, CloneView, DraftView, ModerationEntry, ProfileSubmission,
-    ProfileView, PublicProfile, ReportDecision, ReportPage, ReportResolution, ReportSubmission,
-    ReportView, SelectionMode, TradeUniverse, VersionView,
+    ProfileView, PublicProfile, ReportDecision, ReportResolution, ReportSubmission, ReportView,
+    SelectionMode, TradeUniverse, VersionView,
 };
 use crate::{CloneError, CloneService, provisioning, repo, strategy};
 
@@ -164,25 +164,6 @@ fn constraints(
         max_active_assets: entitlement.max_active_assets,
         max_model_strength: entitlement.allowed_model_strength,
     })
-}
-
-/// Cursor of the reports page: `<created_at in unix microseconds>_<id without dashes>`, safe
-/// to put in a query string as it is. Timestamps are stored with microsecond precision, so
-/// the cursor is exact.
-fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}_{}", at.timestamp_micros(), id.simple())
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), CloneError> {
-    let invalid = || CloneError::InvalidInput("invalid cursor".into());
-    let (at, id) = cursor.split_once('_').ok_or_else(invalid)?;
-    let at = at
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(invalid)?;
-    let id = Uuid::parse_str(id).map_err(|_| invalid())?;
-    Ok((at, id))
 }
 
 /// [`CloneService`] over PostgreSQL.
@@ -693,9 +674,8 @@ impl CloneService for PgCloneService {
     async fn reports(
         &self,
         status: Option<String>,
-        cursor: Option<String>,
-        limit: u32,
-    ) -> Result<ReportPage, CloneError> {
+        page: PageRequest,
+    ) -> Result<Page<ReportView>, CloneError> {
         if let Some(status) = &status
             && !matches!(status.as_str(), "open" | "dismissed" | "actioned")
         {
@@ -703,22 +683,12 @@ impl CloneService for PgCloneService {
                 "status must be open, dismissed or actioned".into(),
             ));
         }
-        let after = cursor.as_deref().map(decode_cursor).transpose()?;
-        let limit = i64::from(limit.clamp(1, 200));
         self.as_moderator("moderation: list reports", move |conn, _now| {
-            let mut rows = repo::reports_page(conn, status.as_deref(), after, limit + 1)?;
-            let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            let next_cursor = more
-                .then(|| {
-                    rows.last()
-                        .map(|last| encode_cursor(last.created_at, last.id))
-                })
-                .flatten();
-            Ok(ReportPage {
-                items: rows.into_iter().map(report_view).collect(),
-                next_cursor,
-            })
+            let rows = repo::reports_page(conn, status.as_deref(), &page)?;
+            Ok(
+                Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
+                    .map(report_view),
+            )
         })
         .await
     }

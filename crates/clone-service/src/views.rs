@@ -283,13 +283,3 @@ pub struct ModerationEntry {
     /// When.
     pub created_at: DateTime<Utc>,
 }
-
-/// One page of reports.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportPage {
-    /// Reports, oldest first.
-    pub items: Vec<ReportView>,
-    /// Pass as `cursor` for the next page; absent on the last.
-    pub next_cursor: Option<String>,
-}

@@ -28,6 +28,7 @@ pub mod views;
 
 use async_trait::async_trait;
 use clones_economy::SignedQuote;
+use clones_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 pub use error::LifecycleError;
@@ -114,11 +115,11 @@ pub trait LifecycleService: Send + Sync {
         reason: &str,
     ) -> Result<RefundAuthorizationView, LifecycleError>;
 
-    /// Admin: refund authorizations, newest first (1..=500).
+    /// Admin: refund authorizations, newest first by (creation time, id), one page at a time.
     async fn refund_authorizations(
         &self,
-        limit: u32,
-    ) -> Result<Vec<RefundAuthorizationView>, LifecycleError>;
+        page: PageRequest,
+    ) -> Result<Page<RefundAuthorizationView>, LifecycleError>;
 
     /// Worker: evaluates up to `batch` running auditions (leased, SKIP LOCKED) against their
     /// new snapshots and fills; a pass queues the clone for promotion in the same transaction.

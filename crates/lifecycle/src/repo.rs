@@ -7,6 +7,7 @@ use clones_db::schema::{
     audition_rule_sets as rule_sets, audition_run_evaluations as evaluations,
     audition_run_events as events, audition_runs as runs, promotion_queue_entries as entries,
 };
+use clones_kernel::PageRequest;
 use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::{PgConnection, QueryResult};
@@ -297,10 +298,18 @@ pub(crate) fn refund_of_purchase(
         .optional()
 }
 
-pub(crate) fn refunds(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<RefundRow>> {
-    refunds::table
+pub(crate) fn refunds(conn: &mut PgConnection, page: &PageRequest) -> QueryResult<Vec<RefundRow>> {
+    let mut query = refunds::table.into_boxed();
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            refunds::created_at
+                .lt(at)
+                .or(refunds::created_at.eq(at).and(refunds::id.lt(id))),
+        );
+    }
+    query
         .order((refunds::created_at.desc(), refunds::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .select(RefundRow::as_select())
         .load(conn)
 }

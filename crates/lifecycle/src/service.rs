@@ -15,7 +15,7 @@ use clones_clone_service::display::{SetupFacts, display_state};
 use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService, PurchaseView, QuoteRequest, SignedQuote};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use clones_prop_engine::{AccountContext, OpenAccount, PropError, PropService};
 use clones_vault::Purpose;
 use diesel::PgConnection;
@@ -1268,15 +1268,14 @@ impl LifecycleService for PgLifecycleService {
 
     async fn refund_authorizations(
         &self,
-        limit: u32,
-    ) -> Result<Vec<RefundAuthorizationView>, LifecycleError> {
-        let limit = i64::from(limit.clamp(1, 500));
+        page: PageRequest,
+    ) -> Result<Page<RefundAuthorizationView>, LifecycleError> {
         self.db
             .cross_tenant_transaction("lifecycle_admin_refund_list", move |conn| {
-                Ok(repo::refunds(conn, limit)?
-                    .into_iter()
-                    .map(refund_view)
-                    .collect())
+                Ok(Page::from_rows(repo::refunds(conn, &page)?, &page, |row| {
+                    Cursor::new(row.created_at, row.id)
+                })
+                .map(refund_view))
             })
             .await
     }

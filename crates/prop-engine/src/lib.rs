@@ -36,6 +36,7 @@ pub mod views;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_kernel::{Page, PageRequest};
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
@@ -110,37 +111,38 @@ pub trait PropService: Send + Sync {
         account_id: Uuid,
     ) -> Result<Vec<PositionView>, PropError>;
 
-    /// The account's orders, newest first.
+    /// The account's orders, newest first by (creation time, id), one page at a time.
     async fn orders(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<OrderView>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, PropError>;
 
-    /// The account's fills, newest first.
+    /// The account's fills, newest first by (creation time, id), one page at a time.
     async fn fills(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<FillView>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<FillView>, PropError>;
 
-    /// The account's ledger events with their entries, newest first.
+    /// The account's ledger events with their entries, newest first by (creation time, id),
+    /// one page at a time.
     async fn ledger(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<LedgerEventView>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<LedgerEventView>, PropError>;
 
-    /// The account's equity snapshots, newest first.
+    /// The account's equity snapshots, newest first by (time, id), one page at a time.
     async fn equity_curve(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<EquityPoint>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<EquityPoint>, PropError>;
 
     /// The latest equity snapshot, if any.
     async fn latest_equity(
@@ -208,12 +210,13 @@ pub trait PropService: Send + Sync {
         reason: &str,
     ) -> Result<AuditEntry, PropError>;
 
-    /// Admin: the audit log, newest first, optionally for one account.
+    /// Admin: the audit log, newest first by (time, id), optionally for one account, one page
+    /// at a time.
     async fn audit_log(
         &self,
         account_id: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, PropError>;
 
     /// Worker: snapshots equity, margin, exposure and drawdown of up to `batch` accounts not
     /// marked at the current instant, least recently marked first.

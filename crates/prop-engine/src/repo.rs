@@ -7,6 +7,7 @@ use clones_db::schema::{
     prop_ledger_entries as entries, prop_ledger_events as events, prop_orders as orders,
     prop_positions as positions,
 };
+use clones_kernel::PageRequest;
 use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -201,18 +202,21 @@ pub(crate) fn count_orders_since(
 pub(crate) fn orders_of(
     conn: &mut PgConnection,
     account_id: Uuid,
-    before: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<OrderRow>> {
     let mut query = orders::table
         .filter(orders::account_id.eq(account_id))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(orders::created_at.lt(before));
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            orders::created_at
+                .lt(at)
+                .or(orders::created_at.eq(at).and(orders::id.lt(id))),
+        );
     }
     query
         .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .select(OrderRow::as_select())
         .load(conn)
 }
@@ -246,22 +250,22 @@ pub(crate) fn fills_of_orders(
 pub(crate) fn fills_of(
     conn: &mut PgConnection,
     account_id: Uuid,
-    before: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<FillRow>> {
     let mut query = fills::table
         .filter(fills::account_id.eq(account_id))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(fills::created_at.lt(before));
+    // All fills of one order share its timestamp, so the id breaks the tie.
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            fills::created_at
+                .lt(at)
+                .or(fills::created_at.eq(at).and(fills::id.lt(id))),
+        );
     }
     query
-        .order((
-            fills::created_at.desc(),
-            fills::order_id.desc(),
-            fills::seq.desc(),
-        ))
-        .limit(limit)
+        .order((fills::created_at.desc(), fills::id.desc()))
+        .limit(page.fetch_limit())
         .select(FillRow::as_select())
         .load(conn)
 }
@@ -417,18 +421,21 @@ pub(crate) fn record_event(
 pub(crate) fn ledger_events_of(
     conn: &mut PgConnection,
     account_id: Uuid,
-    before: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<LedgerEventRow>> {
     let mut query = events::table
         .filter(events::account_id.eq(account_id))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(events::created_at.lt(before));
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            events::created_at
+                .lt(at)
+                .or(events::created_at.eq(at).and(events::id.lt(id))),
+        );
     }
     query
         .order((events::created_at.desc(), events::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .select(LedgerEventRow::as_select())
         .load(conn)
 }
@@ -461,18 +468,21 @@ pub(crate) fn insert_snapshots(
 pub(crate) fn snapshots_of(
     conn: &mut PgConnection,
     account_id: Uuid,
-    before: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<EquitySnapshotRow>> {
     let mut query = snapshots::table
         .filter(snapshots::account_id.eq(account_id))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(snapshots::at.lt(before));
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            snapshots::at
+                .lt(at)
+                .or(snapshots::at.eq(at).and(snapshots::id.lt(id))),
+        );
     }
     query
-        .order(snapshots::at.desc())
-        .limit(limit)
+        .order((snapshots::at.desc(), snapshots::id.desc()))
+        .limit(page.fetch_limit())
         .select(EquitySnapshotRow::as_select())
         .load(conn)
 }
@@ -518,15 +528,22 @@ pub(crate) fn insert_audit(conn: &mut PgConnection, row: &AuditRow) -> QueryResu
 pub(crate) fn audit_log(
     conn: &mut PgConnection,
     account_id: Option<Uuid>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<AuditRow>> {
     let mut query = audit::table.into_boxed();
     if let Some(account_id) = account_id {
         query = query.filter(audit::account_id.eq(account_id));
     }
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            audit::created_at
+                .lt(at)
+                .or(audit::created_at.eq(at).and(audit::id.lt(id))),
+        );
+    }
     query
         .order((audit::created_at.desc(), audit::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .select(AuditRow::as_select())
         .load(conn)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use clones_db::Db;
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use crate::position::Position;
 use crate::views::{
     AccountContext, AccountView, AuditEntry, CarryReport, EquityPoint, FillView, LedgerEntryView,
     LedgerEventView, MtmReport, OpenAccount, OrderOutcome, OrderRequest, OrderStatus, OrderView,
-    Page, PositionView, ReconcileReport, ReconciledBalance,
+    PositionView, ReconcileReport, ReconciledBalance,
 };
 use crate::{PropError, PropService, money, repo};
 
@@ -950,24 +950,23 @@ impl PropService for PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<OrderView>, PropError> {
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
-            let orders = repo::orders_of(conn, account_id, page.before, page.limit())?;
-            let ids: Vec<Uuid> = orders.iter().map(|order| order.id).collect();
+            let orders = Page::from_rows(repo::orders_of(conn, account_id, &page)?, &page, |row| {
+                Cursor::new(row.created_at, row.id)
+            });
+            let ids: Vec<Uuid> = orders.items.iter().map(|order| order.id).collect();
             let mut fills: BTreeMap<Uuid, Vec<FillRow>> = BTreeMap::new();
             for fill in repo::fills_of_orders(conn, &ids)? {
                 fills.entry(fill.order_id).or_default().push(fill);
             }
-            orders
-                .iter()
-                .map(|order| {
-                    order_view(
-                        order,
-                        fills.get(&order.id).map(Vec::as_slice).unwrap_or_default(),
-                    )
-                })
-                .collect()
+            orders.try_map(|order| {
+                order_view(
+                    &order,
+                    fills.get(&order.id).map(Vec::as_slice).unwrap_or_default(),
+                )
+            })
         })
         .await
     }
@@ -976,13 +975,13 @@ impl PropService for PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<FillView>, PropError> {
+        page: PageRequest,
+    ) -> Result<Page<FillView>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
-            repo::fills_of(conn, account_id, page.before, page.limit())?
-                .iter()
-                .map(fill_view)
-                .collect()
+            Page::from_rows(repo::fills_of(conn, account_id, &page)?, &page, |row| {
+                Cursor::new(row.created_at, row.id)
+            })
+            .try_map(|row| fill_view(&row))
         })
         .await
     }
@@ -991,38 +990,38 @@ impl PropService for PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<LedgerEventView>, PropError> {
+        page: PageRequest,
+    ) -> Result<Page<LedgerEventView>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
-            let events: Vec<LedgerEventRow> =
-                repo::ledger_events_of(conn, account_id, page.before, page.limit())?;
-            let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+            let events: Page<LedgerEventRow> = Page::from_rows(
+                repo::ledger_events_of(conn, account_id, &page)?,
+                &page,
+                |row| Cursor::new(row.created_at, row.id),
+            );
+            let ids: Vec<Uuid> = events.items.iter().map(|event| event.id).collect();
             let mut entries: BTreeMap<Uuid, Vec<LedgerEntryRow>> = BTreeMap::new();
             for entry in repo::entries_of_events(conn, &ids)? {
                 entries.entry(entry.event_id).or_default().push(entry);
             }
-            events
-                .into_iter()
-                .map(|event| {
-                    let rows = entries.remove(&event.id).unwrap_or_default();
-                    Ok(LedgerEventView {
-                        id: event.id,
-                        kind: event.kind.parse().map_err(corrupt)?,
-                        order_id: event.order_id,
-                        reference: event.reference,
-                        created_at: event.created_at,
-                        entries: rows
-                            .into_iter()
-                            .map(|row| {
-                                Ok(LedgerEntryView {
-                                    ledger_account: row.ledger_account.parse().map_err(corrupt)?,
-                                    amount: row.amount,
-                                })
+            events.try_map(|event| {
+                let rows = entries.remove(&event.id).unwrap_or_default();
+                Ok(LedgerEventView {
+                    id: event.id,
+                    kind: event.kind.parse().map_err(corrupt)?,
+                    order_id: event.order_id,
+                    reference: event.reference,
+                    created_at: event.created_at,
+                    entries: rows
+                        .into_iter()
+                        .map(|row| {
+                            Ok(LedgerEntryView {
+                                ledger_account: row.ledger_account.parse().map_err(corrupt)?,
+                                amount: row.amount,
                             })
-                            .collect::<Result<_, PropError>>()?,
-                    })
+                        })
+                        .collect::<Result<_, PropError>>()?,
                 })
-                .collect()
+            })
         })
         .await
     }
@@ -1031,14 +1030,14 @@ impl PropService for PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        page: Page,
-    ) -> Result<Vec<EquityPoint>, PropError> {
+        page: PageRequest,
+    ) -> Result<Page<EquityPoint>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
             Ok(
-                repo::snapshots_of(conn, account_id, page.before, page.limit())?
-                    .iter()
-                    .map(equity_point)
-                    .collect(),
+                Page::from_rows(repo::snapshots_of(conn, account_id, &page)?, &page, |row| {
+                    Cursor::new(row.at, row.id)
+                })
+                .map(|row| equity_point(&row)),
             )
         })
         .await
@@ -1225,15 +1224,16 @@ impl PropService for PgPropService {
     async fn audit_log(
         &self,
         account_id: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>, PropError> {
-        let limit = i64::from(limit.clamp(1, 500));
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, PropError> {
         self.db
             .cross_tenant_transaction("prop_admin_audit_read", move |conn| {
-                Ok(repo::audit_log(conn, account_id, limit)?
-                    .into_iter()
-                    .map(audit_view)
-                    .collect())
+                Ok(
+                    Page::from_rows(repo::audit_log(conn, account_id, &page)?, &page, |row| {
+                        Cursor::new(row.created_at, row.id)
+                    })
+                    .map(audit_view),
+                )
             })
             .await
     }

@@ -427,19 +427,3 @@ pub struct AuditEntry {
     /// When.
     pub created_at: DateTime<Utc>,
 }
-
-/// A page request: newest first, strictly before `before` when given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Page {
-    /// Most items (1..=500, default 100).
-    pub limit: Option<u32>,
-    /// Only items strictly older than this (the last item's time from the previous page).
-    pub before: Option<DateTime<Utc>>,
-}
-
-impl Page {
-    pub(crate) fn limit(&self) -> i64 {
-        i64::from(self.limit.unwrap_or(100).clamp(1, 500))
-    }
-}

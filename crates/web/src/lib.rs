@@ -7,6 +7,7 @@
 mod error;
 pub mod extract;
 pub mod openapi;
+pub mod paging;
 mod rate_limit;
 pub mod request_id;
 mod routes;

@@ -21,9 +21,10 @@ use clones_clone_service::{
 use clones_ingest::{
     Batch, Candle, IngestService, InstrumentKey, InstrumentKind, NewInstrument, PgIngestService,
 };
+use clones_kernel::PageRequest;
 use clones_kernel::{Clock, FixedClock};
 use clones_prop_engine::{
-    AccountContext, MarketMemoryFeed, OpenAccount, OrderView, Page, PgPropService, PropService,
+    AccountContext, MarketMemoryFeed, OpenAccount, OrderView, PgPropService, PropService,
     PropSettings, RiskLimits,
 };
 use clones_test_db::TestDb;
@@ -211,13 +212,11 @@ impl Fixture {
             .orders(
                 owner,
                 account_id,
-                Page {
-                    limit: Some(500),
-                    before: None,
-                },
+                PageRequest::new(Some(500), None).unwrap(),
             )
             .await
             .unwrap()
+            .items
     }
 }
 

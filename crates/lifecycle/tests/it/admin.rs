@@ -65,7 +65,15 @@ async fn void_stops_trading_and_a_refund_is_authorized_once() {
         .unwrap_err();
     assert_eq!(again.code(), "refund_already_authorized");
     assert_eq!(again.kind(), clones_kernel::ErrorKind::Conflict);
-    assert_eq!(f.service.refund_authorizations(10).await.unwrap().len(), 1);
+    assert_eq!(
+        f.service
+            .refund_authorizations(clones_kernel::PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     let kinds: Vec<String> = f
         .service
         .audition(owner, run.id)

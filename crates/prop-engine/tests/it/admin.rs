@@ -1,7 +1,8 @@
 //! Admin actions with their audit trail, and mark-to-market snapshots.
 
 use chrono::Duration;
-use clones_prop_engine::{EventKind, Page, PropError, PropService, RejectReason, Side};
+use clones_kernel::PageRequest;
+use clones_prop_engine::{EventKind, PropError, PropService, RejectReason, Side};
 
 use crate::support::{BTC, d, fixture, wide_limits};
 
@@ -69,16 +70,22 @@ async fn halt_resume_and_adjust_are_audited() {
     );
     let ledger = f
         .prop
-        .ledger(owner, account, Page::default())
+        .ledger(owner, account, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(ledger[0].kind, EventKind::Adjustment);
     assert_eq!(
         ledger[0].reference.as_deref(),
         Some(format!("audit:{}", adjusted.id).as_str())
     );
 
-    let audit = f.prop.audit_log(Some(account), 50).await.unwrap();
+    let audit = f
+        .prop
+        .audit_log(Some(account), PageRequest::new(Some(50), None).unwrap())
+        .await
+        .unwrap()
+        .items;
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["adjustment", "resume", "halt"]);
     assert!(audit.iter().all(|a| a.admin_user_id == admin));
@@ -120,18 +127,20 @@ async fn mark_to_market_snapshots_equity_exposure_and_drawdown() {
     f.prop.mark_to_market(100).await.unwrap();
     let curve = f
         .prop
-        .equity_curve(owner, trading, Page::default())
+        .equity_curve(owner, trading, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(curve.len(), 2);
     assert_eq!(curve[0].peak_equity, first.equity);
     assert_eq!(curve[0].drawdown, first.equity - curve[0].equity);
     assert_eq!(curve[0].drawdown, d("300"));
     let idle_curve = f
         .prop
-        .equity_curve(owner, idle, Page::default())
+        .equity_curve(owner, idle, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(
         idle_curve
             .iter()

@@ -1,9 +1,10 @@
 //! Orders through the service: gates, fill paths, PnL, idempotency and tenant isolation.
 
 use chrono::Duration;
+use clones_kernel::PageRequest;
 use clones_prop_engine::{
-    AccountContext, Book, FillSource, Level, MarketQuote, OpenAccount, OrderStatus, Page,
-    PropError, PropService, RejectReason, RiskLimits, Side,
+    AccountContext, Book, FillSource, Level, MarketQuote, OpenAccount, OrderStatus, PropError,
+    PropService, RejectReason, RiskLimits, Side,
 };
 use futures_util::future::join_all;
 
@@ -148,9 +149,10 @@ async fn each_gate_rejects_with_its_code_and_records_the_order() {
     // Every refusal is on record with its reason.
     let orders = f
         .prop
-        .orders(owner, account, Page::default())
+        .orders(owner, account, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let rejected = orders
         .iter()
         .filter(|o| o.status == OrderStatus::Rejected)
@@ -322,9 +324,10 @@ async fn one_decision_action_executes_once_even_when_delivered_concurrently() {
     assert!(outcomes.iter().all(|o| o.order.id == outcomes[0].order.id));
     let orders = f
         .prop
-        .orders(owner, account, Page::default())
+        .orders(owner, account, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(orders.len(), 1);
     assert_eq!(
         f.prop.positions(owner, account).await.unwrap()[0].size,
@@ -353,7 +356,7 @@ async fn another_user_sees_nothing() {
         Err(PropError::AccountNotFound)
     ));
     assert!(matches!(
-        f.prop.ledger(stranger, account, Page::default()).await,
+        f.prop.ledger(stranger, account, PageRequest::first()).await,
         Err(PropError::AccountNotFound)
     ));
     assert!(matches!(
@@ -417,9 +420,10 @@ async fn invalid_orders_change_nothing() {
     }
     assert!(
         f.prop
-            .orders(owner, account, Page::default())
+            .orders(owner, account, PageRequest::first())
             .await
             .unwrap()
+            .items
             .is_empty()
     );
     f.feed.set_failing(true);
@@ -431,9 +435,10 @@ async fn invalid_orders_change_nothing() {
     assert_eq!(error.code(), "market_feed_unavailable");
     assert!(
         f.prop
-            .orders(owner, account, Page::default())
+            .orders(owner, account, PageRequest::first())
             .await
             .unwrap()
+            .items
             .is_empty()
     );
 }

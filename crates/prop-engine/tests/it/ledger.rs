@@ -2,8 +2,9 @@
 //! the database's own guarantees (zero-sum events, append-only rows).
 
 use chrono::Duration;
+use clones_kernel::PageRequest;
 use clones_prop_engine::{
-    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, Page, PropService, Side,
+    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, PropService, Side,
 };
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
@@ -40,9 +41,10 @@ async fn funding_is_paid_once_per_funding_time() {
     assert_eq!(position.funding_paid, d("0.1"));
     let ledger = f
         .prop
-        .ledger(owner, account, Page::default())
+        .ledger(owner, account, PageRequest::first())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(ledger[0].kind, EventKind::Funding);
     assert_eq!(
         ledger[0]
@@ -100,9 +102,10 @@ async fn the_worker_pass_applies_carry_to_every_account_with_positions_once() {
     }
     assert!(
         f.prop
-            .ledger(bob, idle, Page::default())
+            .ledger(bob, idle, PageRequest::first())
             .await
             .unwrap()
+            .items
             .iter()
             .all(|event| event.kind != EventKind::Funding)
     );
@@ -220,16 +223,10 @@ async fn ledger_reconciles_after_a_random_sequence_of_operations() {
     // Every event the owner can read sums to zero.
     let events = f
         .prop
-        .ledger(
-            owner,
-            account,
-            Page {
-                limit: Some(500),
-                before: None,
-            },
-        )
+        .ledger(owner, account, PageRequest::new(Some(500), None).unwrap())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(events.len() > 20);
     for event in events {
         assert!(

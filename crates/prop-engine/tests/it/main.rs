@@ -9,5 +9,6 @@ mod admin;
 mod execution;
 mod ledger;
 mod market_memory;
+mod paging;
 mod properties;
 mod support;

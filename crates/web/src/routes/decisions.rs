@@ -3,32 +3,29 @@
 //! Another user's clone answers 404 exactly like one that does not exist.
 
 use actix_web::{HttpResponse, get, post, web};
-use clones_ai_decision::{RunDetail, RunPage, RunQuery};
+use clones_ai_decision::{RunDetail, RunView};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AuthUser;
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
     config.service(runs).service(run).service(dry_run);
 }
 
-/// Paging of decision runs, newest first.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RunsQuery {
-    /// Page size, 1-200 (default 50).
-    pub limit: Option<u32>,
-    /// The `nextCursor` of the previous page.
-    pub cursor: Option<String>,
-}
+paged_response!(
+    /// A page of decision runs, newest first.
+    RunPage,
+    RunView,
+    "The runs."
+);
 
 /// The clone's decision runs, newest first.
-#[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id"), RunsQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = RunPage),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -37,15 +34,13 @@ pub async fn runs(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<RunsQuery>,
+    query: Paged,
 ) -> Result<web::Json<RunPage>, ApiError> {
-    let RunsQuery { limit, cursor } = query.into_inner();
-    Ok(web::Json(
-        state
-            .decisions
-            .runs(user.user_id, id.into_inner(), RunQuery { limit, cursor })
-            .await?,
-    ))
+    let page = state
+        .decisions
+        .runs(user.user_id, id.into_inner(), query.page)
+        .await?;
+    Ok(web::Json(page.into()))
 }
 
 /// One decision run with its actions, what the prop engine answered for each, and the model

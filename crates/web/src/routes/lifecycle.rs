@@ -14,10 +14,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::{AdminUser, AuthUser};
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
-
-/// The most refund authorizations one read returns.
-const MAX_LIMIT: u32 = 500;
 
 pub(super) fn configure_owner(config: &mut ServiceConfig) {
     config
@@ -55,15 +53,6 @@ pub struct LifecycleReason {
     pub reason: String,
 }
 
-/// How many refund authorizations to read.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RefundQuery {
-    /// Most items (1-500, default 100).
-    pub limit: Option<u32>,
-}
-
 /// Every audition rule set.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -80,13 +69,12 @@ pub struct Auditions {
     pub items: Vec<AuditionView>,
 }
 
-/// Refund authorizations.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundAuthorizations {
-    /// Newest first.
-    pub items: Vec<RefundAuthorizationView>,
-}
+paged_response!(
+    /// Refund authorizations.
+    RefundAuthorizations,
+    RefundAuthorizationView,
+    "Newest first."
+);
 
 /// 201 for a new audition, 200 for the one an earlier identical request started.
 fn started(outcome: StartedAudition) -> HttpResponse {
@@ -336,9 +324,9 @@ pub async fn authorize_refund(
 }
 
 /// Refund authorizations, newest first.
-#[utoipa::path(tag = "lifecycle", params(RefundQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "lifecycle", params(PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = RefundAuthorizations),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -346,16 +334,8 @@ pub async fn authorize_refund(
 pub async fn refund_authorizations(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<RefundQuery>,
+    query: Paged,
 ) -> Result<web::Json<RefundAuthorizations>, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit must be 1-{MAX_LIMIT}"),
-        ));
-    }
-    Ok(web::Json(RefundAuthorizations {
-        items: state.lifecycle.refund_authorizations(limit).await?,
-    }))
+    let page = state.lifecycle.refund_authorizations(query.page).await?;
+    Ok(web::Json(page.into()))
 }

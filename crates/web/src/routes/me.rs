@@ -2,9 +2,9 @@
 
 use actix_web::{get, web};
 use clones_auth::{Me, SecurityEvent};
-use serde::{Deserialize, Serialize};
 
 use crate::extract::AuthUser;
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 /// The account, its wallets and roles.
@@ -21,31 +21,21 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<
     Ok(web::Json(state.auth.me(user.user_id).await?))
 }
 
-/// Paging of the security log.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EventsQuery {
-    /// How many events (1-200, default 50).
-    pub limit: Option<u32>,
-}
-
-/// Security events, newest first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityEvents {
-    /// The events.
-    pub items: Vec<SecurityEvent>,
-}
+paged_response!(
+    /// Security events, newest first.
+    SecurityEvents,
+    SecurityEvent,
+    "The events."
+);
 
 /// The user's newest security events: sign-ins, wallet links, refresh-token reuse, logouts.
 #[utoipa::path(
     tag = "me",
-    params(EventsQuery),
+    params(PageParams),
     security(("user_bearer" = [])),
     responses(
         (status = 200, body = SecurityEvents),
-        (status = 400, description = "invalid query", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -53,11 +43,8 @@ pub struct SecurityEvents {
 pub async fn security_events(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<EventsQuery>,
+    query: Paged,
 ) -> Result<web::Json<SecurityEvents>, ApiError> {
-    let items = state
-        .auth
-        .security_events(user.user_id, query.limit.unwrap_or(50))
-        .await?;
-    Ok(web::Json(SecurityEvents { items }))
+    let page = state.auth.security_events(user.user_id, query.page).await?;
+    Ok(web::Json(page.into()))
 }

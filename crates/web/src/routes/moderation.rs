@@ -1,14 +1,13 @@
 //! Admin moderation: the report queue, decisions, retirement and reinstatement, history.
 
 use actix_web::{HttpResponse, get, post, web};
-use clones_clone_service::{
-    ModerationEntry, ModerationReason, ReportPage, ReportResolution, ReportView,
-};
+use clones_clone_service::{ModerationEntry, ModerationReason, ReportResolution, ReportView};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AdminUser;
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -20,18 +19,21 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(history);
 }
 
-/// Filters and paging of the report queue.
+/// Filters of the report queue.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportsQuery {
     /// `open` (default), `dismissed`, `actioned`, or `all`.
     pub status: Option<String>,
-    /// The `nextCursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size (1-200, default 50).
-    pub limit: Option<u32>,
 }
+
+paged_response!(
+    /// One page of reports.
+    ReportPage,
+    ReportView,
+    "Reports, oldest first."
+);
 
 /// A clone's moderation history.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -42,9 +44,9 @@ pub struct History {
 }
 
 /// The report queue, oldest first.
-#[utoipa::path(tag = "moderation", params(ReportsQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "moderation", params(ReportsQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = ReportPage),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -52,20 +54,15 @@ pub struct History {
 pub async fn reports(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<ReportsQuery>,
+    query: Paged<ReportsQuery>,
 ) -> Result<web::Json<ReportPage>, ApiError> {
-    let query = query.into_inner();
-    let status = match query.status.as_deref() {
+    let status = match query.filter.status.as_deref() {
         None => Some("open".to_string()),
         Some("all") => None,
         Some(other) => Some(other.to_string()),
     };
-    Ok(web::Json(
-        state
-            .clones
-            .reports(status, query.cursor, query.limit.unwrap_or(50))
-            .await?,
-    ))
+    let page = state.clones.reports(status, query.page).await?;
+    Ok(web::Json(page.into()))
 }
 
 /// Dismisses or actions a report (optionally retiring the clone).

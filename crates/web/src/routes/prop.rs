@@ -5,9 +5,8 @@
 //! Bodies are prop-engine's views as they are; amounts, prices and sizes are decimal strings.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
 use clones_prop_engine::{
-    AccountView, AuditEntry, EquityPoint, FillView, LedgerEventView, OrderView, Page, PositionView,
+    AccountView, AuditEntry, EquityPoint, FillView, LedgerEventView, OrderView, PositionView,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -15,10 +14,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::{AdminUser, AuthUser};
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
-
-/// The most items one page or audit read returns.
-const MAX_LIMIT: u32 = 500;
 
 pub(super) fn configure_owner(config: &mut ServiceConfig) {
     config
@@ -39,38 +36,6 @@ pub(super) fn configure_admin(config: &mut ServiceConfig) {
         .service(audit);
 }
 
-fn check_limit(limit: Option<u32>) -> Result<(), ApiError> {
-    match limit {
-        Some(value) if value == 0 || value > MAX_LIMIT => Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit must be 1-{MAX_LIMIT}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Paging of a history, newest first.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Most items (1-500, default 100).
-    pub limit: Option<u32>,
-    /// Only items strictly older than this RFC 3339 time (the last item's `created_at`, or
-    /// `at` for equity points, of the previous page).
-    pub before: Option<DateTime<Utc>>,
-}
-
-impl PageQuery {
-    fn page(self) -> Result<Page, ApiError> {
-        check_limit(self.limit)?;
-        Ok(Page {
-            limit: self.limit,
-            before: self.before,
-        })
-    }
-}
-
 /// Filter of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -78,8 +43,6 @@ impl PageQuery {
 pub struct AuditQuery {
     /// Only this account's entries.
     pub account_id: Option<Uuid>,
-    /// Most items (1-500, default 100).
-    pub limit: Option<u32>,
 }
 
 /// The reason for a halt or a resume.
@@ -119,45 +82,40 @@ pub struct PropPositions {
     pub items: Vec<PositionView>,
 }
 
-/// A page of an account's orders.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PropOrders {
-    /// Newest first.
-    pub items: Vec<OrderView>,
-}
+paged_response!(
+    /// A page of an account's orders.
+    PropOrders,
+    OrderView,
+    "Newest first."
+);
 
-/// A page of an account's fills.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PropFills {
-    /// Newest first.
-    pub items: Vec<FillView>,
-}
+paged_response!(
+    /// A page of an account's fills.
+    PropFills,
+    FillView,
+    "Newest first."
+);
 
-/// A page of an account's ledger.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PropLedger {
-    /// Events with their entries, newest first.
-    pub items: Vec<LedgerEventView>,
-}
+paged_response!(
+    /// A page of an account's ledger.
+    PropLedger,
+    LedgerEventView,
+    "Events with their entries, newest first."
+);
 
-/// A page of an account's equity curve.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PropEquity {
-    /// Mark-to-market snapshots, newest first.
-    pub items: Vec<EquityPoint>,
-}
+paged_response!(
+    /// A page of an account's equity curve.
+    PropEquity,
+    EquityPoint,
+    "Mark-to-market snapshots, newest first."
+);
 
-/// Admin actions on prop accounts.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PropAudit {
-    /// Newest first.
-    pub items: Vec<AuditEntry>,
-}
+paged_response!(
+    /// Admin actions on prop accounts.
+    PropAudit,
+    AuditEntry,
+    "Newest first."
+);
 
 /// The caller's prop accounts.
 #[utoipa::path(tag = "prop", security(("user_bearer" = [])), responses(
@@ -209,9 +167,9 @@ pub async fn positions(
 }
 
 /// The account's orders (gate rejections and no-fills included), newest first.
-#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropOrders),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -220,21 +178,21 @@ pub async fn orders(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Paged,
 ) -> Result<web::Json<PropOrders>, ApiError> {
-    let page = query.into_inner().page()?;
-    Ok(web::Json(PropOrders {
-        items: state
+    Ok(web::Json(
+        state
             .prop
-            .orders(user.user_id, id.into_inner(), page)
-            .await?,
-    }))
+            .orders(user.user_id, id.into_inner(), query.page)
+            .await?
+            .into(),
+    ))
 }
 
 /// The account's fills, newest first.
-#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropFills),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -243,21 +201,21 @@ pub async fn fills(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Paged,
 ) -> Result<web::Json<PropFills>, ApiError> {
-    let page = query.into_inner().page()?;
-    Ok(web::Json(PropFills {
-        items: state
+    Ok(web::Json(
+        state
             .prop
-            .fills(user.user_id, id.into_inner(), page)
-            .await?,
-    }))
+            .fills(user.user_id, id.into_inner(), query.page)
+            .await?
+            .into(),
+    ))
 }
 
 /// The account's ledger events with their entries (each event sums to zero), newest first.
-#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropLedger),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -266,21 +224,21 @@ pub async fn ledger(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Paged,
 ) -> Result<web::Json<PropLedger>, ApiError> {
-    let page = query.into_inner().page()?;
-    Ok(web::Json(PropLedger {
-        items: state
+    Ok(web::Json(
+        state
             .prop
-            .ledger(user.user_id, id.into_inner(), page)
-            .await?,
-    }))
+            .ledger(user.user_id, id.into_inner(), query.page)
+            .await?
+            .into(),
+    ))
 }
 
 /// The account's equity curve (mark-to-market snapshots), newest first.
-#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropEquity),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -289,15 +247,15 @@ pub async fn equity(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Paged,
 ) -> Result<web::Json<PropEquity>, ApiError> {
-    let page = query.into_inner().page()?;
-    Ok(web::Json(PropEquity {
-        items: state
+    Ok(web::Json(
+        state
             .prop
-            .equity_curve(user.user_id, id.into_inner(), page)
-            .await?,
-    }))
+            .equity_curve(user.user_id, id.into_inner(), query.page)
+            .await?
+            .into(),
+    ))
 }
 
 /// Halts an account: no order executes until it is resumed.
@@ -376,9 +334,9 @@ pub async fn adjust(
 }
 
 /// The admin audit log of prop accounts, newest first.
-#[utoipa::path(tag = "prop", params(AuditQuery), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "prop", params(AuditQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropAudit),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -386,14 +344,13 @@ pub async fn adjust(
 pub async fn audit(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<AuditQuery>,
+    query: Paged<AuditQuery>,
 ) -> Result<web::Json<PropAudit>, ApiError> {
-    let query = query.into_inner();
-    check_limit(query.limit)?;
-    Ok(web::Json(PropAudit {
-        items: state
+    Ok(web::Json(
+        state
             .prop
-            .audit_log(query.account_id, query.limit.unwrap_or(100))
-            .await?,
-    }))
+            .audit_log(query.filter.account_id, query.page)
+            .await?
+            .into(),
+    ))
 }

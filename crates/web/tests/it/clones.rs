@@ -433,6 +433,19 @@ async fn profiles_reports_and_moderation() {
         .await;
     assert_eq!(queue.status, 200, "{}", queue.body);
     assert_eq!(queue.body["items"][0]["id"], report.body["id"]);
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=501", "invalid_page"),
+        ("cursor=not-a-cursor", "invalid_page"),
+        ("status=open&page=2", "invalid_query"),
+    ] {
+        app.get(
+            &format!("/api/v1/admin/moderation/reports?{query}"),
+            Some(&admin.token),
+        )
+        .await
+        .assert_problem(400, code);
+    }
     let report_id = report.body["id"].as_str().unwrap();
     let resolved = app
         .post(

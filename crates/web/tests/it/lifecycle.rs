@@ -226,14 +226,18 @@ async fn an_audition_is_paid_started_once_voided_and_refunded_once() {
         .await;
     assert_eq!(refunds.status, 200, "{}", refunds.body);
     assert_eq!(refunds.body["items"][0]["id"], refund.body["id"]);
-    for query in ["limit=0", "limit=501", "page=1"] {
-        let reply = app
-            .get(
-                &format!("/api/v1/admin/lifecycle/refund-authorizations?{query}"),
-                Some(&admin.token),
-            )
-            .await;
-        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=501", "invalid_page"),
+        ("cursor=not-a-cursor", "invalid_page"),
+        ("page=1", "invalid_query"),
+    ] {
+        app.get(
+            &format!("/api/v1/admin/lifecycle/refund-authorizations?{query}"),
+            Some(&admin.token),
+        )
+        .await
+        .assert_problem(400, code);
     }
     app.get(
         "/api/v1/admin/lifecycle/refund-authorizations",

@@ -165,7 +165,7 @@ async fn owners_read_their_accounts_and_nobody_else_does() {
         (&json!("sell"), &json!("filled"))
     );
     assert_eq!(items[1]["side"], "buy");
-    // Paging: `limit`, then `before` the newest order's time.
+    // Paging: `limit`, then the page after `nextCursor`.
     let first = app
         .get(
             &account_path(account, "/orders?limit=1"),
@@ -174,16 +174,17 @@ async fn owners_read_their_accounts_and_nobody_else_does() {
         .await;
     assert_eq!(first.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(first.body["items"][0]["id"], items[0]["id"]);
-    let before = items[0]["createdAt"].as_str().unwrap();
+    let cursor = first.body["nextCursor"].as_str().unwrap();
     let older = app
         .get(
-            &account_path(account, &format!("/orders?before={before}")),
+            &account_path(account, &format!("/orders?limit=1&cursor={cursor}")),
             Some(&alice.token),
         )
         .await;
     assert_eq!(older.status, 200, "{}", older.body);
     assert_eq!(older.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(older.body["items"][0]["id"], items[1]["id"]);
+    assert_eq!(older.body["nextCursor"], json!(null), "{}", older.body);
 
     let fills = app
         .get(&account_path(account, "/fills"), Some(&alice.token))
@@ -245,13 +246,14 @@ async fn owners_read_their_accounts_and_nobody_else_does() {
         .await
         .assert_problem(404, "not_found");
 
-    // Paging parameters are checked.
-    for query in [
-        "limit=0",
-        "limit=501",
-        "limit=-1",
-        "before=yesterday",
-        "page=2",
+    // Paging parameters are checked; unknown parameters (the old `before` among them) too.
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=501", "invalid_page"),
+        ("limit=-1", "invalid_page"),
+        ("cursor=not-a-cursor", "invalid_page"),
+        ("before=2026-01-01T00:00:00Z", "invalid_query"),
+        ("page=2", "invalid_query"),
     ] {
         for rest in ["/orders", "/fills", "/ledger", "/equity"] {
             app.get(
@@ -259,7 +261,7 @@ async fn owners_read_their_accounts_and_nobody_else_does() {
                 Some(&alice.token),
             )
             .await
-            .assert_problem(400, "invalid_query");
+            .assert_problem(400, code);
         }
     }
 }
@@ -436,12 +438,18 @@ async fn admins_halt_resume_and_adjust_with_an_audit_trail() {
         )
         .await;
     assert_eq!((none.status, &none.body["items"]), (200, &json!([])));
-    for query in ["limit=0", "limit=501", "accountId=nope", "account=1"] {
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=501", "invalid_page"),
+        ("cursor=AAAA", "invalid_page"),
+        ("accountId=nope", "invalid_query"),
+        ("account=1", "invalid_query"),
+    ] {
         app.get(
             &format!("/api/v1/admin/prop/audit?{query}"),
             Some(&admin.token),
         )
         .await
-        .assert_problem(400, "invalid_query");
+        .assert_problem(400, code);
     }
 }
