@@ -1,5 +1,9 @@
-//! Request extractors: who is calling (a user with a bearer JWT, an admin, or a service token)
-//! and JSON bodies whose errors become problem+json.
+//! Request extractors: who is calling (a user with a bearer JWT, an admin, or a service token),
+//! query strings and JSON bodies whose errors become problem+json.
+//!
+//! Every route reads its query through [`Query`], the one place that refuses control
+//! characters (PostgreSQL cannot store a NUL, and no filter means one); JSON bodies refuse raw
+//! control characters in strings already, as invalid JSON.
 
 use std::future::{Ready, ready};
 use std::pin::Pin;
@@ -175,11 +179,65 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
         })
 }
 
-/// Query-string errors are 400 with the parser's message.
+/// A query string deserialized into `T`, like `web::Query`, except that a control character
+/// anywhere in a name or value (after percent-decoding) is `400 invalid_query`, as is anything
+/// `T` does not accept.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed query.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Query<T> {
+    /// Parses a raw (still percent-encoded) query string.
+    ///
+    /// # Errors
+    /// `400 invalid_query` for a control character or a query `T` does not accept.
+    pub fn from_query(query: &str) -> Result<Self, ApiError> {
+        let tainted = url::form_urlencoded::parse(query.as_bytes()).find(|(name, value)| {
+            name.chars().any(char::is_control) || value.chars().any(char::is_control)
+        });
+        if let Some((name, _)) = tainted {
+            return Err(invalid_query(format!(
+                "query parameter `{}` contains a control character",
+                name.escape_debug()
+            )));
+        }
+        web::Query::<T>::from_query(query)
+            .map(|parsed| Query(parsed.into_inner()))
+            .map_err(|error| invalid_query(error.to_string()))
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::from_query(req.query_string()))
+    }
+}
+
+fn invalid_query(detail: String) -> ApiError {
+    ApiError::bad_request("invalid_query", detail)
+}
+
+/// Errors of `web::Query` (not used by this crate's routes, which read [`Query`]) are 400
+/// `invalid_query` too.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|error, _req| {
-        ApiError::bad_request("invalid_query", error.to_string()).into()
-    })
+    web::QueryConfig::default().error_handler(|error, _req| invalid_query(error.to_string()).into())
 }
 
 /// Path-parameter errors (a malformed id) are 404: such a resource cannot exist.

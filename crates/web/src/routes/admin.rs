@@ -1,10 +1,10 @@
 //! Administrator routes: service-token management.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use clones_auth::{MintedServiceToken, ServiceTokenInfo};
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AdminUser;

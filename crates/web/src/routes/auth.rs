@@ -1,9 +1,9 @@
 //! Sign-In with Ethereum, token refresh, logout and wallet linking.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, post, web};
 use clones_auth::{Challenge, SignedIn, TokenPair, Wallet};
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::extract::AuthUser;
 use crate::{ApiError, AppState, Problem};

@@ -1,13 +1,13 @@
 //! Owner routes of clone-service: clones, strategy drafts and versions, entitlements, trade
 //! universe, public profile. Another user's clone answers 404.
 
+use super::ServiceConfig;
 use actix_web::{get, patch, post, put, web};
 use clones_clone_service::{
     ClonePatch, CloneView, DraftView, EffectiveEntitlement, ProfileSubmission, ProfileView,
     TradeUniverse, VersionView,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AuthUser;

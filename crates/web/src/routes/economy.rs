@@ -1,12 +1,12 @@
 //! Payments: quotes, deposit submissions, purchases.
 
+use super::ServiceConfig;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::{
     DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest, SignedQuote,
 };
 use serde::Serialize;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AuthUser;

@@ -3,6 +3,7 @@
 //! state for owners; void and refund authorization for admins. Another user's clone or
 //! audition answers 404 exactly like one that does not exist.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::SignedQuote;
 use clones_lifecycle::{
@@ -10,10 +11,9 @@ use clones_lifecycle::{
     RefundAuthorizationView, RuleSetView, StartAudition, StartedAudition,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser};
+use crate::extract::{AdminUser, AuthUser, Query};
 use crate::{ApiError, AppState, Problem};
 
 /// The most refund authorizations one read returns.
@@ -346,7 +346,7 @@ pub async fn authorize_refund(
 pub async fn refund_authorizations(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<RefundQuery>,
+    query: Query<RefundQuery>,
 ) -> Result<web::Json<RefundAuthorizations>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_LIMIT {

@@ -1,8 +1,8 @@
 //! Public clone routes: approved profiles for anyone, reports from signed-in users.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_clone_service::{PublicProfile, ReportSubmission, ReportView};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AuthUser;
