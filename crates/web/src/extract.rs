@@ -2,8 +2,9 @@
 //! query strings and JSON bodies whose errors become problem+json.
 //!
 //! Every route reads its query through [`Query`], the one place that refuses control
-//! characters (PostgreSQL cannot store a NUL, and no filter means one); JSON bodies refuse raw
-//! control characters in strings already, as invalid JSON.
+//! characters (PostgreSQL cannot store a NUL, and no filter means one), and its body through
+//! [`Json`]: raw control characters in a JSON string are invalid JSON already, and an escaped
+//! NUL (`\u0000`) is refused there; other escaped controls (a newline in a bio) are text.
 
 use std::future::{Ready, ready};
 use std::pin::Pin;
@@ -165,10 +166,9 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
                     "unsupported_media_type",
                     "request body must be application/json",
                 ),
-                JsonPayloadError::Deserialize(inner) if inner.is_data() => ApiError::bad_request(
-                    "invalid_body",
-                    format!("request body does not match the schema: {inner}"),
-                ),
+                JsonPayloadError::Deserialize(inner) if inner.is_data() => {
+                    invalid_body(inner.to_string())
+                }
                 JsonPayloadError::Deserialize(inner) => ApiError::bad_request(
                     "malformed_json",
                     format!("request body is not valid JSON: {inner}"),
@@ -177,6 +177,64 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
             };
             api_error.into()
         })
+}
+
+/// A JSON body deserialized into `T`, read under [`json_config`] (limit, content type, error
+/// codes) like `web::Json`, except that a NUL anywhere in a string or key is `400 invalid_body`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
+    // `web::Json`'s errors arrive already rendered by `json_config`'s handler.
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // Read as a JSON value first, so strings can be checked before `T` sees them.
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            if holds_nul(&value) {
+                return Err(invalid_body("strings must not contain NUL (\\u0000)".into()).into());
+            }
+            serde_json::from_value(value)
+                .map(Json)
+                .map_err(|error| invalid_body(error.to_string()).into())
+        })
+    }
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(name, field)| name.contains('\0') || holds_nul(field)),
+        _ => false,
+    }
+}
+
+fn invalid_body(detail: String) -> ApiError {
+    ApiError::bad_request(
+        "invalid_body",
+        format!("request body does not match the schema: {detail}"),
+    )
 }
 
 /// A query string deserialized into `T`, like `web::Query`, except that a control character

@@ -7,7 +7,7 @@ use clones_auth::{MintedServiceToken, ServiceTokenInfo};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::AdminUser;
+use crate::extract::{AdminUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -63,7 +63,7 @@ pub async fn list_service_tokens(
 pub async fn mint_service_token(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<MintBody>,
+    body: Json<MintBody>,
 ) -> Result<HttpResponse, ApiError> {
     let minted = state
         .access

@@ -13,7 +13,7 @@ use clones_lifecycle::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser, Query};
+use crate::extract::{AdminUser, AuthUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 /// The most refund authorizations one read returns.
@@ -128,7 +128,7 @@ pub async fn audition_quote(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<AuditionQuoteRequest>,
+    body: Json<AuditionQuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let quote = state
         .lifecycle
@@ -153,7 +153,7 @@ pub async fn start_audition(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<StartAudition>,
+    body: Json<StartAudition>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = state
         .lifecycle
@@ -300,7 +300,7 @@ pub async fn void_audition(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<web::Json<AuditionView>, ApiError> {
     Ok(web::Json(
         state
@@ -326,7 +326,7 @@ pub async fn authorize_refund(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<HttpResponse, ApiError> {
     let authorization = state
         .lifecycle

@@ -8,7 +8,7 @@ use clones_clone_service::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, Query};
+use crate::extract::{AdminUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -82,7 +82,7 @@ pub async fn resolve(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ReportResolution>,
+    body: Json<ReportResolution>,
 ) -> Result<web::Json<ReportView>, ApiError> {
     Ok(web::Json(
         state
@@ -106,7 +106,7 @@ pub async fn retire(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones
@@ -129,7 +129,7 @@ pub async fn reinstate(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser, Query};
+use crate::extract::{AdminUser, AuthUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 /// The most items one page or audit read returns.
@@ -315,7 +315,7 @@ pub async fn halt(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -340,7 +340,7 @@ pub async fn resume(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -365,7 +365,7 @@ pub async fn adjust(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropAdjustment>,
+    body: Json<PropAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let entry = state

@@ -1,6 +1,7 @@
-//! Query strings: a control character in any query parameter is `400 invalid_query`, never a
-//! 500, on every operation the OpenAPI document gives query parameters; and the document
-//! lists the errors the extractors answer.
+//! Query strings and bodies: a control character in any query parameter is `400
+//! invalid_query`, and a NUL in a JSON string `400 invalid_body`, never a 500, on every
+//! operation the OpenAPI document gives query parameters; and the document lists the errors
+//! the extractors answer.
 
 use std::sync::Arc;
 
@@ -155,4 +156,28 @@ async fn the_document_lists_the_extractors_errors_and_problem_shape() {
     let ingestion = schemas["IngestionRunStatus"]["enum"].to_string();
     assert!(ingestion.contains("succeeded"), "{ingestion}");
     assert!(schemas.get("RunStatus").is_none());
+}
+
+#[tokio::test]
+async fn nul_escapes_in_json_bodies_are_not_internal_errors() {
+    let app = spawn().await;
+    let admin = admin_token(&app).await;
+    let reply = app
+        .post(
+            "/api/v1/admin/service-tokens",
+            &serde_json::json!({ "name": "a\u{0}b", "scopes": ["health:read"] }),
+            Some(&admin),
+        )
+        .await;
+    reply.assert_problem(400, "invalid_body");
+    assert!(reply.body["detail"].as_str().unwrap().contains("NUL"));
+    // Other escaped controls are text, as before.
+    let reply = app
+        .post(
+            "/api/v1/admin/service-tokens",
+            &serde_json::json!({ "name": "line\none", "scopes": ["health:read"] }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
 }
