@@ -68,9 +68,11 @@ impl Adapter {
     }
 }
 
-/// How a run ended.
+/// How a run ended. Named `DecisionRunStatus` in the OpenAPI document, apart from ingestion's
+/// run status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DecisionRunStatus)]
 pub enum RunStatus {
     /// The model proposed at least one order.
     Decided,

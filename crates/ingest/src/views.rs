@@ -482,9 +482,11 @@ pub struct DefiMetric {
     pub value: Decimal,
 }
 
-/// How an ingestion run ended.
+/// How an ingestion run ended. Named `IngestionRunStatus` in the OpenAPI document, apart from
+/// decision runs' status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = IngestionRunStatus)]
 pub enum RunStatus {
     /// The whole batch was stored.
     Succeeded,

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use clones_auth::AuthError;
+use clones_clone_service::GraphProblem;
 use clones_db::DbError;
 use clones_kernel::ErrorKind;
 use serde::Serialize;
@@ -35,10 +36,9 @@ pub struct Problem {
     /// The stable machine code clients match on.
     pub code: String,
     /// Every problem found, for errors that carry several (an invalid strategy graph lists
-    /// each problem with its `code`, `node` and `message`).
+    /// each problem with its `code`, `node` and `message`). Always this one array shape.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub errors: Option<serde_json::Value>,
+    pub errors: Option<Vec<GraphProblem>>,
     /// The request id (also in the `x-request-id` header), for support and logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -54,7 +54,7 @@ pub struct ApiError {
     internal: Option<String>,
     retry_after_secs: Option<u64>,
     /// Boxed: rare, and it would otherwise double the size of every `Result<_, ApiError>`.
-    errors: Option<Box<serde_json::Value>>,
+    errors: Option<Box<[GraphProblem]>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -169,7 +169,7 @@ impl ResponseError for ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
-            errors: self.errors.as_deref().cloned(),
+            errors: self.errors.as_deref().map(<[GraphProblem]>::to_vec),
             request_id,
         };
         let mut response = HttpResponse::build(self.status);
@@ -190,10 +190,7 @@ impl From<AuthError> for ApiError {
 impl From<clones_clone_service::CloneError> for ApiError {
     fn from(error: clones_clone_service::CloneError) -> Self {
         let mut api_error = Self::from_kind(error.kind(), error.code(), error.to_string());
-        api_error.errors = error
-            .problems()
-            .and_then(|problems| serde_json::to_value(problems).ok())
-            .map(Box::new);
+        api_error.errors = error.problems().map(Box::from);
         api_error
     }
 }

@@ -35,7 +35,7 @@ use clones_runtime::{HeartbeatService, PgHeartbeatService};
 use crate::settings::{ApiSettings, SettingsError};
 
 pub use error::{ApiError, PROBLEM_JSON, Problem, status_for};
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{Cidr, RateLimiter, client_key};
 
 /// What every handler can reach: the services and the HTTP-level settings.
 pub struct AppState {
@@ -63,8 +63,8 @@ pub struct AppState {
     pub auth_rate_limiter: Arc<RateLimiter>,
     /// Token buckets per user for decision dry runs.
     pub dry_run_rate_limiter: Arc<RateLimiter<uuid::Uuid>>,
-    /// Whether rate limiting reads the client IP from forwarding headers.
-    pub trust_forwarded_for: bool,
+    /// Proxies whose forwarding headers name the client for rate limiting.
+    pub trusted_proxies: Vec<Cidr>,
     /// Origins allowed by CORS.
     pub cors_allowed_origins: Vec<String>,
     /// Largest accepted JSON body, in bytes.
@@ -149,7 +149,7 @@ impl AppState {
                 settings.http.dry_run_rate_limit_per_minute,
                 settings.http.dry_run_rate_limit_burst,
             )),
-            trust_forwarded_for: settings.http.trust_forwarded_for,
+            trusted_proxies: settings.http.trusted_proxies.clone(),
             cors_allowed_origins: settings.http.cors_allowed_origins.clone(),
             json_body_limit_bytes: settings.http.json_body_limit_bytes,
             worker_stale_after_intervals: settings.http.worker_stale_after_intervals,
@@ -195,7 +195,15 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, document) = routes::split();
+    let routes::Routes {
+        app,
+        document,
+        schema_collisions,
+    } = routes::split();
+    for name in schema_collisions {
+        // A test keeps this empty; should it happen, the document is wrong for one type.
+        tracing::error!(schema = %name, "two types share one OpenAPI schema name");
+    }
     let cors = cors(&state.cors_allowed_origins);
     let json = extract::json_config(state.json_body_limit_bytes);
     app.app_data(web::Data::new(openapi::Document(document)))

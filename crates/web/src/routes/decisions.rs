@@ -2,12 +2,12 @@
 //! did with it, and a dry run that decides on current market memory without executing.
 //! Another user's clone answers 404 exactly like one that does not exist.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_ai_decision::{RunDetail, RunPage, RunQuery};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Query};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -37,7 +37,7 @@ pub async fn runs(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<RunsQuery>,
+    query: Query<RunsQuery>,
 ) -> Result<web::Json<RunPage>, ApiError> {
     let RunsQuery { limit, cursor } = query.into_inner();
     Ok(web::Json(

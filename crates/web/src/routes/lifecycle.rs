@@ -3,6 +3,7 @@
 //! state for owners; void and refund authorization for admins. Another user's clone or
 //! audition answers 404 exactly like one that does not exist.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::SignedQuote;
 use clones_lifecycle::{
@@ -10,10 +11,9 @@ use clones_lifecycle::{
     RefundAuthorizationView, RuleSetView, StartAudition, StartedAudition,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser};
+use crate::extract::{AdminUser, AuthUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 /// The most refund authorizations one read returns.
@@ -128,7 +128,7 @@ pub async fn audition_quote(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<AuditionQuoteRequest>,
+    body: Json<AuditionQuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let quote = state
         .lifecycle
@@ -153,7 +153,7 @@ pub async fn start_audition(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<StartAudition>,
+    body: Json<StartAudition>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = state
         .lifecycle
@@ -300,7 +300,7 @@ pub async fn void_audition(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<web::Json<AuditionView>, ApiError> {
     Ok(web::Json(
         state
@@ -326,7 +326,7 @@ pub async fn authorize_refund(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<HttpResponse, ApiError> {
     let authorization = state
         .lifecycle
@@ -346,7 +346,7 @@ pub async fn authorize_refund(
 pub async fn refund_authorizations(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<RefundQuery>,
+    query: Query<RefundQuery>,
 ) -> Result<web::Json<RefundAuthorizations>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_LIMIT {

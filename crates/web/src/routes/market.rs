@@ -5,6 +5,7 @@
 //! Instrument keys (`venue:kind:symbol`) go in the path percent-encoded: at least `/` must be
 //! sent as `%2F` (`hyperliquid:spot:PURR%2FUSDC`); `:` may be sent as is or as `%3A`.
 
+use super::ServiceConfig;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use clones_ingest::{
@@ -13,9 +14,8 @@ use clones_ingest::{
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::extract::{AuthUser, OperatorCaller};
+use crate::extract::{AuthUser, OperatorCaller, Query};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -78,7 +78,7 @@ pub struct AssetList {
 pub async fn assets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<AssetQuery>,
+    query: Query<AssetQuery>,
 ) -> Result<web::Json<AssetList>, ApiError> {
     let query = query.into_inner();
     let items = state
@@ -151,7 +151,7 @@ pub async fn candles(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<CandleQuery>,
+    query: Query<CandleQuery>,
 ) -> Result<web::Json<CandleList>, ApiError> {
     let query = query.into_inner();
     let items = state
@@ -199,7 +199,7 @@ pub async fn mid(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<AsOfQuery>,
+    query: Query<AsOfQuery>,
 ) -> Result<web::Json<MidView>, ApiError> {
     let at = as_of(query.as_of);
     let found = if key.contains(":outcome:") {
@@ -227,7 +227,7 @@ pub async fn book(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<AsOfQuery>,
+    query: Query<AsOfQuery>,
 ) -> Result<web::Json<BookSnapshot>, ApiError> {
     state
         .ingest
@@ -266,7 +266,7 @@ pub struct RunList {
 pub async fn runs(
     state: web::Data<AppState>,
     _caller: OperatorCaller,
-    query: web::Query<RunQuery>,
+    query: Query<RunQuery>,
 ) -> Result<web::Json<RunList>, ApiError> {
     let items = state
         .ingest
@@ -333,7 +333,7 @@ pub struct MarketList {
 pub async fn polymarket_markets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<MarketQuery>,
+    query: Query<MarketQuery>,
 ) -> Result<web::Json<MarketList>, ApiError> {
     let items = state
         .ingest
@@ -377,7 +377,7 @@ pub struct MetricList {
 pub async fn defillama_metrics(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<MetricQuery>,
+    query: Query<MetricQuery>,
 ) -> Result<web::Json<MetricList>, ApiError> {
     let query = query.into_inner();
     let items = state

@@ -4,8 +4,13 @@ use actix_web::{get, web};
 use clones_auth::{Me, SecurityEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::extract::AuthUser;
+use super::ServiceConfig;
+use crate::extract::{AuthUser, Query};
 use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config.service(me).service(security_events);
+}
 
 /// The account, its wallets and roles.
 #[utoipa::path(
@@ -53,7 +58,7 @@ pub struct SecurityEvents {
 pub async fn security_events(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<EventsQuery>,
+    query: Query<EventsQuery>,
 ) -> Result<web::Json<SecurityEvents>, ApiError> {
     let items = state
         .auth

@@ -1,14 +1,14 @@
 //! Admin moderation: the report queue, decisions, retirement and reinstatement, history.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_clone_service::{
     ModerationEntry, ModerationReason, ReportPage, ReportResolution, ReportView,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AdminUser;
+use crate::extract::{AdminUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -52,7 +52,7 @@ pub struct History {
 pub async fn reports(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<ReportsQuery>,
+    query: Query<ReportsQuery>,
 ) -> Result<web::Json<ReportPage>, ApiError> {
     let query = query.into_inner();
     let status = match query.status.as_deref() {
@@ -82,7 +82,7 @@ pub async fn resolve(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ReportResolution>,
+    body: Json<ReportResolution>,
 ) -> Result<web::Json<ReportView>, ApiError> {
     Ok(web::Json(
         state
@@ -106,7 +106,7 @@ pub async fn retire(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones
@@ -129,7 +129,7 @@ pub async fn reinstate(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones

@@ -4,6 +4,7 @@
 //!
 //! Bodies are prop-engine's views as they are; amounts, prices and sizes are decimal strings.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use clones_prop_engine::{
@@ -11,10 +12,9 @@ use clones_prop_engine::{
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser};
+use crate::extract::{AdminUser, AuthUser, Json, Query};
 use crate::{ApiError, AppState, Problem};
 
 /// The most items one page or audit read returns.
@@ -220,7 +220,7 @@ pub async fn orders(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<PropOrders>, ApiError> {
     let page = query.into_inner().page()?;
     Ok(web::Json(PropOrders {
@@ -243,7 +243,7 @@ pub async fn fills(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<PropFills>, ApiError> {
     let page = query.into_inner().page()?;
     Ok(web::Json(PropFills {
@@ -266,7 +266,7 @@ pub async fn ledger(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<PropLedger>, ApiError> {
     let page = query.into_inner().page()?;
     Ok(web::Json(PropLedger {
@@ -289,7 +289,7 @@ pub async fn equity(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<PropEquity>, ApiError> {
     let page = query.into_inner().page()?;
     Ok(web::Json(PropEquity {
@@ -315,7 +315,7 @@ pub async fn halt(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -340,7 +340,7 @@ pub async fn resume(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -365,7 +365,7 @@ pub async fn adjust(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropAdjustment>,
+    body: Json<PropAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let entry = state
@@ -386,7 +386,7 @@ pub async fn adjust(
 pub async fn audit(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<web::Json<PropAudit>, ApiError> {
     let query = query.into_inner();
     check_limit(query.limit)?;
