@@ -19,6 +19,7 @@ use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
 use clones_ingest::PgIngestService;
 use clones_kernel::{Clock, SystemClock};
 use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
+use clones_market::VenueKind;
 use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
 use clones_runtime::settings::DatabaseArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
@@ -38,9 +39,9 @@ struct Settings {
     /// Assignments decided at once.
     #[arg(long, env = "DECISION_WORKER_CONCURRENCY", default_value_t = 8)]
     concurrency: usize,
-    /// `venue:kind` prefix of the instruments ordered (`BTC` -> `replay:perp:BTC`).
+    /// `venue:kind` of the instruments ordered (`BTC` -> `replay:perp:BTC`).
     #[arg(long, env = "DECISION_VENUE", default_value = "replay:perp")]
-    venue: String,
+    venue: VenueKind,
     /// A JSON file listing the assignments to decide for, instead of lifecycle's running
     /// auditions and Arena memberships.
     #[arg(long, env = "DECISION_ROSTER_FILE")]
@@ -139,7 +140,8 @@ async fn main() -> anyhow::Result<()> {
         llm,
         DecisionSettings {
             interval_secs: settings.interval_secs,
-            venue_prefix: settings.venue.clone(),
+            venue: settings.venue.venue().to_string(),
+            kind: settings.venue.kind(),
             concurrency: settings.concurrency,
             ..DecisionSettings::default()
         },

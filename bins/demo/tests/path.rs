@@ -18,11 +18,12 @@ use clones_ai_decision::{DecisionSettings, LifecycleRoster, PgDecisionService};
 use clones_clone_service::{CloneService, PgCloneService};
 use clones_demo::{DemoConfig, Narrator, Pace};
 use clones_ingest::sources::replay::{GeneratorConfig, ReplayConfig, ReplaySource};
-use clones_ingest::{Ingestor, PgIngestService, Timeframe};
+use clones_ingest::{Ingestor, PgIngestService};
 use clones_kernel::{Clock, FixedClock};
 use clones_lifecycle::{
     LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
 };
+use clones_market::Timeframe;
 use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
 use clones_test_chain::TestChain;
 use clones_test_db::TestDb;

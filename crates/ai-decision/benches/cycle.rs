@@ -22,10 +22,9 @@ use clones_ai_decision::{
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
-use clones_ingest::{
-    Batch, Candle, IngestService, InstrumentKey, InstrumentKind, NewInstrument, PgIngestService,
-};
+use clones_ingest::{Batch, Candle, IngestService, NewInstrument, PgIngestService};
 use clones_kernel::{Clock, FixedClock};
+use clones_market::InstrumentKey;
 use clones_prop_engine::{
     AccountContext, MarketMemoryFeed, OpenAccount, PgPropService, PropService, PropSettings,
     RiskLimits,
@@ -42,7 +41,7 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 fn key() -> InstrumentKey {
-    InstrumentKey::new("replay", InstrumentKind::Perp, "BTC")
+    InstrumentKey::perp("replay", "BTC").unwrap()
 }
 
 async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
@@ -61,7 +60,7 @@ async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
         };
         batch.candles.push((
             key(),
-            clones_ingest::Timeframe::H1,
+            clones_market::Timeframe::H1,
             Candle {
                 open_time: last_open - Duration::hours(59 - i),
                 open: price,

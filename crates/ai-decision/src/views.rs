@@ -2,7 +2,8 @@
 //! Sizes, prices and costs are decimal strings on the wire; field names are camelCase.
 
 use chrono::{DateTime, Utc};
-use clones_prop_engine::{OrderStatus, Side};
+use clones_market::Side;
+use clones_prop_engine::OrderStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -24,6 +24,13 @@ impl From<diesel::result::Error> for IngestError {
 }
 
 impl IngestError {
+    /// The answer to a key that breaks `clones_market`'s grammar.
+    pub fn invalid_key(text: &str) -> Self {
+        IngestError::InvalidInput(format!(
+            "instrument key `{text}` is not `venue:kind:symbol`"
+        ))
+    }
+
     /// The transport-independent kind.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -1,7 +1,8 @@
 //! Admin actions with their audit trail, and mark-to-market snapshots.
 
 use chrono::Duration;
-use clones_prop_engine::{EventKind, Page, PropError, PropService, RejectReason, Side};
+use clones_market::Side;
+use clones_prop_engine::{EventKind, Page, PropError, PropService, RejectReason};
 
 use crate::support::{BTC, d, fixture, wide_limits};
 

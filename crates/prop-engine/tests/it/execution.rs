@@ -1,9 +1,10 @@
 //! Orders through the service: gates, fill paths, PnL, idempotency and tenant isolation.
 
 use chrono::Duration;
+use clones_market::Side;
 use clones_prop_engine::{
     AccountContext, Book, FillSource, Level, MarketQuote, OpenAccount, OrderStatus, Page,
-    PropError, PropService, RejectReason, RiskLimits, Side,
+    PropError, PropService, RejectReason, RiskLimits,
 };
 use futures_util::future::join_all;
 

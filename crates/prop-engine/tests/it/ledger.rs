@@ -2,8 +2,9 @@
 //! the database's own guarantees (zero-sum events, append-only rows).
 
 use chrono::Duration;
+use clones_market::Side;
 use clones_prop_engine::{
-    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, Page, PropService, Side,
+    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, Page, PropService,
 };
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;

@@ -9,9 +9,10 @@ use super::ServiceConfig;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use clones_ingest::{
-    BookSnapshot, Candle, DefiMetric, IngestionRun, Instrument, InstrumentFilter, InstrumentKind,
-    PredictionMarket, SourceHealth, Timeframe,
+    BookSnapshot, Candle, DefiMetric, IngestionRun, Instrument, InstrumentFilter, PredictionMarket,
+    SourceHealth,
 };
+use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -202,7 +203,9 @@ pub async fn mid(
     query: Query<AsOfQuery>,
 ) -> Result<web::Json<MidView>, ApiError> {
     let at = as_of(query.as_of);
-    let found = if key.contains(":outcome:") {
+    let parsed =
+        InstrumentKey::parse(&key).map_err(|_| clones_ingest::IngestError::invalid_key(&key))?;
+    let found = if parsed.is_outcome() {
         state.ingest.outcome_price(&key, at).await?
     } else {
         state.ingest.latest_mid(&key, at).await?
