@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 pub use display::{CompetitionFacts, DisplayState, NoCompetitionFacts};
 pub use entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
-pub use error::{CloneError, GraphProblem};
+pub use error::CloneError;
 pub use service::PgCloneService;
 pub use views::*;
 

@@ -15,7 +15,7 @@ use clones_clone_service::display::{SetupFacts, display_state};
 use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService, PurchaseView, QuoteRequest, SignedQuote};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_prop_engine::{AccountContext, OpenAccount, PropError, PropService};
 use clones_vault::Purpose;
 use diesel::PgConnection;

@@ -9,9 +9,7 @@ use std::borrow::Cow;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use clones_auth::AuthError;
-use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 use serde::Serialize;
 
 use crate::request_id;
@@ -181,14 +179,10 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
-
-impl From<clones_clone_service::CloneError> for ApiError {
-    fn from(error: clones_clone_service::CloneError) -> Self {
+/// Every context's error reaches HTTP through this one conversion: its kind picks the status,
+/// its code and problems go into the body unchanged.
+impl<E: DomainError> From<E> for ApiError {
+    fn from(error: E) -> Self {
         let mut api_error = Self::from_kind(error.kind(), error.code(), error.to_string());
         api_error.errors = error
             .problems()
@@ -198,42 +192,63 @@ impl From<clones_clone_service::CloneError> for ApiError {
     }
 }
 
-impl From<clones_economy::EconomyError> for ApiError {
-    fn from(error: clones_economy::EconomyError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
+#[cfg(test)]
+mod tests {
+    use clones_kernel::FieldProblem;
 
-impl From<clones_ingest::IngestError> for ApiError {
-    fn from(error: clones_ingest::IngestError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
+    use super::*;
 
-impl From<clones_prop_engine::PropError> for ApiError {
-    fn from(error: clones_prop_engine::PropError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
+    /// A context this module has never heard of.
+    #[derive(Debug, thiserror::Error)]
+    enum NewContextError {
+        #[error("the widget is broken")]
+        Broken(Vec<FieldProblem>),
+        #[error("socket closed")]
+        Down,
     }
-}
 
-impl From<clones_ai_decision::DecisionError> for ApiError {
-    fn from(error: clones_ai_decision::DecisionError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
+    impl DomainError for NewContextError {
+        fn kind(&self) -> ErrorKind {
+            match self {
+                NewContextError::Broken(_) => ErrorKind::RuleViolation,
+                NewContextError::Down => ErrorKind::Unavailable,
+            }
+        }
+
+        fn code(&self) -> &'static str {
+            match self {
+                NewContextError::Broken(_) => "widget_broken",
+                NewContextError::Down => "widget_unavailable",
+            }
+        }
+
+        fn problems(&self) -> Option<&[FieldProblem]> {
+            match self {
+                NewContextError::Broken(problems) => Some(problems),
+                NewContextError::Down => None,
+            }
+        }
     }
-}
 
-impl From<clones_lifecycle::LifecycleError> for ApiError {
-    fn from(error: clones_lifecycle::LifecycleError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        let code = match error.kind() {
-            ErrorKind::Unavailable => "database_unavailable",
-            _ => "internal",
+    #[test]
+    fn any_domain_error_converts_with_its_status_code_and_problems() {
+        let problem = FieldProblem {
+            code: "cycle".into(),
+            node: Some("a".into()),
+            message: "loops".into(),
         };
-        Self::from_kind(error.kind(), code, error.to_string())
+        let error = ApiError::from(NewContextError::Broken(vec![problem]));
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.code(), "widget_broken");
+        assert_eq!(
+            error.errors.as_deref(),
+            Some(&serde_json::json!([{"code": "cycle", "node": "a", "message": "loops"}]))
+        );
+
+        let error = ApiError::from(NewContextError::Down);
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error.code(), "widget_unavailable");
+        assert_eq!(error.internal.as_deref(), Some("socket closed"));
+        assert!(error.errors.is_none());
     }
 }
