@@ -6,13 +6,11 @@
 //! refresh tokens ([`tokens`]), and answers "is this caller allowed" questions for the HTTP
 //! layer through [`AuthService`].
 //!
-//! It must not know about HTTP (no actix types) nor about any other context's tables; other
-//! contexts use [`ownership`] to hide each other's resources from the wrong user.
+//! It must not know about HTTP (no actix types) nor about any other context's tables.
 
 mod access;
 mod error;
 mod models;
-pub mod ownership;
 mod repo;
 mod service;
 pub mod signature;
