@@ -48,6 +48,9 @@ pub enum CloneError {
     /// The purchase already created a clone.
     #[error("the purchase already created a clone")]
     PurchaseAlreadyUsed,
+    /// A stored row holds a value this code does not know (details are logged, not shown).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
     /// A database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -70,6 +73,7 @@ impl DomainError for CloneError {
             }
             NothingToPublish | UsernameTaken(_) | ProfileRetired | ReportResolved
             | StateConflict(_) | PurchaseAlreadyUsed => ErrorKind::Conflict,
+            Corrupt(_) => ErrorKind::Internal,
             Db(error) => error.kind(),
         }
     }
@@ -92,6 +96,7 @@ impl DomainError for CloneError {
             ReportResolved => "report_resolved",
             StateConflict(_) => "state_conflict",
             PurchaseAlreadyUsed => "purchase_already_used",
+            Corrupt(_) => "internal",
             Db(error) => error.code(),
         }
     }
