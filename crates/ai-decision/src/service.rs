@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use clones_clone_service::{CloneService, EffectiveEntitlement};
 use clones_db::Db;
 use clones_ingest::{IngestError, MarketData};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_market::{InstrumentKey, InstrumentKind, ParseError, Side};
 use clones_prop_engine::{AccountContext, AccountStatus, OrderRequest, PropService, TimeInForce};
 use clones_strategy::{

@@ -11,7 +11,7 @@ use clones_auth::AccessAdmin;
 use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{EntitlementGrant, EntitlementSource, Tier};
 use clones_db::Db;
-use clones_kernel::{Clock, ErrorKind};
+use clones_kernel::{Clock, DomainError, ErrorKind};
 use clones_vault::{DepositStatus, DepositVerifier, Purpose, Quote, VerifiedDeposit};
 use diesel::PgConnection;
 use uuid::Uuid;

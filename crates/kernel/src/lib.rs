@@ -1,7 +1,8 @@
 //! The shared kernel: the few types every bounded context speaks.
 //!
 //! It owns the injectable [`Clock`], the coarse [`ErrorKind`] that the HTTP layer maps to status
-//! codes, and the [`Secret`] wrapper for configuration values. It must not depend on the
+//! codes, the [`DomainError`] trait every context's error enum implements (with its
+//! [`FieldProblem`] list), and the [`Secret`] wrapper for configuration values. It must not depend on the
 //! database, the web framework or any domain crate: everything else depends on it.
 
 pub mod clock;
@@ -9,5 +10,5 @@ pub mod error;
 pub mod secret;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::ErrorKind;
+pub use error::{DomainError, ErrorKind, FieldProblem};
 pub use secret::Secret;

@@ -15,7 +15,7 @@ use clones_clone_service::display::{SetupFacts, display_state};
 use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PgEconomyService, PurchaseView, QuoteRequest, SignedQuote};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_prop_engine::{AccountContext, OpenAccount, PropError, PropService};
 use clones_vault::Purpose;
 use diesel::PgConnection;
@@ -89,8 +89,12 @@ impl std::fmt::Debug for PgLifecycleService {
     }
 }
 
+/// A stored value this code cannot read; logged here, answered as an internal error, never
+/// coerced to a default.
 fn corrupt(what: impl Into<String>) -> LifecycleError {
-    LifecycleError::Corrupt(what.into())
+    let what = what.into();
+    tracing::error!(problem = %what, "corrupt lifecycle row");
+    LifecycleError::Corrupt(what)
 }
 
 fn to_u32(value: i32) -> u32 {
@@ -260,12 +264,8 @@ fn entry_view(row: &EntryRow) -> Result<PromotionEntryView, LifecycleError> {
         id: row.id,
         run_id: row.run_id,
         clone_id: row.clone_id,
-        status: match row.status.as_str() {
-            "queued" => PromotionStatus::Queued,
-            "admitted" => PromotionStatus::Admitted,
-            "withdrawn" => PromotionStatus::Withdrawn,
-            _ => return Err(corrupt("promotion entry status")),
-        },
+        status: PromotionStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("promotion entry status"))?,
         last_skip_reason: row.last_skip_reason.clone(),
         last_attempt_at: row.last_attempt_at,
         admitted_at: row.admitted_at,
@@ -730,7 +730,7 @@ impl PgLifecycleService {
                                 run_id: run.id,
                                 clone_id: run.clone_id,
                                 owner_user_id: run.owner_user_id,
-                                status: "queued".into(),
+                                status: PromotionStatus::Queued.as_str().into(),
                                 last_skip_reason: None,
                                 last_attempt_at: None,
                                 admitted_at: None,
@@ -832,7 +832,9 @@ impl PgLifecycleService {
                 let Some(current) = repo::lock_entry(conn, entry.id)? else {
                     return Ok(false);
                 };
-                if current.status != "queued" {
+                let status = PromotionStatus::parse(&current.status)
+                    .ok_or_else(|| corrupt("promotion entry status"))?;
+                if status != PromotionStatus::Queued {
                     return Ok(false);
                 }
                 let membership = MembershipRow {

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use clones_ai_decision::{Adapter, FixedRoster, RunContext, RunStatus};
 use clones_clone_service::{ClonePatch, CloneService, SelectionMode, Tier, TradeUniverse};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_market::Side;
 use clones_prop_engine::{OrderStatus, PropService};
 

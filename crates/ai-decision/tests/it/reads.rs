@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use clones_ai_decision::{DecisionService, RunContext, RunQuery, RunStatus};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 
 use crate::support::*;
 

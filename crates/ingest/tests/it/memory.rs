@@ -1,6 +1,8 @@
 //! Market memory: idempotent upserts, kept history, "latest as of" and range reads, run
 //! bookkeeping and source health.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_ingest::{
     Batch, BookSnapshot, Candle, FundingRate, IngestError, IngestService, InstrumentFilter,

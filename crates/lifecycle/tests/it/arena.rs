@@ -1,5 +1,7 @@
 //! Arena admission from the Promotion Queue.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_clone_service::{CloneService, DisplayState};
 use clones_lifecycle::{LifecycleService, PromotionStatus, TradingContext};

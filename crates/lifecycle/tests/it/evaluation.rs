@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDate};
 use clones_clone_service::{CloneService, DisplayState};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_lifecycle::{AuditionStatus, AuditionView, FailureRule, LifecycleService};
 use clones_market::Side;
 use clones_prop_engine::PropService;

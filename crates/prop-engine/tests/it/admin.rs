@@ -1,5 +1,7 @@
 //! Admin actions with their audit trail, and mark-to-market snapshots.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_market::Side;
 use clones_prop_engine::{EventKind, Page, PropError, PropService, RejectReason};

@@ -1,5 +1,7 @@
 //! Orders through the service: gates, fill paths, PnL, idempotency and tenant isolation.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_market::Side;
 use clones_prop_engine::{

@@ -146,7 +146,7 @@ async fn the_document_lists_the_extractors_errors_and_problem_shape() {
         serde_json::json!(["array", "null"]),
         "{errors}"
     );
-    assert_eq!(errors["items"]["$ref"], "#/components/schemas/GraphProblem");
+    assert_eq!(errors["items"]["$ref"], "#/components/schemas/FieldProblem");
     // Decision runs and ingestion runs each document their own statuses.
     let decision = schemas["DecisionRunStatus"]["enum"].to_string();
     assert!(
