@@ -33,6 +33,5 @@ ALTER TABLE economy_purchases
                 AND token_address IS NULL AND amount IS NULL
         END
     );
-ALTER TABLE economy_purchases ALTER COLUMN source DROP DEFAULT;
 CREATE UNIQUE INDEX economy_purchases_one_grant_per_reference
     ON economy_purchases (payer_user_id, nonce) WHERE source = 'operator_grant';
