@@ -22,6 +22,7 @@ mod models;
 pub mod parse;
 mod repo;
 mod service;
+pub mod settings;
 pub mod sources;
 mod views;
 

@@ -19,18 +19,17 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
-use clones_ai_decision::{DecisionService, DecisionSettings, PgDecisionService};
-use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
-use clones_clone_service::{CloneService, PgCloneService};
+use clones_ai_decision::DecisionService;
+use clones_auth::{AccessAdmin, AuthService};
+use clones_clone_service::CloneService;
 use clones_db::Db;
-use clones_economy::{EconomyService, PgEconomyService};
-use clones_ingest::{IngestService, PgIngestService};
+use clones_economy::EconomyService;
+use clones_ingest::IngestService;
 use clones_kernel::Clock;
-use clones_lifecycle::{
-    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
-};
-use clones_prop_engine::{NoMarketFeed, PgPropService, PropService, PropSettings};
-use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use clones_lifecycle::LifecycleService;
+use clones_prop_engine::PropService;
+use clones_runtime::HeartbeatService;
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 
 use crate::settings::{ApiSettings, SettingsError};
 
@@ -74,7 +73,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The production wiring: PostgreSQL services over `db`, time from `clock`.
+    /// The production state: the services `clones-wiring` builds over `db`, time from `clock`,
+    /// and the HTTP settings.
     ///
     /// # Errors
     /// [`SettingsError`] when the settings are inconsistent.
@@ -88,59 +88,30 @@ impl AppState {
             .payments
             .to_settings()
             .map_err(SettingsError::payments)?;
-        let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
-        let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
-            db.clone(),
-            clock.clone(),
-            // Display states come from audition, queue and Arena facts.
-            Arc::new(PgCompetitionFacts::new(db.clone())),
-        ));
-        let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
-        // The API places no orders (it only reads and runs admin actions), so it needs no
-        // market data.
-        let prop: Arc<dyn PropService> = Arc::new(PgPropService::new(
-            db.clone(),
-            clock.clone(),
-            Arc::new(NoMarketFeed),
-            PropSettings::default(),
-        ));
         // Dry runs decide on market memory, with the language model when one is configured,
-        // and execute nothing.
+        // and execute nothing; the API places no orders, so its prop engine has no feed.
         let llm = settings.llm.model().map_err(SettingsError::llm)?;
-        let decisions = Arc::new(PgDecisionService::new(
-            db.clone(),
-            clock.clone(),
-            clones.clone(),
-            ingest.clone(),
-            prop.clone(),
-            llm,
-            DecisionSettings::default(),
-        ));
-        let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(
-            db.clone(),
-            clock.clone(),
-            access.clone(),
-            payments,
-        ));
-        let lifecycle = Arc::new(PgLifecycleService::new(
-            db.clone(),
-            clock.clone(),
-            clones.clone(),
-            prop.clone(),
-            economy.clone(),
-            LifecycleSettings::default(),
-        ));
-        Ok(web::Data::new(Self {
-            auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
-            clones,
-            decisions,
-            lifecycle,
-            economy,
-            access,
-            ingest,
-            prop,
-            heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
+        let services = Services::new(
             db,
+            clock,
+            ServiceSettings {
+                payments,
+                llm,
+                prop_feed: PropFeed::None,
+                ..ServiceSettings::default()
+            },
+        );
+        Ok(web::Data::new(Self {
+            auth: services.auth(auth_settings),
+            clones: services.clones,
+            decisions: services.decisions,
+            lifecycle: services.lifecycle,
+            economy: services.economy,
+            access: services.access,
+            ingest: services.ingest,
+            prop: services.prop,
+            heartbeats: services.heartbeats,
+            db: services.db,
             auth_rate_limiter: Arc::new(RateLimiter::new(
                 settings.http.auth_rate_limit_per_minute,
                 settings.http.auth_rate_limit_burst,
