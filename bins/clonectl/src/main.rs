@@ -3,15 +3,12 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
-use clones_auth::{AccessAdmin, PgAccessAdmin};
-use clones_clone_service::provisioning::{self, PaidClone};
-use clones_clone_service::{
-    CloneService, EntitlementGrant, EntitlementSource, NoCompetitionFacts, PgCloneService, Tier,
-};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clones_clone_service::{EntitlementGrant, EntitlementSource, Tier};
+use clones_economy::CloneGrant;
 use clones_kernel::{Clock, Secret, SystemClock};
 use clones_runtime::settings::DatabaseArgs;
-use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use clones_wiring::{ServiceSettings, Services};
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -85,9 +82,9 @@ enum Command {
         /// `starter`, `pro` or `elite`.
         #[arg(long)]
         tier: Tier,
-        /// `manual` (an operator decision) or `debug` (development and testing).
-        #[arg(long, value_parser = ["manual", "debug"])]
-        source: String,
+        /// Why it is granted.
+        #[arg(long, value_enum)]
+        source: GrantSource,
         /// A reference kept with the grant, such as a ticket id.
         #[arg(long)]
         reference: Option<String>,
@@ -119,12 +116,30 @@ enum Command {
     Openapi,
 }
 
+/// Why an operator grants a tier; anything else is refused when the flags are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GrantSource {
+    /// An operator decision.
+    Manual,
+    /// Development and testing.
+    Debug,
+}
+
+impl From<GrantSource> for EntitlementSource {
+    fn from(source: GrantSource) -> Self {
+        match source {
+            GrantSource::Manual => EntitlementSource::Manual,
+            GrantSource::Debug => EntitlementSource::Debug,
+        }
+    }
+}
+
 /// The name of the service token `seed-demo` mints.
 const DEMO_TOKEN_NAME: &str = "demo-operator";
 
-/// Namespace of the purchase ids `seed-demo` records for its demo clones.
-const DEMO_PURCHASE_NAMESPACE: uuid::Uuid =
-    uuid::Uuid::from_u128(0x6a0f_52c1_4e8b_4d0e_9b57_2d3c_1f60_a7e4);
+/// The reference of the clone grant `seed-demo` records; one grant per user under it makes
+/// re-running the seed a no-op.
+const DEMO_GRANT_REFERENCE: &str = "seed-demo";
 
 #[derive(Debug, Args)]
 struct DbOnly {
@@ -132,12 +147,13 @@ struct DbOnly {
     database: DatabaseArgs,
 }
 
-fn access(database: &DatabaseArgs) -> anyhow::Result<PgAccessAdmin> {
-    Ok(PgAccessAdmin::new(database.connect()?, clock()))
-}
-
-fn clock() -> Arc<dyn Clock> {
-    Arc::new(SystemClock)
+/// The services over the database the flags name (operator commands take no payments).
+fn services(database: &DatabaseArgs) -> anyhow::Result<Services> {
+    Ok(Services::new(
+        database.connect()?,
+        Arc::new(SystemClock),
+        ServiceSettings::default(),
+    ))
 }
 
 fn print(value: &serde_json::Value) -> anyhow::Result<()> {
@@ -170,17 +186,18 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let expires_at =
                 expires_in_days.map(|days| SystemClock.now() + chrono::Duration::days(days));
-            let minted = access(&database)?
+            let minted = services(&database)?
+                .access
                 .mint_service_token(&name, &scopes, expires_at)
                 .await?;
             print(&serde_json::to_value(minted)?)
         }
         Command::ListServiceTokens(DbOnly { database }) => {
-            let tokens = access(&database)?.list_service_tokens().await?;
+            let tokens = services(&database)?.access.list_service_tokens().await?;
             print(&serde_json::to_value(tokens)?)
         }
         Command::RevokeServiceToken { database, id } => {
-            let revoked = access(&database)?.revoke_service_token(id).await?;
+            let revoked = services(&database)?.access.revoke_service_token(id).await?;
             anyhow::ensure!(revoked, "no live service token with id {id}");
             print(&json!({ "revoked": id }))
         }
@@ -189,11 +206,14 @@ async fn main() -> anyhow::Result<()> {
             wallet,
             granted_by,
         } => {
-            let granted = access(&database)?.grant_admin(&wallet, &granted_by).await?;
+            let granted = services(&database)?
+                .access
+                .grant_admin(&wallet, &granted_by)
+                .await?;
             print(&json!({ "wallet": wallet, "granted": granted, "alreadyAdmin": !granted }))
         }
         Command::RevokeAdmin { database, wallet } => {
-            let revoked = access(&database)?.revoke_admin(&wallet).await?;
+            let revoked = services(&database)?.access.revoke_admin(&wallet).await?;
             print(&json!({ "wallet": wallet, "revoked": revoked }))
         }
         Command::GrantEntitlement {
@@ -204,19 +224,14 @@ async fn main() -> anyhow::Result<()> {
             reference,
             expires_in_days,
         } => {
-            let source = match source.as_str() {
-                "debug" => EntitlementSource::Debug,
-                _ => EntitlementSource::Manual,
-            };
             let expires_at =
                 expires_in_days.map(|days| SystemClock.now() + chrono::Duration::days(days));
-            let clones =
-                PgCloneService::new(database.connect()?, clock(), Arc::new(NoCompetitionFacts));
-            let effective = clones
+            let effective = services(&database)?
+                .clones
                 .grant_entitlement(EntitlementGrant {
                     clone_id: clone,
                     tier,
-                    source,
+                    source: source.into(),
                     source_purchase_id: None,
                     source_reference: reference,
                     expires_at,
@@ -229,8 +244,8 @@ async fn main() -> anyhow::Result<()> {
             wallet,
             chain_id,
         } => {
-            let db = database.connect()?;
-            let access = PgAccessAdmin::new(db.clone(), clock());
+            let services = services(&database)?;
+            let access = &services.access;
             let (user_id, created) = access.provision_wallet(&wallet, chain_id).await?;
             access.grant_admin(&wallet, "seed-demo").await?;
             for earlier in access.list_service_tokens().await? {
@@ -241,25 +256,19 @@ async fn main() -> anyhow::Result<()> {
             let token = access
                 .mint_service_token(DEMO_TOKEN_NAME, &["health:read".to_string()], None)
                 .await?;
-            let now = SystemClock.now();
-            let (clone_id, _) = db
-                .tenant_transaction(user_id, move |conn| {
-                    provisioning::create_paid_clone(
-                        conn,
-                        &PaidClone {
-                            clone_id: uuid::Uuid::new_v4(),
-                            owner_user_id: user_id,
-                            // A fixed purchase id per user makes re-running the seed a no-op.
-                            purchase_id: uuid::Uuid::new_v5(
-                                &DEMO_PURCHASE_NAMESPACE,
-                                user_id.as_bytes(),
-                            ),
-                            display_name: "Demo clone".into(),
-                        },
-                        now,
-                    )
+            // The demo clone is granted through economy like any clone, never created bare.
+            let granted = services
+                .economy
+                .grant_clone(CloneGrant {
+                    owner_user_id: user_id,
+                    clone_name: Some("Demo clone".into()),
+                    reference: DEMO_GRANT_REFERENCE.into(),
                 })
                 .await?;
+            let clone_id = granted
+                .purchase
+                .clone_id
+                .context("the demo grant created no clone")?;
             print(&json!({
                 "adminUserId": user_id,
                 "adminWallet": wallet,
@@ -272,11 +281,9 @@ async fn main() -> anyhow::Result<()> {
             database,
             stale_after_intervals,
         } => {
-            let db = database.connect()?;
-            let migrations = db.run(clones_db::migrations::status_on).await?;
-            let health = PgHeartbeatService::new(db, clock())
-                .health(stale_after_intervals)
-                .await?;
+            let services = services(&database)?;
+            let migrations = services.db.run(clones_db::migrations::status_on).await?;
+            let health = services.heartbeats.health(stale_after_intervals).await?;
             print(&json!({
                 "migrations": { "applied": migrations.applied, "pending": migrations.pending },
                 "workers": health,
@@ -288,6 +295,46 @@ async fn main() -> anyhow::Result<()> {
                 serde_json::to_string_pretty(&clones_web::openapi::document())?
             );
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source_of(value: &str) -> Result<GrantSource, clap::Error> {
+        let cli = Cli::try_parse_from([
+            "clonectl",
+            "grant-entitlement",
+            "--database-url",
+            "postgres://unused",
+            "--clone",
+            "6f1c2a4e-0000-4000-8000-000000000001",
+            "--tier",
+            "pro",
+            "--source",
+            value,
+        ])?;
+        match cli.command {
+            Command::GrantEntitlement { source, .. } => Ok(source),
+            other => unreachable!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn grant_sources_parse_to_their_entitlement_source() {
+        let manual = source_of("manual").map(EntitlementSource::from);
+        assert!(matches!(manual, Ok(EntitlementSource::Manual)));
+        let debug = source_of("debug").map(EntitlementSource::from);
+        assert!(matches!(debug, Ok(EntitlementSource::Debug)));
+    }
+
+    #[test]
+    fn an_unknown_grant_source_is_refused_not_read_as_manual() {
+        for value in ["purchase", "default", "bogus", ""] {
+            let error = source_of(value).err().map(|error| error.kind());
+            assert_eq!(error, Some(clap::error::ErrorKind::InvalidValue), "{value}");
         }
     }
 }

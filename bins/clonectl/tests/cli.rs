@@ -8,7 +8,22 @@
 use std::process::Command;
 
 use clones_test_db::TestDb;
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::Value;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut db.owner_connection().unwrap())
+        .unwrap()
+        .n
+}
 
 fn clonectl(db: Option<&TestDb>, args: &[&str]) -> (bool, Value, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_clonectl"));
@@ -87,6 +102,19 @@ fn tokens_and_roles_round_trip() {
     assert_eq!(
         again["demoCloneId"], demo["demoCloneId"],
         "one demo clone however often seeded"
+    );
+    // The demo clone exists because economy recorded its grant, like a paid clone.
+    let clone = demo["demoCloneId"].as_str().unwrap();
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT count(*) AS n FROM economy_purchases p JOIN clones c \
+                 ON c.created_by_purchase_id = p.id AND c.id = p.clone_id \
+                 WHERE p.source = 'operator_grant' AND c.id = '{clone}'"
+            ),
+        ),
+        1
     );
     // A second seed replaces the demo token instead of piling them up.
     let (_, listed, _) = clonectl(Some(&db), &["list-service-tokens"]);

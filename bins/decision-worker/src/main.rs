@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
@@ -15,20 +14,18 @@ use clones_ai_decision::settings::LlmArgs;
 use clones_ai_decision::{
     DecisionSettings, FixedRoster, LifecycleRoster, PgDecisionService, TradingRoster,
 };
-use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
-use clones_ingest::PgIngestService;
-use clones_kernel::{Clock, SystemClock};
-use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
-use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
-use clones_runtime::settings::DatabaseArgs;
-use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
+use clones_lifecycle::LifecycleService;
+use clones_market::VenueKind;
+use clones_runtime::settings::WorkerArgs;
+use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 
 /// Settings of the decision worker.
 #[derive(Debug, Parser)]
 #[command(name = "decision-worker", version)]
 struct Settings {
     #[command(flatten)]
-    database: DatabaseArgs,
+    worker: WorkerArgs,
     /// Seconds between cycles; also the decision slot length.
     #[arg(long, env = "DECISION_WORKER_INTERVAL_SECS", default_value_t = 60)]
     interval_secs: u32,
@@ -38,18 +35,31 @@ struct Settings {
     /// Assignments decided at once.
     #[arg(long, env = "DECISION_WORKER_CONCURRENCY", default_value_t = 8)]
     concurrency: usize,
-    /// `venue:kind` prefix of the instruments ordered (`BTC` -> `replay:perp:BTC`).
+    /// `venue:kind` of the instruments ordered (`BTC` -> `replay:perp:BTC`).
     #[arg(long, env = "DECISION_VENUE", default_value = "replay:perp")]
-    venue: String,
+    venue: VenueKind,
     /// A JSON file listing the assignments to decide for, instead of lifecycle's running
     /// auditions and Arena memberships.
     #[arg(long, env = "DECISION_ROSTER_FILE")]
     roster_file: Option<PathBuf>,
     #[command(flatten)]
     llm: LlmArgs,
-    /// Run one cycle and exit (non-zero if it failed).
-    #[arg(long)]
-    once: bool,
+}
+
+impl WorkerSettings for Settings {
+    const NAME: &'static str = "decision-worker";
+
+    fn worker(&self) -> &WorkerArgs {
+        &self.worker
+    }
+
+    fn interval_secs(&self) -> u64 {
+        u64::from(self.interval_secs)
+    }
+
+    fn batch(&self) -> Option<u32> {
+        Some(self.batch)
+    }
 }
 
 /// The roster seam: the one place the worker decides where assignments come from. Lifecycle's
@@ -57,7 +67,7 @@ struct Settings {
 fn roster(
     settings: &Settings,
     lifecycle: Arc<dyn LifecycleService>,
-) -> anyhow::Result<Arc<dyn TradingRoster>> {
+) -> Result<Arc<dyn TradingRoster>, Box<dyn std::error::Error + Send + Sync>> {
     match &settings.roster_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)?;
@@ -68,7 +78,7 @@ fn roster(
 }
 
 struct Decide {
-    service: PgDecisionService,
+    service: Arc<PgDecisionService>,
     roster: Arc<dyn TradingRoster>,
     batch: u32,
 }
@@ -102,58 +112,35 @@ impl Cycle for Decide {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    clones_runtime::install_tls_provider();
-    clones_runtime::telemetry::init_logging("info");
-    let settings = Settings::parse();
-    anyhow::ensure!(settings.interval_secs > 0, "interval must be positive");
-    anyhow::ensure!(settings.batch > 0, "batch must be positive");
-    anyhow::ensure!(settings.concurrency > 0, "concurrency must be positive");
-    let llm = settings.llm.model().map_err(anyhow::Error::msg)?;
-    let db = settings.database.connect()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let market = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
-    let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
-        db.clone(),
-        clock.clone(),
-        Arc::new(NoCompetitionFacts),
-    ));
-    let prop: Arc<dyn PropService> = Arc::new(PgPropService::new(
-        db.clone(),
-        clock.clone(),
-        Arc::new(MarketMemoryFeed::new(market.clone())),
-        PropSettings::default(),
-    ));
-    let lifecycle = Arc::new(PgLifecycleService::for_workers(
-        db.clone(),
-        clock.clone(),
-        prop.clone(),
-        LifecycleSettings::default(),
-    ));
-    let roster = roster(&settings, lifecycle)?;
-    let service = PgDecisionService::new(
-        db.clone(),
-        clock.clone(),
-        clones,
-        market,
-        prop,
-        llm,
-        DecisionSettings {
-            interval_secs: settings.interval_secs,
-            venue_prefix: settings.venue.clone(),
-            concurrency: settings.concurrency,
-            ..DecisionSettings::default()
-        },
-    );
-    let cycle = Decide {
-        service,
-        roster,
-        batch: settings.batch,
-    };
-    let options = WorkerOptions {
-        name: "decision-worker".into(),
-        interval: Duration::from_secs(u64::from(settings.interval_secs)),
-        once: settings.once,
-    };
-    clones_runtime::run_worker_process(&options, &cycle, db, clock).await?;
+    clones_runtime::worker_main(|settings: &Settings, context| {
+        if settings.concurrency == 0 {
+            return Err("concurrency must be positive".into());
+        }
+        let llm = settings.llm.model()?;
+        // Orders are priced from market memory; clones are read with the real competition
+        // facts, as everywhere.
+        let services = Services::new(
+            context.db,
+            context.clock,
+            ServiceSettings {
+                llm,
+                decisions: DecisionSettings {
+                    interval_secs: settings.interval_secs,
+                    venue: settings.venue.venue().to_string(),
+                    kind: settings.venue.kind(),
+                    concurrency: settings.concurrency,
+                    ..DecisionSettings::default()
+                },
+                prop_feed: PropFeed::MarketMemory,
+                ..ServiceSettings::default()
+            },
+        );
+        Ok(Decide {
+            roster: roster(settings, services.lifecycle)?,
+            service: services.decisions,
+            batch: settings.batch,
+        })
+    })
+    .await?;
     Ok(())
 }

@@ -13,10 +13,9 @@ use chrono::{DateTime, Duration, Utc};
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
-use clones_ingest::{
-    Batch, Candle, IngestService, InstrumentKey, InstrumentKind, NewInstrument, PgIngestService,
-};
+use clones_ingest::{Batch, Candle, IngestService, NewInstrument, PgIngestService};
 use clones_kernel::{Clock, SystemClock};
+use clones_market::InstrumentKey;
 use clones_prop_engine::{
     AccountContext, NoMarketFeed, OpenAccount, PgPropService, PropService, PropSettings,
 };
@@ -40,7 +39,7 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 }
 
 async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
-    let key = InstrumentKey::new("replay", InstrumentKind::Perp, "BTC");
+    let key = InstrumentKey::perp("replay", "BTC").unwrap();
     let last_open =
         DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(3600) - 3600, 0)
             .unwrap();
@@ -56,7 +55,7 @@ async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
         };
         batch.candles.push((
             key.clone(),
-            clones_ingest::Timeframe::H1,
+            clones_market::Timeframe::H1,
             Candle {
                 open_time: last_open - Duration::hours(59 - i),
                 open: price,

@@ -15,19 +15,18 @@ use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use clap::Parser;
 use clones_ai_decision::{DecisionSettings, LifecycleRoster, PgDecisionService};
-use clones_clone_service::{CloneService, PgCloneService};
 use clones_demo::{DemoConfig, Narrator, Pace};
+use clones_ingest::Ingestor;
 use clones_ingest::sources::replay::{GeneratorConfig, ReplayConfig, ReplaySource};
-use clones_ingest::{Ingestor, PgIngestService, Timeframe};
 use clones_kernel::{Clock, FixedClock};
-use clones_lifecycle::{
-    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
-};
-use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, PropSettings};
+use clones_lifecycle::LifecycleService;
+use clones_market::Timeframe;
+use clones_prop_engine::PropService;
 use clones_test_chain::TestChain;
 use clones_test_db::TestDb;
 use clones_web::AppState;
 use clones_web::settings::ApiSettings;
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 use serde_json::Value;
 
 /// How far the clock moves each time the demo waits: one decision slot.
@@ -37,10 +36,10 @@ const STEP_SECS: u32 = 60;
 struct InProcessWorkers {
     clock: FixedClock,
     ingest: Ingestor,
-    decisions: PgDecisionService,
+    decisions: Arc<PgDecisionService>,
     roster: LifecycleRoster,
-    prop: PgPropService,
-    lifecycle: Arc<PgLifecycleService>,
+    prop: Arc<dyn PropService>,
+    lifecycle: Arc<dyn LifecycleService>,
     waits: Mutex<Vec<String>>,
 }
 
@@ -116,11 +115,21 @@ async fn the_whole_paid_audition_path_runs_with_a_compressed_clock() {
     tokio::spawn(server);
 
     // The workers, wired as their binaries wire them.
-    let market = Arc::new(PgIngestService::new(db.db().clone(), shared_clock.clone()));
-    let ingest = Ingestor::new(
-        market.clone(),
+    let services = Services::new(
+        db.db().clone(),
         shared_clock.clone(),
-        vec![Arc::new(ReplaySource::new(ReplayConfig {
+        ServiceSettings {
+            decisions: DecisionSettings {
+                interval_secs: STEP_SECS,
+                ..DecisionSettings::default()
+            },
+            prop_feed: PropFeed::MarketMemory,
+            ..ServiceSettings::default()
+        },
+    );
+    let workers = InProcessWorkers {
+        clock: clock.clone(),
+        ingest: services.ingestor(vec![Arc::new(ReplaySource::new(ReplayConfig {
             dir: None,
             generator: Some(GeneratorConfig {
                 seed: 7,
@@ -129,45 +138,11 @@ async fn the_whole_paid_audition_path_runs_with_a_compressed_clock() {
                 backfill: Duration::hours(1),
                 timeframes: vec![Timeframe::M1],
             }),
-        }))],
-    );
-    let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
-        db.db().clone(),
-        shared_clock.clone(),
-        Arc::new(PgCompetitionFacts::new(db.db().clone())),
-    ));
-    let prop = PgPropService::new(
-        db.db().clone(),
-        shared_clock.clone(),
-        Arc::new(MarketMemoryFeed::new(market.clone())),
-        PropSettings::default(),
-    );
-    let shared_prop: Arc<dyn PropService> = Arc::new(prop.clone());
-    let lifecycle = Arc::new(PgLifecycleService::for_workers(
-        db.db().clone(),
-        shared_clock.clone(),
-        shared_prop.clone(),
-        LifecycleSettings::default(),
-    ));
-    let decisions = PgDecisionService::new(
-        db.db().clone(),
-        shared_clock.clone(),
-        clones,
-        market,
-        shared_prop,
-        None,
-        DecisionSettings {
-            interval_secs: STEP_SECS,
-            ..DecisionSettings::default()
-        },
-    );
-    let workers = InProcessWorkers {
-        clock: clock.clone(),
-        ingest,
-        decisions,
-        roster: LifecycleRoster(lifecycle.clone() as Arc<dyn LifecycleService>),
-        prop,
-        lifecycle,
+        }))]),
+        decisions: services.decisions.clone(),
+        roster: LifecycleRoster(services.lifecycle.clone()),
+        prop: services.prop.clone(),
+        lifecycle: services.lifecycle.clone(),
         waits: Mutex::default(),
     };
     // Market memory starts with an hour of replayed history, as `scripts/dev` leaves it.

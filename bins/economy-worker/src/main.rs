@@ -2,23 +2,21 @@
 //! lost: each cycle leases due deposits (SKIP LOCKED, safe with replicas) and settles them.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use clap::Parser;
-use clones_auth::PgAccessAdmin;
+use clones_economy::EconomyService;
 use clones_economy::settings::PaymentArgs;
-use clones_economy::{EconomyService, PgEconomyService};
-use clones_runtime::settings::DatabaseArgs;
-use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
+use clones_runtime::settings::WorkerArgs;
+use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
+use clones_wiring::{ServiceSettings, Services};
 
 /// Settings of the economy worker.
 #[derive(Debug, Parser)]
 #[command(name = "economy-worker", version)]
 struct Settings {
     #[command(flatten)]
-    database: DatabaseArgs,
+    worker: WorkerArgs,
     #[command(flatten)]
     payments: PaymentArgs,
     /// Seconds between cycles.
@@ -27,13 +25,26 @@ struct Settings {
     /// Most deposits settled per cycle.
     #[arg(long, env = "ECONOMY_WORKER_BATCH", default_value_t = 100)]
     batch: u32,
-    /// Run one cycle and exit (non-zero if it failed).
-    #[arg(long)]
-    once: bool,
+}
+
+impl WorkerSettings for Settings {
+    const NAME: &'static str = "economy-worker";
+
+    fn worker(&self) -> &WorkerArgs {
+        &self.worker
+    }
+
+    fn interval_secs(&self) -> u64 {
+        self.interval_secs
+    }
+
+    fn batch(&self) -> Option<u32> {
+        Some(self.batch)
+    }
 }
 
 struct Recheck {
-    economy: PgEconomyService,
+    economy: Arc<dyn EconomyService>,
     batch: u32,
 }
 
@@ -58,29 +69,23 @@ impl Cycle for Recheck {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    clones_runtime::install_tls_provider();
-    clones_runtime::telemetry::init_logging("info");
-    let settings = Settings::parse();
-    anyhow::ensure!(settings.interval_secs > 0, "interval must be positive");
-    let payments = settings
-        .payments
-        .to_settings()
-        .map_err(anyhow::Error::msg)?
-        .context(
+    clones_runtime::worker_main(|settings: &Settings, context| {
+        let payments = settings.payments.to_settings()?.ok_or(
             "payments are not configured (VAULT_ADDRESS, PAYMENTS_RPC_URL, QUOTE_SIGNER_KEY)",
         )?;
-    let db = settings.database.connect()?;
-    let clock: Arc<dyn clones_kernel::Clock> = Arc::new(clones_kernel::SystemClock);
-    let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
-    let cycle = Recheck {
-        economy: PgEconomyService::new(db.clone(), clock.clone(), access, Some(payments)),
-        batch: settings.batch,
-    };
-    let options = WorkerOptions {
-        name: "economy-worker".into(),
-        interval: Duration::from_secs(settings.interval_secs),
-        once: settings.once,
-    };
-    clones_runtime::run_worker_process(&options, &cycle, db, clock).await?;
+        let services = Services::new(
+            context.db,
+            context.clock,
+            ServiceSettings {
+                payments: Some(payments),
+                ..ServiceSettings::default()
+            },
+        );
+        Ok(Recheck {
+            economy: services.economy,
+            batch: settings.batch,
+        })
+    })
+    .await?;
     Ok(())
 }

@@ -3,21 +3,20 @@
 //! replicas), then tries to admit queued Promotion Queue entries.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::Parser;
-use clones_lifecycle::{LifecycleService, LifecycleSettings, PgLifecycleService};
-use clones_prop_engine::{NoMarketFeed, PgPropService, PropSettings};
-use clones_runtime::settings::DatabaseArgs;
-use clones_runtime::{Cycle, CycleError, CycleReport, WorkerOptions};
+use clones_lifecycle::{LifecycleService, LifecycleSettings};
+use clones_runtime::settings::WorkerArgs;
+use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 
 /// Settings of the lifecycle worker.
 #[derive(Debug, Parser)]
 #[command(name = "lifecycle-worker", version)]
 struct Settings {
     #[command(flatten)]
-    database: DatabaseArgs,
+    worker: WorkerArgs,
     /// Seconds between cycles.
     #[arg(long, env = "LIFECYCLE_WORKER_INTERVAL_SECS", default_value_t = 60)]
     interval_secs: u64,
@@ -32,13 +31,26 @@ struct Settings {
     /// after the end before closing without one; at least the mtm-worker's interval.
     #[arg(long, env = "LIFECYCLE_WORKER_CLOSE_GRACE_SECS", default_value_t = 120)]
     close_grace_secs: u64,
-    /// Run one cycle and exit (non-zero if it failed).
-    #[arg(long)]
-    once: bool,
+}
+
+impl WorkerSettings for Settings {
+    const NAME: &'static str = "lifecycle-worker";
+
+    fn worker(&self) -> &WorkerArgs {
+        &self.worker
+    }
+
+    fn interval_secs(&self) -> u64 {
+        self.interval_secs
+    }
+
+    fn batch(&self) -> Option<u32> {
+        Some(self.batch)
+    }
 }
 
 struct Lifecycle {
-    service: PgLifecycleService,
+    service: Arc<dyn LifecycleService>,
     batch: u32,
 }
 
@@ -66,55 +78,45 @@ impl Cycle for Lifecycle {
 }
 
 /// A duration setting in seconds, refused when chrono cannot represent it.
-fn seconds(name: &str, value: u64) -> anyhow::Result<chrono::Duration> {
+fn seconds(name: &str, value: u64) -> Result<chrono::Duration, String> {
     i64::try_from(value)
         .ok()
         .and_then(chrono::Duration::try_seconds)
-        .ok_or_else(|| anyhow::anyhow!("{name} is too large"))
+        .ok_or_else(|| format!("{name} is too large"))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    clones_runtime::install_tls_provider();
-    clones_runtime::telemetry::init_logging("info");
-    let settings = Settings::parse();
-    anyhow::ensure!(settings.interval_secs > 0, "interval must be positive");
-    anyhow::ensure!(settings.batch > 0, "batch must be positive");
-    anyhow::ensure!(settings.lease_secs > 0, "lease must be positive");
-    let db = settings.database.connect()?;
-    let clock: Arc<dyn clones_kernel::Clock> = Arc::new(clones_kernel::SystemClock);
-    // The worker opens accounts and reads snapshots and fills; it never executes an order,
-    // so it needs no market feed.
-    let prop = Arc::new(PgPropService::new(
-        db.clone(),
-        clock.clone(),
-        Arc::new(NoMarketFeed),
-        PropSettings::default(),
-    ));
-    let lease = seconds("LIFECYCLE_WORKER_LEASE_SECS", settings.lease_secs)?;
-    let close_grace = seconds(
-        "LIFECYCLE_WORKER_CLOSE_GRACE_SECS",
-        settings.close_grace_secs,
-    )?;
-    let service = PgLifecycleService::for_workers(
-        db.clone(),
-        clock.clone(),
-        prop,
-        LifecycleSettings {
-            lease,
-            close_grace,
-            ..LifecycleSettings::default()
-        },
-    );
-    let cycle = Lifecycle {
-        service,
-        batch: settings.batch,
-    };
-    let options = WorkerOptions {
-        name: "lifecycle-worker".into(),
-        interval: Duration::from_secs(settings.interval_secs),
-        once: settings.once,
-    };
-    clones_runtime::run_worker_process(&options, &cycle, db, clock).await?;
+    clones_runtime::worker_main(|settings: &Settings, context| {
+        if settings.lease_secs == 0 {
+            return Err("lease must be positive".into());
+        }
+        let lease = seconds("LIFECYCLE_WORKER_LEASE_SECS", settings.lease_secs)?;
+        let close_grace = seconds(
+            "LIFECYCLE_WORKER_CLOSE_GRACE_SECS",
+            settings.close_grace_secs,
+        )?;
+        // The worker opens accounts and reads snapshots and fills; it never executes an
+        // order, so its prop engine has no market feed. It never quotes, so it needs no
+        // payment settings.
+        let services = Services::new(
+            context.db,
+            context.clock,
+            ServiceSettings {
+                lifecycle: LifecycleSettings {
+                    lease,
+                    close_grace,
+                    ..LifecycleSettings::default()
+                },
+                prop_feed: PropFeed::None,
+                ..ServiceSettings::default()
+            },
+        );
+        Ok(Lifecycle {
+            service: services.lifecycle,
+            batch: settings.batch,
+        })
+    })
+    .await?;
     Ok(())
 }

@@ -16,21 +16,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
-use clones_ai_decision::{
-    Assignment, AssignmentContext, DecisionSettings, FixedRoster, PgDecisionService,
-};
-use clones_auth::{AccessAdmin, PgAccessAdmin};
+use clones_ai_decision::{Assignment, AssignmentContext, DecisionSettings, FixedRoster};
 use clones_clone_service::provisioning::{self, PaidClone};
-use clones_clone_service::{CloneService, NoCompetitionFacts, PgCloneService};
-use clones_ingest::{
-    Batch, Candle, IngestService, InstrumentKey, InstrumentKind, NewInstrument, PgIngestService,
-};
+use clones_ingest::{Batch, Candle, IngestService, NewInstrument};
 use clones_kernel::{Clock, FixedClock};
-use clones_prop_engine::{
-    AccountContext, MarketMemoryFeed, OpenAccount, PgPropService, PropService, PropSettings,
-    RiskLimits,
-};
+use clones_market::InstrumentKey;
+use clones_prop_engine::{AccountContext, OpenAccount, RiskLimits};
 use clones_test_db::TestDb;
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -42,10 +35,10 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 fn key() -> InstrumentKey {
-    InstrumentKey::new("replay", InstrumentKind::Perp, "BTC")
+    InstrumentKey::perp("replay", "BTC").unwrap()
 }
 
-async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
+async fn seed_market(ingest: &dyn IngestService, now: DateTime<Utc>) {
     let last_open =
         DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(3600) - 3600, 0)
             .unwrap();
@@ -61,7 +54,7 @@ async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
         };
         batch.candles.push((
             key(),
-            clones_ingest::Timeframe::H1,
+            clones_market::Timeframe::H1,
             Candle {
                 open_time: last_open - Duration::hours(59 - i),
                 open: price,
@@ -80,7 +73,7 @@ async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
         .unwrap();
 }
 
-async fn mid(ingest: &PgIngestService, at: DateTime<Utc>) {
+async fn mid(ingest: &dyn IngestService, at: DateTime<Utc>) {
     let batch = Batch {
         mids: vec![(key(), at, Decimal::from(500))],
         ..Batch::default()
@@ -114,20 +107,24 @@ async fn main() {
         .unwrap();
     let clock = FixedClock::at(DateTime::<Utc>::from_str("2026-11-22T12:00:30Z").unwrap());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let clones = Arc::new(PgCloneService::new(
+    let settings = DecisionSettings::default();
+    let concurrency = settings.concurrency;
+    let services = Services::new(
         db.db().clone(),
-        shared.clone(),
-        Arc::new(NoCompetitionFacts),
-    ));
-    let ingest = Arc::new(PgIngestService::new(db.db().clone(), shared.clone()));
-    let prop = Arc::new(PgPropService::new(
-        db.db().clone(),
-        shared.clone(),
-        Arc::new(MarketMemoryFeed::new(ingest.clone())),
-        PropSettings::default(),
-    ));
-    let access = PgAccessAdmin::new(db.db().clone(), shared.clone());
-    seed_market(&ingest, clock.now()).await;
+        shared,
+        ServiceSettings {
+            decisions: settings,
+            prop_feed: PropFeed::MarketMemory,
+            ..ServiceSettings::default()
+        },
+    );
+    let (access, clones, ingest, prop) = (
+        services.access.as_ref(),
+        services.clones.as_ref(),
+        services.ingest.as_ref(),
+        services.prop.as_ref(),
+    );
+    seed_market(ingest, clock.now()).await;
 
     let seeding = Instant::now();
     let mut assignments = Vec::with_capacity(clones_count);
@@ -184,23 +181,13 @@ async fn main() {
         seeding.elapsed().as_secs_f64()
     );
 
-    let settings = DecisionSettings::default();
-    let concurrency = settings.concurrency;
-    let service = PgDecisionService::new(
-        db.db().clone(),
-        shared,
-        clones,
-        ingest.clone(),
-        prop,
-        None,
-        settings,
-    );
+    let service = services.decisions.as_ref();
     let roster = FixedRoster::new(assignments);
     let limit = u32::try_from(clones_count).unwrap();
     for cycle in 0..cycles {
         if cycle > 0 {
             clock.advance(Duration::seconds(60));
-            mid(&ingest, clock.now()).await;
+            mid(ingest, clock.now()).await;
         }
         let started = Instant::now();
         let stats = service.run_cycle(&roster, limit).await.unwrap();

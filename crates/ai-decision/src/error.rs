@@ -6,7 +6,7 @@
 use clones_clone_service::CloneError;
 use clones_db::DbError;
 use clones_ingest::IngestError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind, FieldProblem};
 use clones_lifecycle::LifecycleError;
 use clones_prop_engine::PropError;
 
@@ -57,9 +57,8 @@ impl From<diesel::result::Error> for DecisionError {
     }
 }
 
-impl DecisionError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for DecisionError {
+    fn kind(&self) -> ErrorKind {
         match self {
             DecisionError::CloneNotFound | DecisionError::RunNotFound => ErrorKind::NotFound,
             DecisionError::InvalidInput(_) => ErrorKind::InvalidInput,
@@ -76,7 +75,7 @@ impl DecisionError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             DecisionError::CloneNotFound => "clone_not_found",
             DecisionError::RunNotFound => "decision_run_not_found",
@@ -89,10 +88,15 @@ impl DecisionError {
             },
             DecisionError::Roster(error) => error.code(),
             DecisionError::Corrupt(_) => "internal",
-            DecisionError::Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            DecisionError::Db(error) => error.code(),
+        }
+    }
+
+    /// The graph problems of a wrapped clone-service error.
+    fn problems(&self) -> Option<&[FieldProblem]> {
+        match self {
+            DecisionError::Clone(error) => error.problems(),
+            _ => None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Sizes are in units of the asset, truncated towards zero to the prop engine's 10 decimal
 //! places. It never reads a database or a clock; overflow yields no order instead of a panic.
 
-use clones_prop_engine::Side;
+use clones_market::Side;
 use clones_strategy::{ActionKind, SizeSpec};
 use rust_decimal::{Decimal, RoundingStrategy};
 

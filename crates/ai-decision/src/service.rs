@@ -13,14 +13,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use clones_clone_service::{CloneService, EffectiveEntitlement};
 use clones_db::Db;
-use clones_ingest::MarketData;
-use clones_kernel::{Clock, Cursor, Page, PageRequest};
-use clones_prop_engine::{
-    AccountContext, AccountStatus, OrderRequest, PropService, Side, TimeInForce,
-};
+use clones_ingest::{IngestError, MarketData};
+use clones_kernel::{Clock, Cursor, DomainError, Page, PageRequest};
+use clones_market::{InstrumentKey, InstrumentKind, ParseError, Side};
+use clones_prop_engine::{AccountContext, AccountStatus, OrderRequest, PropService, TimeInForce};
 use clones_strategy::{
     ActionKind, Bar, CompiledPlan, Constraints, ErrorCode, Evaluation, MarketWindow, RULE_MODEL_ID,
-    SeriesKey, SizeSpec, Timeframe,
+    SeriesKey, SizeSpec,
 };
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
@@ -47,9 +46,11 @@ const MAX_BARS: u32 = 5_000;
 pub struct DecisionSettings {
     /// The worker interval in seconds: a decision's slot is `now` truncated to it.
     pub interval_secs: u32,
-    /// `venue:kind` prefix of the instruments ordered (`replay:perp` makes `BTC` into
+    /// Venue of the instruments ordered (`replay` and [`InstrumentKind::Perp`] make `BTC` into
     /// `replay:perp:BTC`).
-    pub venue_prefix: String,
+    pub venue: String,
+    /// Kind of the instruments ordered.
+    pub kind: InstrumentKind,
     /// Assignments decided at once by [`PgDecisionService::run_cycle`].
     pub concurrency: usize,
     /// Largest `percent_equity` a language model may ask for.
@@ -70,7 +71,8 @@ impl Default for DecisionSettings {
     fn default() -> Self {
         Self {
             interval_secs: 60,
-            venue_prefix: "replay:perp".into(),
+            venue: "replay".into(),
+            kind: InstrumentKind::Perp,
             concurrency: 8,
             max_percent_equity: Decimal::ONE_HUNDRED,
             max_notional_to_equity: Decimal::ONE,
@@ -171,22 +173,10 @@ fn adapter_for(model: &str) -> Adapter {
     }
 }
 
-fn side_str(side: Side) -> &'static str {
-    match side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    }
-}
-
-fn ingest_timeframe(timeframe: Timeframe) -> clones_ingest::Timeframe {
-    match timeframe {
-        Timeframe::M1 => clones_ingest::Timeframe::M1,
-        Timeframe::M5 => clones_ingest::Timeframe::M5,
-        Timeframe::M15 => clones_ingest::Timeframe::M15,
-        Timeframe::H1 => clones_ingest::Timeframe::H1,
-        Timeframe::H4 => clones_ingest::Timeframe::H4,
-        Timeframe::D1 => clones_ingest::Timeframe::D1,
-    }
+/// A strategy asset that names no instrument reads like any malformed key market memory is
+/// asked for.
+fn unreadable(error: ParseError) -> DecisionError {
+    DecisionError::Market(IngestError::InvalidInput(error.to_string()))
 }
 
 /// `at` truncated to a multiple of `secs` seconds since the epoch.
@@ -237,11 +227,8 @@ impl PgDecisionService {
         floor_to(at, i64::from(self.settings.interval_secs))
     }
 
-    fn instrument_of(&self, asset: &str) -> String {
-        format!(
-            "{}:{asset}",
-            self.settings.venue_prefix.trim_end_matches(':')
-        )
+    fn instrument_of(&self, asset: &str) -> Result<InstrumentKey, ParseError> {
+        InstrumentKey::new(&self.settings.venue, self.settings.kind, asset)
     }
 
     /// Decides for one assignment in the current slot and hands the actions to prop-engine.
@@ -515,7 +502,7 @@ impl PgDecisionService {
         let mut mids = BTreeMap::new();
         let mut assets = Vec::new();
         for asset in plan.assets() {
-            let instrument = self.instrument_of(asset);
+            let instrument = self.instrument_of(asset).map_err(unreadable)?.to_string();
             let mid = self.market.latest_mid(&instrument, now).await?;
             if let Some((price, _)) = mid {
                 mids.insert(asset.clone(), price);
@@ -638,15 +625,22 @@ impl PgDecisionService {
         // close followed by a target, or two targets, end where the last one says.
         let mut positions = account.positions.clone();
         for proposal in all {
-            let instrument = self.instrument_of(&proposal.asset);
-            let Some(mid) = mids.get(&proposal.asset).copied() else {
-                deliberation.status = RunStatus::Skipped;
-                deliberation.reason = Some((
-                    "no_market_price".into(),
-                    format!("no mid for {instrument} in market memory"),
-                ));
-                deliberation.actions.clear();
-                return Ok(deliberation);
+            let mid = match self.instrument_of(&proposal.asset) {
+                Ok(instrument) => mids
+                    .get(&proposal.asset)
+                    .copied()
+                    .map(|mid| (instrument.to_string(), mid))
+                    .ok_or_else(|| format!("no mid for {instrument} in market memory")),
+                Err(error) => Err(error.to_string()),
+            };
+            let (instrument, mid) = match mid {
+                Ok(found) => found,
+                Err(detail) => {
+                    deliberation.status = RunStatus::Skipped;
+                    deliberation.reason = Some(("no_market_price".into(), detail));
+                    deliberation.actions.clear();
+                    return Ok(deliberation);
+                }
             };
             let position = positions.get(&instrument).copied().unwrap_or(Decimal::ZERO);
             if let Some(order) = size_order(
@@ -805,7 +799,10 @@ impl PgDecisionService {
             let SeriesKey::Candles(key) = &requirement.series else {
                 continue;
             };
-            let tf = key.timeframe.seconds();
+            // A calendar month has no fixed length; no strategy names one.
+            let Some(tf) = key.timeframe.seconds() else {
+                continue;
+            };
             let wanted = requirement
                 .warmup_bars
                 .saturating_mul(self.settings.history_multiple.max(1))
@@ -813,10 +810,13 @@ impl PgDecisionService {
             // The bar opening at the current boundary is still forming: read up to it.
             let to = floor_to(now, tf);
             let from = to - Duration::seconds(tf.saturating_mul(i64::from(wanted)));
-            let instrument = self.instrument_of(&key.asset);
+            let instrument = self
+                .instrument_of(&key.asset)
+                .map_err(unreadable)?
+                .to_string();
             let candles = self
                 .market
-                .candles(&instrument, ingest_timeframe(key.timeframe), from, to)
+                .candles(&instrument, key.timeframe, from, to)
                 .await?;
             let bars: Vec<Bar> = candles
                 .iter()
@@ -901,7 +901,7 @@ impl PgDecisionService {
                     asset: action.proposal.asset,
                     instrument: action.instrument,
                     kind: action.proposal.kind.as_str().into(),
-                    side: side_str(action.side).into(),
+                    side: action.side.as_str().into(),
                     size: action.size,
                     reduce_only: action.reduce_only,
                     requested_size: action.proposal.size.as_ref().map(size_json),
@@ -1059,11 +1059,10 @@ fn detail_of(
                 })
                 .transpose()?;
             Ok(ActionView {
-                side: match row.side.as_str() {
-                    "buy" => Side::Buy,
-                    "sell" => Side::Sell,
-                    _ => return Err(corrupt("action side")),
-                },
+                side: row
+                    .side
+                    .parse::<Side>()
+                    .map_err(|_| corrupt("action side"))?,
                 id: row.id,
                 seq: row.seq,
                 asset: row.asset,

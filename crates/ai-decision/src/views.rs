@@ -2,7 +2,8 @@
 //! Sizes, prices and costs are decimal strings on the wire; field names are camelCase.
 
 use chrono::{DateTime, Utc};
-use clones_prop_engine::{OrderStatus, Side};
+use clones_market::Side;
+use clones_prop_engine::OrderStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -68,9 +69,11 @@ impl Adapter {
     }
 }
 
-/// How a run ended.
+/// How a run ended. Named `DecisionRunStatus` in the OpenAPI document, apart from ingestion's
+/// run status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DecisionRunStatus)]
 pub enum RunStatus {
     /// The model proposed at least one order.
     Decided,

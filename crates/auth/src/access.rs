@@ -9,122 +9,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use clones_db::Db;
 use clones_kernel::Clock;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::models::{RoleRow, ServiceTokenRow, WalletRow};
 use crate::service::{normalise_address, stored};
-use crate::{AuthError, repo, tokens};
+use crate::{
+    AccessAdmin, AuthError, MintedServiceToken, Purged, ServiceIdentity, ServiceTokenInfo, repo,
+    tokens,
+};
 
 /// The role that may use admin routes.
 pub const ADMIN_ROLE: &str = "admin";
-
-/// A verified service token's identity.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceIdentity {
-    /// The token id.
-    pub id: Uuid,
-    /// Who or what holds it.
-    pub name: String,
-    /// What it may do.
-    pub scopes: Vec<String>,
-}
-
-impl ServiceIdentity {
-    /// Fails unless the token carries `scope`.
-    ///
-    /// # Errors
-    /// [`AuthError::MissingScope`].
-    pub fn require(&self, scope: &str) -> Result<(), AuthError> {
-        if self.scopes.iter().any(|held| held == scope) {
-            Ok(())
-        } else {
-            Err(AuthError::MissingScope(scope.to_string()))
-        }
-    }
-}
-
-/// A service token as operators see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceTokenInfo {
-    /// Id, name and scopes.
-    #[serde(flatten)]
-    pub identity: ServiceIdentity,
-    /// When it was minted.
-    pub created_at: DateTime<Utc>,
-    /// When it stops working, if ever.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When it was last presented.
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// When it was revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// A freshly minted service token: the secret is shown once, here, and never stored.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MintedServiceToken {
-    /// The token's identity.
-    pub identity: ServiceIdentity,
-    /// The secret token value.
-    pub token: String,
-}
-
-/// Counts from one housekeeping pass.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Purged {
-    /// Expired challenges deleted.
-    pub challenges: usize,
-    /// Ended sessions (with their refresh tokens) deleted.
-    pub sessions: usize,
-}
-
-/// Roles, service tokens and housekeeping.
-#[async_trait]
-pub trait AccessAdmin: Send + Sync {
-    /// Whether the user holds the admin role.
-    async fn is_admin(&self, user_id: Uuid) -> Result<bool, AuthError>;
-
-    /// Validates a service token and records its use.
-    async fn authenticate_service(&self, token: &str) -> Result<ServiceIdentity, AuthError>;
-
-    /// Creates a service token.
-    async fn mint_service_token(
-        &self,
-        name: &str,
-        scopes: &[String],
-        expires_at: Option<DateTime<Utc>>,
-    ) -> Result<MintedServiceToken, AuthError>;
-
-    /// Revokes a service token; false when it was already revoked or never existed.
-    async fn revoke_service_token(&self, id: Uuid) -> Result<bool, AuthError>;
-
-    /// Every service token, oldest first (hashes are never returned).
-    async fn list_service_tokens(&self) -> Result<Vec<ServiceTokenInfo>, AuthError>;
-
-    /// Grants the admin role to the user owning `wallet`; false if they already had it.
-    async fn grant_admin(&self, wallet: &str, granted_by: &str) -> Result<bool, AuthError>;
-
-    /// The user a wallet address (any letter case) is linked to, if any.
-    async fn wallet_owner(&self, address: &str) -> Result<Option<Uuid>, AuthError>;
-
-    /// Removes the admin role from the user owning `wallet`; false if they did not hold it.
-    async fn revoke_admin(&self, wallet: &str) -> Result<bool, AuthError>;
-
-    /// Deletes challenges and sessions that ended more than `retention` ago.
-    async fn purge_expired(&self, retention: Duration) -> Result<Purged, AuthError>;
-
-    /// Operator provisioning: the user owning `wallet`, created (with the wallet) if none
-    /// does. Returns the user id and whether it was created.
-    async fn provision_wallet(
-        &self,
-        wallet: &str,
-        chain_id: u64,
-    ) -> Result<(Uuid, bool), AuthError>;
-}
 
 /// [`AccessAdmin`] over PostgreSQL.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Everything that can go wrong in the identity context, each with a stable machine code.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 
 /// An identity failure. [`AuthError::code`] is part of the public API: clients match on it.
 #[derive(Debug, thiserror::Error)]
@@ -99,9 +99,8 @@ impl From<diesel::result::Error> for AuthError {
     }
 }
 
-impl AuthError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for AuthError {
+    fn kind(&self) -> ErrorKind {
         use AuthError::*;
         match self {
             InvalidAddress(_)
@@ -135,7 +134,7 @@ impl AuthError {
     }
 
     /// The stable machine code clients match on.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         use AuthError::*;
         match self {
             InvalidAddress(_) => "invalid_address",
@@ -164,10 +163,7 @@ impl AuthError {
             NotFound => "not_found",
             InvalidInput(_) => "invalid_input",
             ChainUnavailable(_) => "chain_unavailable",
-            Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            Db(error) => error.code(),
             Internal(_) => "internal",
         }
     }

@@ -1,4 +1,7 @@
-//! The identity service: the [`AuthService`] trait and its PostgreSQL implementation.
+//! [`AuthService`] over PostgreSQL: sign-in, sessions and refresh rotation, security events.
+//!
+//! The trait lives in the crate root and its values in `views`; this module holds the rules and
+//! the transaction boundaries, and touches tables only through the repository.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,7 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use clones_db::Db;
 use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use diesel::PgConnection;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::models::{
@@ -17,7 +19,10 @@ use crate::models::{
 };
 use crate::siwe::{self, SiweMessage};
 use crate::tokens::{self, AccessClaims, AccessTokens};
-use crate::{AuthError, repo, signature};
+use crate::{
+    AuthError, AuthService, Challenge, Me, SecurityEvent, SignedIn, TokenPair, Wallet, repo,
+    signature,
+};
 
 /// How sign-in behaves; loaded once from configuration.
 #[derive(Debug, Clone)]
@@ -40,142 +45,6 @@ pub struct AuthSettings {
     pub session_max_age: Duration,
     /// JSON-RPC endpoints per chain id, for ERC-1271 contract-wallet signatures.
     pub chain_rpc_urls: HashMap<u64, url::Url>,
-}
-
-/// A challenge for a wallet to sign.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Challenge {
-    /// The exact EIP-4361 text to sign.
-    pub message: String,
-    /// The single-use nonce inside the message.
-    pub nonce: String,
-    /// When the challenge stops being accepted.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Access and refresh tokens for a session.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenPair {
-    /// The user signed in.
-    pub user_id: Uuid,
-    /// The session (refresh-token family).
-    pub session_id: Uuid,
-    /// A short-lived JWT for the `Authorization: Bearer` header.
-    pub access_token: String,
-    /// When the access token expires.
-    pub access_token_expires_at: DateTime<Utc>,
-    /// An opaque single-use token for `POST /auth/refresh`.
-    pub refresh_token: String,
-    /// When the refresh token expires.
-    pub refresh_token_expires_at: DateTime<Utc>,
-}
-
-/// The outcome of a sign-in.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SignedIn {
-    /// The new session's tokens.
-    #[serde(flatten)]
-    pub tokens: TokenPair,
-    /// True when this sign-in created the user.
-    pub new_user: bool,
-}
-
-/// A wallet as shown to its owner.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Wallet {
-    /// EIP-55 checksummed address.
-    pub address: String,
-    /// The chain the wallet proved control on.
-    pub chain_id: u64,
-    /// When it was linked.
-    pub linked_at: DateTime<Utc>,
-}
-
-/// The signed-in user's own view of their account.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Me {
-    /// The user id.
-    pub user_id: Uuid,
-    /// When the account was created.
-    pub created_at: DateTime<Utc>,
-    /// Linked wallets, oldest first.
-    pub wallets: Vec<Wallet>,
-    /// Roles held, e.g. `admin`.
-    pub roles: Vec<String>,
-}
-
-/// An entry of the user's security log.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityEvent {
-    /// The event id.
-    pub id: Uuid,
-    /// What happened: `sign_in`, `wallet_linked`, `refresh_reuse_detected`, `logout`,
-    /// `logout_all`.
-    pub kind: String,
-    /// The session concerned, if any.
-    pub session_id: Option<Uuid>,
-    /// Details (addresses, counts).
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-    /// When it happened.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Identity operations used by the HTTP layer, workers and the operator CLI.
-#[async_trait]
-pub trait AuthService: Send + Sync {
-    /// Issues a sign-in challenge for `address` on `chain_id`.
-    async fn sign_in_challenge(&self, address: &str, chain_id: u64)
-    -> Result<Challenge, AuthError>;
-
-    /// Verifies a signed sign-in challenge and opens a session, creating the user on first
-    /// sign-in. A failed verification consumes nothing.
-    async fn verify_sign_in(&self, message: &str, signature: &str) -> Result<SignedIn, AuthError>;
-
-    /// Issues a challenge for `user_id` to link another wallet.
-    async fn link_challenge(
-        &self,
-        user_id: Uuid,
-        address: &str,
-        chain_id: u64,
-    ) -> Result<Challenge, AuthError>;
-
-    /// Verifies a signed link challenge and links the wallet to `user_id`.
-    async fn link_wallet(
-        &self,
-        user_id: Uuid,
-        message: &str,
-        signature: &str,
-    ) -> Result<Wallet, AuthError>;
-
-    /// Exchanges a refresh token for a new pair; reuse of a spent token revokes its family.
-    async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError>;
-
-    /// Validates an access token (no database access).
-    fn authenticate(&self, access_token: &str) -> Result<AccessClaims, AuthError>;
-
-    /// Ends one session of `user_id`.
-    async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError>;
-
-    /// Ends every session of `user_id`, returning how many were live.
-    async fn logout_all(&self, user_id: Uuid) -> Result<usize, AuthError>;
-
-    /// The user's account, wallets and roles.
-    async fn me(&self, user_id: Uuid) -> Result<Me, AuthError>;
-
-    /// The user's security events, newest first by (time, id), one page at a time (row-level
-    /// security scoped to the user).
-    async fn security_events(
-        &self,
-        user_id: Uuid,
-        page: PageRequest,
-    ) -> Result<Page<SecurityEvent>, AuthError>;
 }
 
 /// [`AuthService`] over PostgreSQL.

@@ -92,6 +92,51 @@ impl EntitlementSource {
     }
 }
 
+impl FromStr for EntitlementSource {
+    type Err = String;
+
+    /// Parses a stored source; the default is never stored, so `default` is refused.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "purchase" => Ok(EntitlementSource::Purchase),
+            "manual" => Ok(EntitlementSource::Manual),
+            "debug" => Ok(EntitlementSource::Debug),
+            other => Err(format!("unknown entitlement source `{other}`")),
+        }
+    }
+}
+
+/// Whether a stored entitlement row is in force (subject to its effective and expiry times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntitlementStatus {
+    /// In force between its effective and expiry times.
+    Active,
+    /// Withdrawn; the clone falls back to Starter.
+    Revoked,
+}
+
+impl EntitlementStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntitlementStatus::Active => "active",
+            EntitlementStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl FromStr for EntitlementStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "active" => Ok(EntitlementStatus::Active),
+            "revoked" => Ok(EntitlementStatus::Revoked),
+            other => Err(format!("unknown entitlement status `{other}`")),
+        }
+    }
+}
+
 /// The entitlement a clone has right now, as runtime guards see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

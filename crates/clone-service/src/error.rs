@@ -1,20 +1,7 @@
 //! Clone-service failures, each with a stable machine code.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
-use serde::Serialize;
-
-/// One problem found in a strategy graph, naming the node when there is one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphProblem {
-    /// Stable code such as `cycle` or `asset_not_in_universe`.
-    pub code: String,
-    /// The node concerned, if any.
-    pub node: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
+use clones_kernel::{DomainError, ErrorKind, FieldProblem};
 
 /// A clone-service failure. [`CloneError::code`] is part of the public API.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +20,7 @@ pub enum CloneError {
     InvalidInput(String),
     /// The strategy graph does not compile.
     #[error("the strategy graph is invalid ({} problem(s))", .0.len())]
-    InvalidGraph(Vec<GraphProblem>),
+    InvalidGraph(Vec<FieldProblem>),
     /// The clone's model is stronger than its entitlement allows.
     #[error("model `{0}` is not allowed by this clone's entitlement")]
     ModelNotAllowed(String),
@@ -61,6 +48,9 @@ pub enum CloneError {
     /// The purchase already created a clone.
     #[error("the purchase already created a clone")]
     PurchaseAlreadyUsed,
+    /// A stored row holds a value this code does not know (details are logged, not shown).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
     /// A database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -72,9 +62,8 @@ impl From<diesel::result::Error> for CloneError {
     }
 }
 
-impl CloneError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for CloneError {
+    fn kind(&self) -> ErrorKind {
         use CloneError::*;
         match self {
             CloneNotFound | ProfileNotFound | ReportNotFound => ErrorKind::NotFound,
@@ -84,12 +73,13 @@ impl CloneError {
             }
             NothingToPublish | UsernameTaken(_) | ProfileRetired | ReportResolved
             | StateConflict(_) | PurchaseAlreadyUsed => ErrorKind::Conflict,
+            Corrupt(_) => ErrorKind::Internal,
             Db(error) => error.kind(),
         }
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         use CloneError::*;
         match self {
             CloneNotFound => "clone_not_found",
@@ -106,15 +96,13 @@ impl CloneError {
             ReportResolved => "report_resolved",
             StateConflict(_) => "state_conflict",
             PurchaseAlreadyUsed => "purchase_already_used",
-            Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            Corrupt(_) => "internal",
+            Db(error) => error.code(),
         }
     }
 
-    /// Structured details for clients (the graph problems), if any.
-    pub fn problems(&self) -> Option<&[GraphProblem]> {
+    /// The graph problems of an invalid strategy graph.
+    fn problems(&self) -> Option<&[FieldProblem]> {
         match self {
             CloneError::InvalidGraph(problems) => Some(problems),
             _ => None,

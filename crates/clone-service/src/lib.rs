@@ -27,8 +27,10 @@ use clones_kernel::{Page, PageRequest};
 use uuid::Uuid;
 
 pub use display::{CompetitionFacts, DisplayState, NoCompetitionFacts};
-pub use entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
-pub use error::{CloneError, GraphProblem};
+pub use entitlement::{
+    EffectiveEntitlement, EntitlementGrant, EntitlementSource, EntitlementStatus, Tier,
+};
+pub use error::CloneError;
 pub use service::PgCloneService;
 pub use views::*;
 

@@ -123,14 +123,14 @@ pub fn upsert_entitlement(
         updated_at: at,
     };
     repo::upsert_entitlement(conn, &row)?;
-    Ok(crate::service::effective(clone.id, Some(row), at))
+    crate::service::effective(clone.id, Some(row), at)
 }
 
 /// The tier of one of the caller's clones (`None` when the clone is not visible in this
 /// transaction's scope).
 ///
 /// # Errors
-/// Database failures.
+/// Database failures; [`CloneError::Corrupt`] for an entitlement row it cannot read.
 pub fn owned_clone_tier(
     conn: &mut PgConnection,
     clone_id: Uuid,
@@ -140,5 +140,5 @@ pub fn owned_clone_tier(
         return Ok(None);
     };
     let row = repo::find_entitlement(conn, clone.id)?;
-    Ok(Some(crate::service::effective(clone.id, row, now).tier))
+    Ok(Some(crate::service::effective(clone.id, row, now)?.tier))
 }

@@ -11,7 +11,9 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::display::{CompetitionFacts, SetupFacts, display_state};
-use crate::entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
+use crate::entitlement::{
+    EffectiveEntitlement, EntitlementGrant, EntitlementSource, EntitlementStatus, Tier,
+};
 use crate::models::{
     CloneRow, DraftRow, EntitlementRow, ModerationRow, ProfileRow, ReportRow, SelectionRow,
     UniverseRow, VersionRow,
@@ -26,36 +28,59 @@ use crate::{CloneError, CloneService, provisioning, repo, strategy};
 
 /// The effective entitlement from its row (if any) at `now`: Starter unless an active,
 /// current row says otherwise.
+///
+/// # Errors
+/// [`CloneError::Corrupt`] when the row holds a status, tier, source or asset count this code
+/// does not know: such a row is never read as a default.
 pub(crate) fn effective(
     clone_id: Uuid,
     row: Option<EntitlementRow>,
     now: DateTime<Utc>,
-) -> EffectiveEntitlement {
-    let live = row.filter(|row| {
-        row.status == "active"
-            && row.effective_at <= now
-            && row.expires_at.is_none_or(|expiry| expiry > now)
-    });
-    let Some(row) = live else {
-        return EffectiveEntitlement::starter_default(clone_id);
+) -> Result<EffectiveEntitlement, CloneError> {
+    let Some(row) = row else {
+        return Ok(EffectiveEntitlement::starter_default(clone_id));
     };
-    let tier = row.tier.parse().unwrap_or(Tier::Starter);
-    let source = match row.source.as_str() {
-        "purchase" => EntitlementSource::Purchase,
-        "manual" => EntitlementSource::Manual,
-        _ => EntitlementSource::Debug,
-    };
-    EffectiveEntitlement {
+    let status: EntitlementStatus = row
+        .status
+        .parse()
+        .map_err(|error| corrupt_entitlement(clone_id, error))?;
+    let live = status == EntitlementStatus::Active
+        && row.effective_at <= now
+        && row.expires_at.is_none_or(|expiry| expiry > now);
+    if !live {
+        return Ok(EffectiveEntitlement::starter_default(clone_id));
+    }
+    let tier: Tier = row
+        .tier
+        .parse()
+        .map_err(|error| corrupt_entitlement(clone_id, error))?;
+    let source: EntitlementSource = row
+        .source
+        .parse()
+        .map_err(|error| corrupt_entitlement(clone_id, error))?;
+    let max_active_assets = u32::try_from(row.max_active_assets).map_err(|_| {
+        corrupt_entitlement(
+            clone_id,
+            format!("max_active_assets {}", row.max_active_assets),
+        )
+    })?;
+    Ok(EffectiveEntitlement {
         clone_id,
         tier,
-        max_active_assets: u32::try_from(row.max_active_assets).unwrap_or(1),
+        max_active_assets,
         allowed_model_strength: tier.allowed_model_strength(),
         source,
         source_purchase_id: row.source_purchase_id,
         source_reference: row.source_reference,
         effective_at: Some(row.effective_at),
         expires_at: row.expires_at,
-    }
+    })
+}
+
+/// A stored entitlement this code cannot read; logged here, answered as an internal error.
+fn corrupt_entitlement(clone_id: Uuid, what: String) -> CloneError {
+    tracing::error!(%clone_id, problem = %what, "corrupt entitlement row");
+    CloneError::Corrupt(format!("entitlement of clone {clone_id}: {what}"))
 }
 
 /// The owner's clone, or not found (also when it is someone else's).
@@ -157,7 +182,7 @@ fn constraints(
     clone_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<strategy::CloneConstraints, CloneError> {
-    let entitlement = effective(clone_id, repo::find_entitlement(conn, clone_id)?, now);
+    let entitlement = effective(clone_id, repo::find_entitlement(conn, clone_id)?, now)?;
     let universe = repo::universe_of(conn, clone_id)?;
     Ok(strategy::CloneConstraints {
         trade_universe: (!universe.is_empty()).then(|| universe.into_iter().collect()),
@@ -252,7 +277,7 @@ fn facts_of(
     clone: CloneRow,
     now: DateTime<Utc>,
 ) -> Result<CloneFacts, CloneError> {
-    let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+    let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
     let active = repo::active_version(conn, clone.id)?.map(|version| version.version);
     let retired =
         repo::find_profile(conn, clone.id)?.is_some_and(|profile| profile.status == "retired");
@@ -301,7 +326,8 @@ impl CloneService for PgCloneService {
         let row = self
             .as_owner(owner, move |conn, now| {
                 let clone = owned_clone(conn, owner, clone_id)?;
-                let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+                let entitlement =
+                    effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
                 let model = patch.model.unwrap_or_else(|| clone.model.clone());
                 if model != clone.model && !entitlement.allows_model(&model) {
                     return Err(CloneError::ModelNotAllowed(model));
@@ -428,11 +454,7 @@ impl CloneService for PgCloneService {
     ) -> Result<EffectiveEntitlement, CloneError> {
         self.as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
-            Ok(effective(
-                clone.id,
-                repo::find_entitlement(conn, clone.id)?,
-                now,
-            ))
+            effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)
         })
         .await
     }
@@ -440,7 +462,7 @@ impl CloneService for PgCloneService {
     async fn runtime(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneRuntime, CloneError> {
         self.as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
-            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
             let active_version = repo::active_version(conn, clone.id)?.map(version_view);
             let trade_universe = universe_in(conn, clone.id, &entitlement)?;
             Ok(CloneRuntime {
@@ -461,7 +483,7 @@ impl CloneService for PgCloneService {
     ) -> Result<TradeUniverse, CloneError> {
         self.as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
-            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
             universe_in(conn, clone.id, &entitlement)
         })
         .await
@@ -504,7 +526,7 @@ impl CloneService for PgCloneService {
         assets.sort();
         self.as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
-            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
             if universe.max_assets > entitlement.max_active_assets {
                 return Err(CloneError::TooManyAssets(entitlement.max_active_assets));
             }
@@ -820,7 +842,7 @@ impl CloneService for PgCloneService {
             let clone = repo::find_clone(conn, grant.clone_id)?.ok_or(CloneError::CloneNotFound)?;
             // The clone has one entitlement row: an expiring grant over a paid tier would drop
             // the clone to Starter when it lapses, losing what was paid for.
-            let current = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now);
+            let current = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
             if current.source == EntitlementSource::Purchase
                 && current.tier > Tier::Starter
                 && grant.expires_at.is_some()

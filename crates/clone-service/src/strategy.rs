@@ -4,7 +4,9 @@
 use clones_strategy::{CompileErrors, Constraints};
 use serde_json::Value;
 
-use crate::{CloneError, GraphProblem};
+use clones_kernel::FieldProblem;
+
+use crate::CloneError;
 
 /// The compile constraints of one clone.
 pub type CloneConstraints = Constraints;
@@ -13,7 +15,7 @@ fn problems(errors: CompileErrors) -> CloneError {
     CloneError::InvalidGraph(
         errors
             .iter()
-            .map(|error| GraphProblem {
+            .map(|error| FieldProblem {
                 code: error.code.as_str().to_string(),
                 node: error.node.clone(),
                 message: error.message.clone(),

@@ -1,6 +1,9 @@
-//! Database failures and their kinds.
+//! Database failures, their kinds and codes.
+//!
+//! This is the one place a database failure becomes an [`ErrorKind`] and a machine code; every
+//! context's error enum answers its `Db` variant from here.
 
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// A failure reaching or using PostgreSQL.
@@ -26,9 +29,9 @@ pub enum DbError {
     TaskAborted,
 }
 
-impl DbError {
-    /// The transport-independent kind: connectivity problems are retryable, the rest are bugs.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for DbError {
+    /// Connectivity problems are retryable, the rest are bugs.
+    fn kind(&self) -> ErrorKind {
         match self {
             DbError::PoolTimeout | DbError::Connect(_) => ErrorKind::Unavailable,
             DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => {
@@ -38,6 +41,14 @@ impl DbError {
             | DbError::Migration(_)
             | DbError::InvalidSettings(_)
             | DbError::TaskAborted => ErrorKind::Internal,
+        }
+    }
+
+    /// `database_unavailable` for connectivity problems, otherwise `internal`.
+    fn code(&self) -> &'static str {
+        match self.kind() {
+            ErrorKind::Unavailable => "database_unavailable",
+            _ => "internal",
         }
     }
 }

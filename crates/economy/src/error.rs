@@ -1,7 +1,7 @@
 //! Economy failures, each with a stable machine code.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind, FieldProblem};
 use clones_vault::VaultError;
 
 /// An economy failure. [`EconomyError::code`] is part of the public API.
@@ -62,9 +62,8 @@ impl From<diesel::result::Error> for EconomyError {
     }
 }
 
-impl EconomyError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for EconomyError {
+    fn kind(&self) -> ErrorKind {
         use EconomyError::*;
         match self {
             NotConfigured => ErrorKind::Unavailable,
@@ -81,7 +80,7 @@ impl EconomyError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         use EconomyError::*;
         match self {
             NotConfigured => "payments_not_configured",
@@ -97,10 +96,15 @@ impl EconomyError {
             Vault(error) => error.code(),
             Clone(error) => error.code(),
             Auth(error) => error.code(),
-            Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            Db(error) => error.code(),
+        }
+    }
+
+    /// The graph problems of a wrapped clone-service error.
+    fn problems(&self) -> Option<&[FieldProblem]> {
+        match self {
+            EconomyError::Clone(error) => error.problems(),
+            _ => None,
         }
     }
 }

@@ -7,6 +7,10 @@
 //! default draft and Starter entitlement, or a higher tier, written through clone-service's
 //! provisioning functions, never into clone-service tables directly.
 //!
+//! An operator may grant a clone instead (`grant_clone`, for demo data and support cases): the
+//! grant is recorded as a purchase with source `operator_grant` and no payment, and creates
+//! the clone the same way.
+//!
 //! It does not decide audition outcomes (lifecycle consumes `audition_fee` purchases) and holds
 //! no private key but the quote signer's.
 
@@ -62,6 +66,14 @@ pub trait EconomyService: Send + Sync {
 
     /// The caller's purchases, newest first.
     async fn purchases(&self, user: Uuid) -> Result<Vec<PurchaseView>, EconomyError>;
+
+    /// Operator: records a grant of a clone to its owner, without payment, and creates the
+    /// clone in the same transaction as a paid clone creation does. A repeat with the same
+    /// owner and reference finds the first grant and creates nothing.
+    ///
+    /// # Errors
+    /// [`EconomyError::InvalidInput`] for an empty or over-long reference or an invalid name.
+    async fn grant_clone(&self, grant: CloneGrant) -> Result<GrantOutcome, EconomyError>;
 
     /// Worker: re-checks up to `limit` due pending deposits.
     async fn recheck_pending(&self, limit: u32) -> Result<RecheckReport, EconomyError>;

@@ -173,6 +173,21 @@ pub(crate) fn purchase_by_nonce(
         .optional()
 }
 
+/// The grant an operator recorded for `owner` under `reference`.
+pub(crate) fn grant_by_reference(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    reference: &str,
+) -> QueryResult<Option<PurchaseRow>> {
+    purchases::table
+        .filter(purchases::source.eq(crate::service::SOURCE_OPERATOR_GRANT))
+        .filter(purchases::payer_user_id.eq(owner))
+        .filter(purchases::nonce.eq(reference))
+        .select(PurchaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub(crate) fn find_purchase(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<PurchaseRow>> {
     purchases::table
         .find(id)

@@ -11,14 +11,16 @@ use clones_auth::AccessAdmin;
 use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{EntitlementGrant, EntitlementSource, Tier};
 use clones_db::Db;
-use clones_kernel::{Clock, ErrorKind};
+use clones_kernel::{Clock, DomainError, ErrorKind};
 use clones_vault::{DepositStatus, DepositVerifier, Purpose, Quote, VerifiedDeposit};
 use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::config::{PaymentSettings, PriceKey};
 use crate::models::{DepositRow, PurchaseRow, QuoteRow};
-use crate::views::{DepositOutcome, DepositState, PurchaseView, QuoteRequest, SignedQuote};
+use crate::views::{
+    CloneGrant, DepositOutcome, DepositState, GrantOutcome, PurchaseView, QuoteRequest, SignedQuote,
+};
 use crate::{EconomyError, EconomyService, RecheckReport, repo};
 
 /// The name a clone gets when its buyer named none.
@@ -68,12 +70,20 @@ fn vault_quote(row: &QuoteRow) -> Result<Quote, EconomyError> {
     })
 }
 
+/// The source of a purchase paid into the vault.
+pub(crate) const SOURCE_VAULT_DEPOSIT: &str = "vault_deposit";
+/// The source of a clone an operator granted.
+pub(crate) const SOURCE_OPERATOR_GRANT: &str = "operator_grant";
+
 fn purchase_view(row: &PurchaseRow) -> PurchaseView {
     PurchaseView {
         purchase_id: row.id,
         purpose: row.purpose.clone(),
+        source: row.source.clone(),
         clone_id: row.clone_id,
-        chain_id: u64::try_from(row.chain_id).unwrap_or_default(),
+        chain_id: row
+            .chain_id
+            .map(|chain_id| u64::try_from(chain_id).unwrap_or_default()),
         tx_hash: row.tx_hash.clone(),
         amount: row.amount.clone(),
         token: row.token_address.clone(),
@@ -114,30 +124,32 @@ fn record_purchase(
         "clone_creation" => Some(Uuid::new_v4()),
         _ => quote.clone_id,
     };
+    let resolver = address_text(verified.resolver);
+    let nonce = verified.nonce.to_string();
     let row = PurchaseRow {
         id: Uuid::new_v4(),
         payer_user_id: quote.payer_user_id,
-        quote_id: quote.id,
+        quote_id: Some(quote.id),
         purpose: quote.purpose.clone(),
         clone_id,
-        resolver: address_text(verified.resolver),
-        nonce: verified.nonce.to_string(),
-        chain_id: deposit.chain_id,
-        tx_hash: format!("{:#x}", verified.tx_hash),
-        block_number: to_i64(verified.block_number),
-        log_index: to_i64(verified.log_index),
-        payer_address: address_text(verified.payer),
-        token_address: address_text(verified.token),
-        amount: verified.amount.to_string(),
+        resolver: Some(resolver.clone()),
+        nonce: Some(nonce.clone()),
+        chain_id: Some(deposit.chain_id),
+        tx_hash: Some(format!("{:#x}", verified.tx_hash)),
+        block_number: Some(to_i64(verified.block_number)),
+        log_index: Some(to_i64(verified.log_index)),
+        payer_address: Some(address_text(verified.payer)),
+        token_address: Some(address_text(verified.token)),
+        amount: Some(verified.amount.to_string()),
         created_at: now,
+        source: SOURCE_VAULT_DEPOSIT.into(),
     };
     let created = repo::insert_purchase(conn, &row)?;
     let purchase = if created {
         apply_effect(conn, quote, &row, now)?;
         row
     } else {
-        repo::purchase_by_nonce(conn, &row.resolver, &row.nonce)?
-            .ok_or(EconomyError::DepositNotFound)?
+        repo::purchase_by_nonce(conn, &resolver, &nonce)?.ok_or(EconomyError::DepositNotFound)?
     };
     repo::mark_confirmed(conn, deposit.id, purchase.id, to_i64(confirmations), now)?;
     Ok((purchase, created))
@@ -152,24 +164,7 @@ fn apply_effect(
     now: DateTime<Utc>,
 ) -> Result<(), EconomyError> {
     match quote.purpose.as_str() {
-        "clone_creation" => {
-            let clone_id = purchase
-                .clone_id
-                .ok_or_else(|| corrupt("purchase clone id"))?;
-            provisioning::create_paid_clone(
-                conn,
-                &PaidClone {
-                    clone_id,
-                    owner_user_id: quote.payer_user_id,
-                    purchase_id: purchase.id,
-                    display_name: quote
-                        .clone_name
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_CLONE_NAME.into()),
-                },
-                now,
-            )?;
-        }
+        "clone_creation" => create_clone(conn, purchase, quote.clone_name.clone(), now)?,
         "capacity_upgrade" => {
             let clone_id = quote.clone_id.ok_or_else(|| corrupt("quote clone id"))?;
             let tier = quote
@@ -201,6 +196,30 @@ fn apply_effect(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// A `clone_creation` purchase's effect, paid or granted: the clone with its default draft and
+/// Starter entitlement, in the purchase's transaction.
+fn create_clone(
+    conn: &mut PgConnection,
+    purchase: &PurchaseRow,
+    name: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), EconomyError> {
+    let clone_id = purchase
+        .clone_id
+        .ok_or_else(|| corrupt("purchase clone id"))?;
+    provisioning::create_paid_clone(
+        conn,
+        &PaidClone {
+            clone_id,
+            owner_user_id: purchase.payer_user_id,
+            purchase_id: purchase.id,
+            display_name: name.unwrap_or_else(|| DEFAULT_CLONE_NAME.into()),
+        },
+        now,
+    )?;
     Ok(())
 }
 
@@ -553,6 +572,52 @@ impl EconomyService for PgEconomyService {
                     .iter()
                     .map(purchase_view)
                     .collect())
+            })
+            .await
+    }
+
+    async fn grant_clone(&self, grant: CloneGrant) -> Result<GrantOutcome, EconomyError> {
+        let reference = grant.reference.trim().to_string();
+        if reference.is_empty() || reference.chars().count() > 200 {
+            return Err(EconomyError::InvalidInput(
+                "a grant reference is 1 to 200 characters".into(),
+            ));
+        }
+        let owner = grant.owner_user_id;
+        let now = self.clock.now();
+        self.db
+            .tenant_transaction(owner, move |conn| {
+                let row = PurchaseRow {
+                    id: Uuid::new_v4(),
+                    payer_user_id: owner,
+                    quote_id: None,
+                    purpose: Purpose::CloneCreation.as_str().into(),
+                    clone_id: Some(Uuid::new_v4()),
+                    resolver: None,
+                    // A grant's nonce is its reference, unique per owner.
+                    nonce: Some(reference.clone()),
+                    chain_id: None,
+                    tx_hash: None,
+                    block_number: None,
+                    log_index: None,
+                    payer_address: None,
+                    token_address: None,
+                    amount: None,
+                    created_at: now,
+                    source: SOURCE_OPERATOR_GRANT.into(),
+                };
+                let created = repo::insert_purchase(conn, &row)?;
+                let purchase = if created {
+                    create_clone(conn, &row, grant.clone_name, now)?;
+                    row
+                } else {
+                    repo::grant_by_reference(conn, owner, &reference)?
+                        .ok_or_else(|| corrupt("operator grant"))?
+                };
+                Ok(GrantOutcome {
+                    purchase: purchase_view(&purchase),
+                    created,
+                })
             })
             .await
     }

@@ -84,7 +84,7 @@ pub struct DepositOutcome {
     pub created: bool,
 }
 
-/// A verified payment.
+/// A purchase: a verified payment, or an operator's grant of a clone.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurchaseView {
@@ -92,16 +92,39 @@ pub struct PurchaseView {
     pub purchase_id: Uuid,
     /// What was bought.
     pub purpose: String,
+    /// `vault_deposit` (paid into the vault) or `operator_grant` (granted, nothing paid).
+    pub source: String,
     /// The clone created or paid for.
     pub clone_id: Option<Uuid>,
-    /// The chain.
-    pub chain_id: u64,
-    /// The deposit transaction.
-    pub tx_hash: String,
-    /// The amount, in the token's base units (decimal string).
-    pub amount: String,
-    /// The token (`0x000…` for the native coin).
-    pub token: String,
+    /// The chain; none for a grant.
+    pub chain_id: Option<u64>,
+    /// The deposit transaction; none for a grant.
+    pub tx_hash: Option<String>,
+    /// The amount, in the token's base units (decimal string); none for a grant.
+    pub amount: Option<String>,
+    /// The token (`0x000…` for the native coin); none for a grant.
+    pub token: Option<String>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+}
+
+/// An operator's grant of a clone to a user, recorded as a purchase without payment.
+#[derive(Debug, Clone)]
+pub struct CloneGrant {
+    /// Who gets the clone.
+    pub owner_user_id: Uuid,
+    /// The clone's private name ([`crate::DEFAULT_CLONE_NAME`] when none).
+    pub clone_name: Option<String>,
+    /// The operator's reference (a ticket id, `seed-demo`); one grant per owner and reference.
+    pub reference: String,
+}
+
+/// What a grant did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantOutcome {
+    /// The grant's purchase, with the clone it created.
+    pub purchase: PurchaseView,
+    /// False when the owner already had a grant under this reference (nothing was created).
+    pub created: bool,
 }

@@ -2,11 +2,10 @@
 //! one transaction or not at all.
 
 use chrono::{DateTime, Utc};
+use clones_market::{InstrumentKey, Timeframe};
 use rust_decimal::Decimal;
 
-use crate::views::{
-    BookSnapshot, Candle, DefiMetric, FundingRate, InstrumentKey, InstrumentKind, Timeframe,
-};
+use crate::views::{BookSnapshot, Candle, DefiMetric, FundingRate};
 
 /// An instrument as a source describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +130,7 @@ impl Batch {
     /// The first problem found.
     pub fn validate(&self) -> Result<(), String> {
         for instrument in self.instruments.iter().chain(&self.known_instruments) {
-            let outcome = instrument.key.kind == InstrumentKind::Outcome;
+            let outcome = instrument.key.is_outcome();
             if outcome != instrument.market.is_some() {
                 return Err(format!(
                     "instrument {}: outcome tokens, and only they, name a market",

@@ -1,7 +1,7 @@
 //! Ingestion failures, each with a stable machine code, and the failures of a source fetch.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 
 /// A failure of the ingest service. [`IngestError::code`] is part of the public API.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +24,16 @@ impl From<diesel::result::Error> for IngestError {
 }
 
 impl IngestError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+    /// The answer to a key that breaks `clones_market`'s grammar.
+    pub fn invalid_key(text: &str) -> Self {
+        IngestError::InvalidInput(format!(
+            "instrument key `{text}` is not `venue:kind:symbol`"
+        ))
+    }
+}
+
+impl DomainError for IngestError {
+    fn kind(&self) -> ErrorKind {
         match self {
             IngestError::InvalidInput(_) => ErrorKind::InvalidInput,
             IngestError::InstrumentNotFound => ErrorKind::NotFound,
@@ -34,14 +42,11 @@ impl IngestError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             IngestError::InvalidInput(_) => "invalid_input",
             IngestError::InstrumentNotFound => "instrument_not_found",
-            IngestError::Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            IngestError::Db(error) => error.code(),
         }
     }
 }

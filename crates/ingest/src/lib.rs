@@ -8,7 +8,8 @@
 //!
 //! Other contexts (AI decision, prop engine, backtest) read market memory only through
 //! [`MarketData`]; they never open their own source clients. An instrument is named by the
-//! text key `venue:kind:symbol` ([`InstrumentKey`]).
+//! text key `venue:kind:symbol` (`clones_market::InstrumentKey`); candles by
+//! `clones_market::Timeframe`.
 //!
 //! It holds no per-user data and no business rule about trading; it never writes another
 //! context's tables.
@@ -21,11 +22,13 @@ mod models;
 pub mod parse;
 mod repo;
 mod service;
+pub mod settings;
 pub mod sources;
 mod views;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 
 pub use batch::{Batch, NewInstrument, NewPredictionMarket};

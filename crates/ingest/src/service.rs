@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clones_db::Db;
 use clones_kernel::Clock;
+use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -19,8 +20,7 @@ use crate::models::{
 };
 use crate::views::{
     BookSnapshot, Candle, DefiMetric, FundingRate, IngestionRun, Instrument, InstrumentFilter,
-    InstrumentKey, InstrumentKind, Level, MarketOutcome, OutcomeInfo, PredictionMarket, Resolution,
-    RunStatus, SourceHealth, Timeframe,
+    Level, MarketOutcome, OutcomeInfo, PredictionMarket, Resolution, RunStatus, SourceHealth,
 };
 use crate::{IngestError, IngestService, MarketData, repo};
 
@@ -47,7 +47,9 @@ impl PgIngestService {
 }
 
 fn key_text(key: &str) -> Result<String, IngestError> {
-    InstrumentKey::parse(key).map(|key| key.to_string())
+    InstrumentKey::parse(key)
+        .map(|parsed| parsed.to_string())
+        .map_err(|_| IngestError::invalid_key(key))
 }
 
 fn corrupt(what: &str) -> IngestError {
@@ -179,9 +181,9 @@ fn instrument_row(instrument: &NewInstrument, at: DateTime<Utc>) -> InstrumentRo
     let (market_id, outcome) = instrument.market.clone().unzip();
     InstrumentRow {
         key: instrument.key.to_string(),
-        venue: instrument.key.venue.clone(),
-        kind: instrument.key.kind.as_str().to_string(),
-        symbol: instrument.key.symbol.clone(),
+        venue: instrument.key.venue().to_string(),
+        kind: instrument.key.kind().as_str().to_string(),
+        symbol: instrument.key.symbol().to_string(),
         base: instrument.base.clone(),
         quote: instrument.quote.clone(),
         active: instrument.active,
@@ -621,5 +623,29 @@ impl IngestService for PgIngestService {
                 last_rows: row.last_rows,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::key_text;
+
+    proptest! {
+        /// Every key the market grammar accepts addresses market memory unchanged.
+        #[test]
+        fn reads_accept_every_key_of_the_grammar(key in clones_market::arbitrary::key_text()) {
+            prop_assert_eq!(key_text(&key).ok(), Some(key));
+        }
+    }
+
+    #[test]
+    fn refused_keys_keep_their_message() {
+        let error = key_text("x:perp:A B").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "instrument key `x:perp:A B` is not `venue:kind:symbol`"
+        );
     }
 }

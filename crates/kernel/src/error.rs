@@ -1,7 +1,11 @@
-//! Error kinds shared by every domain error.
+//! Error kinds and the trait every domain error implements.
 //!
-//! Domain crates keep their own `thiserror` enums; each variant reports one [`ErrorKind`] and a
-//! stable machine code. The web layer maps the kind to an HTTP status in exactly one place.
+//! Domain crates keep their own `thiserror` enums; each implements [`DomainError`], so every
+//! variant reports one [`ErrorKind`] and a stable machine code, and errors that carry several
+//! problems list them as [`FieldProblem`]s. The web layer maps the kind to an HTTP status in
+//! exactly one place and knows no context's enum by name. This module must not know HTTP.
+
+use serde::Serialize;
 
 /// What sort of failure an error is, independent of transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,4 +28,33 @@ pub enum ErrorKind {
     Unavailable,
     /// A bug or an unexpected failure; details are logged, never shown.
     Internal,
+}
+
+/// One of several problems an error carries, naming the part of the input it concerns.
+///
+/// Serialized as `{"code": "...", "node": "..." | null, "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The stable machine code of this problem (for a strategy graph, e.g. `cycle`).
+    pub code: String,
+    /// The part of the input concerned, when there is one (a strategy graph's node id).
+    pub node: Option<String>,
+    /// What is wrong, for humans.
+    pub message: String,
+}
+
+/// A failure of a bounded context, as the transport layers see it.
+///
+/// `code` is part of the public API: clients match on it, so a code is never renamed or reused.
+pub trait DomainError: std::error::Error {
+    /// The transport-independent kind.
+    fn kind(&self) -> ErrorKind;
+
+    /// The stable machine code.
+    fn code(&self) -> &'static str;
+
+    /// Every problem found, for errors that carry several (an invalid strategy graph).
+    fn problems(&self) -> Option<&[FieldProblem]> {
+        None
+    }
 }

@@ -1,7 +1,8 @@
 //! The shared kernel: the few types every bounded context speaks.
 //!
 //! It owns the injectable [`Clock`], the coarse [`ErrorKind`] that the HTTP layer maps to status
-//! codes, the [`Secret`] wrapper for configuration values, and keyset pagination
+//! codes, the [`DomainError`] trait every context's error enum implements (with its
+//! [`FieldProblem`] list), the [`Secret`] wrapper for configuration values, and keyset pagination
 //! ([`PageRequest`], [`Cursor`], [`Page`]). It must not depend on the
 //! database, the web framework or any domain crate: everything else depends on it.
 
@@ -11,6 +12,6 @@ pub mod page;
 pub mod secret;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::ErrorKind;
+pub use error::{DomainError, ErrorKind, FieldProblem};
 pub use page::{Cursor, Page, PageError, PageRequest};
 pub use secret::Secret;

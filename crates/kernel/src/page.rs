@@ -98,14 +98,14 @@ pub enum PageError {
     MalformedCursor,
 }
 
-impl PageError {
+impl crate::DomainError for PageError {
     /// Always [`ErrorKind::InvalidInput`].
-    pub fn kind(&self) -> ErrorKind {
+    fn kind(&self) -> ErrorKind {
         ErrorKind::InvalidInput
     }
 
     /// The stable machine code, the same for every variant.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         "invalid_page"
     }
 }

@@ -1,7 +1,7 @@
 //! Lifecycle failures, each with a stable machine code and a transport-independent kind.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind, FieldProblem};
 
 /// A lifecycle failure. [`LifecycleError::code`] is part of the public API.
 #[derive(Debug, thiserror::Error)]
@@ -83,9 +83,8 @@ impl From<diesel::result::Error> for LifecycleError {
     }
 }
 
-impl LifecycleError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for LifecycleError {
+    fn kind(&self) -> ErrorKind {
         use LifecycleError::*;
         match self {
             InvalidInput(_) => ErrorKind::InvalidInput,
@@ -115,7 +114,7 @@ impl LifecycleError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         use LifecycleError::*;
         match self {
             InvalidInput(_) => "invalid_input",
@@ -140,10 +139,16 @@ impl LifecycleError {
             Prop(error) => error.code(),
             Economy(error) => error.code(),
             Corrupt(_) => "internal",
-            Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            Db(error) => error.code(),
+        }
+    }
+
+    /// The graph problems of a wrapped clone-service or economy error.
+    fn problems(&self) -> Option<&[FieldProblem]> {
+        match self {
+            LifecycleError::Clone(error) => error.problems(),
+            LifecycleError::Economy(error) => error.problems(),
+            _ => None,
         }
     }
 }

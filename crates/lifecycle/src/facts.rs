@@ -4,6 +4,8 @@
 //! This module only reads lifecycle's tables (through the audited cross-tenant path, since
 //! clone-service asks about clones by id); it never writes and never decides a state itself.
 
+use clones_kernel::DomainError;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -17,6 +17,7 @@ use crate::models::{
     EntryRow, EvaluationRow, MembershipRow, RefundRow, RuleSetRow, RunEventRow, RunRow,
 };
 use crate::rules::EvalState;
+use crate::views::PromotionStatus;
 
 pub(crate) fn rule_sets(conn: &mut PgConnection) -> QueryResult<Vec<RuleSetRow>> {
     rule_sets::table
@@ -344,7 +345,7 @@ pub(crate) fn lease_queued(
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
     let ids: Vec<Uuid> = entries::table
-        .filter(entries::status.eq("queued"))
+        .filter(entries::status.eq(PromotionStatus::Queued.as_str()))
         .filter(
             entries::lease_expires_at
                 .is_null()
@@ -398,7 +399,7 @@ pub(crate) fn admit_entry(
 ) -> QueryResult<()> {
     diesel::update(entries::table.find(id))
         .set((
-            entries::status.eq("admitted"),
+            entries::status.eq(PromotionStatus::Admitted.as_str()),
             entries::last_skip_reason.eq(None::<String>),
             entries::last_attempt_at.eq(Some(now)),
             entries::admitted_at.eq(Some(now)),
@@ -500,7 +501,10 @@ pub(crate) fn promoted_clones(
 ) -> QueryResult<Vec<Uuid>> {
     entries::table
         .filter(entries::clone_id.eq_any(clone_ids))
-        .filter(entries::status.eq_any(["queued", "admitted"]))
+        .filter(entries::status.eq_any([
+            PromotionStatus::Queued.as_str(),
+            PromotionStatus::Admitted.as_str(),
+        ]))
         .select(entries::clone_id)
         .distinct()
         .load(conn)

@@ -10,12 +10,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use clones_auth::PgAccessAdmin;
 use clones_clone_service::display::{SetupFacts, display_state};
-use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState, PgCloneService};
+use clones_clone_service::{CloneError, CloneService, CloneView, DisplayState};
 use clones_db::Db;
-use clones_economy::{EconomyService, PgEconomyService, PurchaseView, QuoteRequest, SignedQuote};
-use clones_kernel::{Clock, Cursor, Page, PageRequest};
+use clones_economy::{EconomyService, PurchaseView, QuoteRequest, SignedQuote};
+use clones_kernel::{Clock, Cursor, DomainError, Page, PageRequest};
 use clones_prop_engine::{AccountContext, OpenAccount, PropError, PropService};
 use clones_vault::Purpose;
 use diesel::PgConnection;
@@ -35,7 +34,7 @@ use crate::views::{
     PromotionStatus, RefundAuthorizationView, RuleSetView, RulesView, StartAudition,
     StartedAudition, TradingAssignment, TradingContext,
 };
-use crate::{LifecycleError, LifecycleService, PgCompetitionFacts, facts, repo};
+use crate::{LifecycleError, LifecycleService, facts, repo};
 
 /// Snapshots read per run and pass.
 const SNAPSHOT_PAGE: u32 = 500;
@@ -89,8 +88,12 @@ impl std::fmt::Debug for PgLifecycleService {
     }
 }
 
+/// A stored value this code cannot read; logged here, answered as an internal error, never
+/// coerced to a default.
 fn corrupt(what: impl Into<String>) -> LifecycleError {
-    LifecycleError::Corrupt(what.into())
+    let what = what.into();
+    tracing::error!(problem = %what, "corrupt lifecycle row");
+    LifecycleError::Corrupt(what)
 }
 
 fn to_u32(value: i32) -> u32 {
@@ -260,12 +263,8 @@ fn entry_view(row: &EntryRow) -> Result<PromotionEntryView, LifecycleError> {
         id: row.id,
         run_id: row.run_id,
         clone_id: row.clone_id,
-        status: match row.status.as_str() {
-            "queued" => PromotionStatus::Queued,
-            "admitted" => PromotionStatus::Admitted,
-            "withdrawn" => PromotionStatus::Withdrawn,
-            _ => return Err(corrupt("promotion entry status")),
-        },
+        status: PromotionStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("promotion entry status"))?,
         last_skip_reason: row.last_skip_reason.clone(),
         last_attempt_at: row.last_attempt_at,
         admitted_at: row.admitted_at,
@@ -453,29 +452,6 @@ impl PgLifecycleService {
             economy,
             settings: Arc::new(settings),
         }
-    }
-
-    /// The service as workers run it: clones read with lifecycle's own competition facts, and
-    /// purchases read without payment settings (workers never quote).
-    pub fn for_workers(
-        db: Db,
-        clock: Arc<dyn Clock>,
-        prop: Arc<dyn PropService>,
-        settings: LifecycleSettings,
-    ) -> Self {
-        let clones = Arc::new(PgCloneService::new(
-            db.clone(),
-            clock.clone(),
-            Arc::new(PgCompetitionFacts::new(db.clone())),
-        ));
-        let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
-        let economy = Arc::new(PgEconomyService::new(
-            db.clone(),
-            clock.clone(),
-            access,
-            None,
-        ));
-        Self::new(db, clock, clones, prop, economy, settings)
     }
 
     /// The caller's clone; someone else's is not found.
@@ -730,7 +706,7 @@ impl PgLifecycleService {
                                 run_id: run.id,
                                 clone_id: run.clone_id,
                                 owner_user_id: run.owner_user_id,
-                                status: "queued".into(),
+                                status: PromotionStatus::Queued.as_str().into(),
                                 last_skip_reason: None,
                                 last_attempt_at: None,
                                 admitted_at: None,
@@ -832,7 +808,9 @@ impl PgLifecycleService {
                 let Some(current) = repo::lock_entry(conn, entry.id)? else {
                     return Ok(false);
                 };
-                if current.status != "queued" {
+                let status = PromotionStatus::parse(&current.status)
+                    .ok_or_else(|| corrupt("promotion entry status"))?;
+                if status != PromotionStatus::Queued {
                     return Ok(false);
                 }
                 let membership = MembershipRow {
@@ -1201,6 +1179,12 @@ impl LifecycleService for PgLifecycleService {
         let purchase = self
             .audition_purchase(run.owner_user_id, run.purchase_id, run.clone_id)
             .await?;
+        // Audition fees are always paid into the vault; only clone creations are granted.
+        let (Some(amount), Some(token), Some(chain_id)) =
+            (purchase.amount, purchase.token, purchase.chain_id)
+        else {
+            return Err(LifecycleError::PurchaseNotForAudition);
+        };
         let (view, running_accounts) = self
             .db
             .cross_tenant_transaction("lifecycle_admin_refund", move |conn| {
@@ -1229,9 +1213,9 @@ impl LifecycleService for PgLifecycleService {
                     purchase_id: run.purchase_id,
                     run_id: run.id,
                     owner_user_id: run.owner_user_id,
-                    amount: purchase.amount.clone(),
-                    token_address: purchase.token.clone(),
-                    chain_id: i64::try_from(purchase.chain_id).unwrap_or(i64::MAX),
+                    amount: amount.clone(),
+                    token_address: token.clone(),
+                    chain_id: i64::try_from(chain_id).unwrap_or(i64::MAX),
                     reason: reason.clone(),
                     authorized_by: admin,
                     status: "authorized".into(),

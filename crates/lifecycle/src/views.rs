@@ -276,6 +276,27 @@ pub enum PromotionStatus {
     Withdrawn,
 }
 
+impl PromotionStatus {
+    /// The database and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromotionStatus::Queued => "queued",
+            PromotionStatus::Admitted => "admitted",
+            PromotionStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses a database name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "queued" => Some(PromotionStatus::Queued),
+            "admitted" => Some(PromotionStatus::Admitted),
+            "withdrawn" => Some(PromotionStatus::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
 /// A clone's Promotion Queue entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -13,10 +13,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use clones_market::{InstrumentKey, Side};
 use clones_prop_engine::fill::simulate;
 use clones_prop_engine::{
-    Book, FillConfig, InstrumentKey, Level, MarketQuote, OrderSpec, OrderType, PaperAccount, Side,
-    TimeInForce,
+    Book, FillConfig, Level, MarketQuote, OrderSpec, OrderType, PaperAccount, TimeInForce,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;

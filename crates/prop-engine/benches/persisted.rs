@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clones_kernel::SystemClock;
+use clones_market::Side;
 use clones_prop_engine::{
     AccountContext, FixedMarketFeed, OpenAccount, OrderRequest, PgPropService, PropService,
-    PropSettings, RiskLimits, Side, TimeInForce,
+    PropSettings, RiskLimits, TimeInForce,
 };
 use clones_test_db::TestDb;
 use diesel::connection::SimpleConnection;

@@ -4,7 +4,7 @@
 //! and returned, so a replay of the same decision action returns the same refusal.
 
 use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 
 use crate::feed::FeedError;
 
@@ -43,9 +43,8 @@ impl From<diesel::result::Error> for PropError {
     }
 }
 
-impl PropError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for PropError {
+    fn kind(&self) -> ErrorKind {
         match self {
             PropError::InvalidInput(_) => ErrorKind::InvalidInput,
             PropError::AccountNotFound => ErrorKind::NotFound,
@@ -58,7 +57,7 @@ impl PropError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             PropError::InvalidInput(_) => "invalid_input",
             PropError::AccountNotFound => "prop_account_not_found",
@@ -67,10 +66,7 @@ impl PropError {
             PropError::NotHalted => "prop_account_not_halted",
             PropError::Feed(_) => "market_feed_unavailable",
             PropError::Corrupt(_) => "internal",
-            PropError::Db(error) => match error.kind() {
-                ErrorKind::Unavailable => "database_unavailable",
-                _ => "internal",
-            },
+            PropError::Db(error) => error.code(),
         }
     }
 }

@@ -10,10 +10,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_market::{InstrumentKey, InstrumentKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
-
-use crate::instrument::InstrumentKind;
 
 /// One price level of an order book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,7 +190,7 @@ impl FixedMarketFeed {
     /// Lists an instrument (active or not). The kind is taken from the key; a malformed key is
     /// listed as a perp, so tests can exercise the engine's own validation.
     pub fn list(&self, key: &str, active: bool) {
-        let kind = crate::InstrumentKey::parse(key)
+        let kind = InstrumentKey::parse(key)
             .map(|parsed| parsed.kind())
             .unwrap_or(InstrumentKind::Perp);
         self.write().instruments.insert(

@@ -7,61 +7,15 @@
 //! configured age fills nothing.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
+use clones_market::{InstrumentKey, InstrumentKind, Side, VenueKind};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::MarketQuote;
-use crate::instrument::{InstrumentKey, InstrumentKind};
 use crate::money;
-
-/// Buy or sell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// Increase a long / reduce a short.
-    Buy,
-    /// Increase a short / reduce a long.
-    Sell,
-}
-
-impl Side {
-    /// +1 for buys, -1 for sells.
-    pub fn sign(self) -> Decimal {
-        match self {
-            Side::Buy => Decimal::ONE,
-            Side::Sell => Decimal::NEGATIVE_ONE,
-        }
-    }
-
-    /// The database and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Buy => "buy",
-            Side::Sell => "sell",
-        }
-    }
-}
-
-impl FromStr for Side {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, String> {
-        match value {
-            "buy" => Ok(Side::Buy),
-            "sell" => Ok(Side::Sell),
-            _ => Err(format!("unknown side `{value}`")),
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Market or limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +86,7 @@ pub struct OrderSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeeSchedule {
     default_bps: Decimal,
-    by_venue_kind: HashMap<(String, InstrumentKind), Decimal>,
+    by_venue_kind: HashMap<VenueKind, Decimal>,
 }
 
 impl FeeSchedule {
@@ -144,10 +98,10 @@ impl FeeSchedule {
         }
     }
 
-    /// Charges `bps` on `venue`'s instruments of `kind`.
+    /// Charges `bps` on the instruments of `family`.
     #[must_use]
-    pub fn with(mut self, venue: &str, kind: InstrumentKind, bps: Decimal) -> Self {
-        self.by_venue_kind.insert((venue.to_string(), kind), bps);
+    pub fn with(mut self, family: VenueKind, bps: Decimal) -> Self {
+        self.by_venue_kind.insert(family, bps);
         self
     }
 
@@ -171,12 +125,9 @@ impl FeeSchedule {
             if key.trim() == "default" {
                 schedule.default_bps = bps;
             } else {
-                let (venue, kind) = key
-                    .trim()
-                    .split_once(':')
-                    .ok_or_else(|| format!("fee key `{key}` is not venue:kind"))?;
-                let kind: InstrumentKind = kind.parse().map_err(|e| format!("{e}"))?;
-                schedule = schedule.with(venue, kind, bps);
+                let family = VenueKind::parse(key.trim())
+                    .map_err(|error| format!("fee key `{key}` is not venue:kind: {error}"))?;
+                schedule = schedule.with(family, bps);
             }
         }
         Ok(schedule)
@@ -185,7 +136,7 @@ impl FeeSchedule {
     /// The taker fee in bps for `instrument`.
     pub fn bps(&self, instrument: &InstrumentKey) -> Decimal {
         self.by_venue_kind
-            .get(&(instrument.venue().to_string(), instrument.kind()))
+            .get(&instrument.venue_kind())
             .copied()
             .unwrap_or(self.default_bps)
     }

@@ -7,12 +7,11 @@
 //! its daily loss limit can still get flat. No clock and no IO here.
 
 use chrono::Duration;
+use clones_market::{InstrumentKey, Side};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::InstrumentInfo;
-use crate::fill::Side;
-use crate::instrument::InstrumentKey;
 use crate::position::Position;
 
 /// An account's lifecycle state.
@@ -358,7 +357,7 @@ pub fn check_order(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instrument::InstrumentKind;
+    use clones_market::InstrumentKind;
 
     fn snapshot() -> AccountSnapshot {
         AccountSnapshot {

@@ -24,7 +24,6 @@ mod error;
 pub mod feed;
 pub mod fill;
 pub mod gates;
-pub mod instrument;
 pub mod ledger;
 mod market_memory;
 mod models;
@@ -50,11 +49,10 @@ pub use feed::{
     NoMarketFeed, OutcomeResolution,
 };
 pub use fill::{
-    Execution, FeeSchedule, FillConfig, FillLeg, FillSource, NoFill, OrderSpec, OrderType, Side,
+    Execution, FeeSchedule, FillConfig, FillLeg, FillSource, NoFill, OrderSpec, OrderType,
     TimeInForce,
 };
 pub use gates::{AccountSnapshot, AccountStatus, GateRejection, RejectReason, RiskLimits};
-pub use instrument::{InstrumentKey, InstrumentKind, InvalidInstrument};
 pub use ledger::{Balances, EventKind, LedgerAccount, LedgerEvent};
 pub use paper::{PaperAccount, TradeOutcome};
 pub use position::Position;

@@ -11,7 +11,6 @@ use clones_ingest::{MarketData, Resolution};
 use crate::feed::{
     Book, FeedError, FundingRate, InstrumentInfo, Level, MarketFeed, MarketQuote, OutcomeResolution,
 };
-use crate::instrument::InstrumentKind;
 
 /// Market memory as a [`MarketFeed`].
 #[derive(Clone)]
@@ -28,14 +27,6 @@ impl MarketMemoryFeed {
 
 fn unavailable(error: clones_ingest::IngestError) -> FeedError {
     FeedError(error.to_string())
-}
-
-fn kind_of(kind: clones_ingest::InstrumentKind) -> InstrumentKind {
-    match kind {
-        clones_ingest::InstrumentKind::Perp => InstrumentKind::Perp,
-        clones_ingest::InstrumentKind::Spot => InstrumentKind::Spot,
-        clones_ingest::InstrumentKind::Outcome => InstrumentKind::Outcome,
-    }
 }
 
 fn levels(side: Vec<clones_ingest::Level>) -> Vec<Level> {
@@ -89,7 +80,7 @@ impl MarketFeed for MarketMemoryFeed {
             .map_err(unavailable)?
             .map(|instrument| InstrumentInfo {
                 key: instrument.key,
-                kind: kind_of(instrument.kind),
+                kind: instrument.kind,
                 active: instrument.active,
             }))
     }

@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use clones_market::{InstrumentKey, Side};
 use rust_decimal::Decimal;
 
-use crate::fill::{Execution, FeeSchedule, Side};
-use crate::instrument::InstrumentKey;
+use crate::fill::{Execution, FeeSchedule};
 use crate::ledger::{Balances, LedgerAccount, LedgerEvent};
 use crate::money;
 use crate::position::Position;

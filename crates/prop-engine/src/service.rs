@@ -9,14 +9,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use clones_db::Db;
 use clones_kernel::{Clock, Cursor, Page, PageRequest};
+use clones_market::{InstrumentKey, InstrumentKind, Side};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::feed::{InstrumentInfo, MarketFeed, MarketQuote};
-use crate::fill::{self, FillConfig, FillSource, OrderSpec, OrderType, Side, TimeInForce};
+use crate::fill::{self, FillConfig, FillSource, OrderSpec, OrderType, TimeInForce};
 use crate::gates::{self, AccountSnapshot, AccountStatus, OrderCheck, RiskLimits};
-use crate::instrument::{InstrumentKey, InstrumentKind};
 use crate::ledger::{Balances, LedgerAccount};
 use crate::models::{
     AccountRow, AuditRow, BalanceRow, EquitySnapshotRow, FillRow, LedgerEntryRow, LedgerEventRow,
@@ -190,7 +190,7 @@ fn account_view(
 }
 
 fn side_of(value: &str) -> Result<Side, PropError> {
-    Side::from_str(value).map_err(corrupt)
+    Side::from_str(value).map_err(|error| corrupt(error.to_string()))
 }
 
 fn source_of(value: &str) -> Result<FillSource, PropError> {
@@ -1323,5 +1323,30 @@ impl PropService for PgPropService {
                 .map(equity_point))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Every key the market grammar accepts reaches execution unchanged.
+        #[test]
+        fn orders_accept_every_key_of_the_grammar(key in clones_market::arbitrary::key_text()) {
+            let request = OrderRequest {
+                decision_action_id: None,
+                instrument: key.clone(),
+                side: Side::Buy,
+                size: Decimal::ONE,
+                limit_price: None,
+                reduce_only: false,
+                time_in_force: TimeInForce::Ioc,
+            };
+            let parsed = validate_order(&request).map(|instrument| instrument.to_string());
+            prop_assert_eq!(parsed.ok(), Some(key));
+        }
     }
 }

@@ -2,12 +2,13 @@
 //! Amounts, prices and sizes are decimal strings on the wire.
 
 use chrono::{DateTime, Utc};
+use clones_market::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::fill::{FillSource, Side, TimeInForce};
+use crate::fill::{FillSource, TimeInForce};
 use crate::gates::{AccountStatus, RejectReason, RiskLimits};
 use crate::ledger::{EventKind, LedgerAccount};
 

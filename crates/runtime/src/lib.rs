@@ -1,10 +1,10 @@
 //! What every process of the system shares: database settings, JSON logging, graceful
 //! shutdown, and the worker loop with its heartbeats.
 //!
-//! A worker binary is a [`Cycle`] handed to [`run_worker`] (through [`run_worker_process`],
-//! which first refuses a schema with pending migrations): one cycle at once, then one every
-//! interval, a heartbeat row per cycle, and on SIGTERM/SIGINT the running cycle finishes before
-//! the process exits 0. This crate owns the `worker_heartbeats` table and reads it back for the
+//! A worker binary is its settings (a [`WorkerSettings`]) and one call to [`worker_main`], which
+//! builds its [`Cycle`] and runs it under [`run_worker`] after refusing a schema with pending
+//! migrations: one cycle at once, then one every interval, a heartbeat row per cycle, and on
+//! SIGTERM/SIGINT the running cycle finishes before the process exits 0. This crate owns the `worker_heartbeats` table and reads it back for the
 //! health route through [`HeartbeatService`]. It holds no business rules.
 
 mod heartbeat;
@@ -16,7 +16,9 @@ mod worker;
 
 pub use heartbeat::{HeartbeatService, PgHeartbeatService, WorkerHealth, WorkersHealth};
 pub use shutdown::{Shutdown, shutdown_on_signals};
-pub use startup::{StartupError, require_current_schema, run_worker_process};
+pub use startup::{
+    StartupError, WorkerContext, WorkerSettings, require_current_schema, worker_main,
+};
 pub use worker::{Cycle, CycleError, CycleReport, RunSummary, WorkerOptions, run_worker};
 
 /// Installs the process-wide TLS crypto provider (ring). Call once at start-up, before any

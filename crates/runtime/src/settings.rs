@@ -38,3 +38,16 @@ impl DatabaseArgs {
         })
     }
 }
+
+/// What every worker binary takes the same way: the database and `--once`. Flattened into a
+/// worker's settings next to its own interval and batch flags, whose environment variables
+/// are named after the worker.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Database connection.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Run one cycle and exit (non-zero if it failed).
+    #[arg(long)]
+    pub once: bool,
+}

@@ -18,9 +18,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use clones_market::Timeframe;
 use clones_strategy::{
-    Bar, CompiledPlan, Constraints, MarketWindow, Timeframe, compile_json, evaluate,
-    evaluate_history,
+    Bar, CompiledPlan, Constraints, MarketWindow, compile_json, evaluate, evaluate_history,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;

@@ -345,7 +345,9 @@ fn keep_smallest(best: &mut Option<String>, leaf: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Edge, Node, NodeKind, PriceField, Timeframe};
+    use clones_market::Timeframe;
+
+    use crate::model::{Edge, Node, NodeKind, PriceField};
     use rust_decimal::Decimal;
 
     fn price(id: &str) -> Node {

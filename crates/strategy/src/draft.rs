@@ -4,11 +4,10 @@
 //! universe containing `BTC`), because every new clone gets it before its owner edits
 //! anything. Its fingerprint is pinned by a test: changing the draft is a deliberate act.
 
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 
-use crate::model::{
-    Edge, FORMAT_VERSION, Node, NodeKind, PriceField, SizeSpec, StrategyGraph, Timeframe,
-};
+use crate::model::{Edge, FORMAT_VERSION, Node, NodeKind, PriceField, SizeSpec, StrategyGraph};
 
 /// A simple valid strategy: on BTC 1h closes, go long with 10 % of equity when EMA(12) crosses
 /// above EMA(26), close when it crosses back below, with a 5 % stop loss on the entry.

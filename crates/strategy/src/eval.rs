@@ -253,7 +253,7 @@ impl Source<'_> {
     fn ready_times(&self, key: &SeriesKey) -> Vec<i64> {
         match (self, key) {
             (Source::Candles(bars), SeriesKey::Candles(key)) => {
-                let seconds = key.timeframe.seconds();
+                let seconds = key.bar_seconds();
                 bars.iter()
                     .map(|bar| bar.time.saturating_add(seconds))
                     .collect()

@@ -47,8 +47,8 @@ pub use eval::{
 pub use market::{Bar, CandleKey, MarketWindow, OutcomeKey, OutcomePoint, SeriesKey};
 pub use model::{
     ActionKind, CompareOp, Edge, FORMAT_VERSION, InputPort, MAX_FAN_IN, MAX_RISK_TARGETS,
-    NODE_KINDS, Node, NodeKind, OutputPort, PortType, PriceField, SizeSpec, StrategyGraph,
-    Timeframe,
+    NODE_KINDS, Node, NodeKind, OutputPort, PortType, PriceField, STRATEGY_TIMEFRAMES, SizeSpec,
+    StrategyGraph,
 };
 pub use parse::{parse, parse_value};
 pub use plan::{CompiledPlan, DataRequirement, RiskKind, RiskRule, RiskSettings};

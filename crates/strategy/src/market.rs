@@ -6,13 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Timeframe;
-
 /// One OHLCV candle. `time` is the candle's open time in Unix seconds; the candle is complete
-/// (and usable without look-ahead) at `time + timeframe.seconds()`.
+/// (and usable without look-ahead) at `time` plus the timeframe's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bar {
     /// Open time, Unix seconds.
@@ -61,6 +60,12 @@ impl CandleKey {
             asset: asset.to_owned(),
             timeframe,
         }
+    }
+
+    /// How long after its open a candle of this series is complete, in seconds. A calendar
+    /// month has no fixed length (and no graph names one): its candles are never complete.
+    pub(crate) fn bar_seconds(&self) -> i64 {
+        self.timeframe.seconds().unwrap_or(i64::MAX)
     }
 }
 
@@ -133,7 +138,7 @@ impl MarketWindow {
     }
 
     /// The window as it was known at `time` (Unix seconds): only candles complete by then
-    /// (`bar.time + timeframe.seconds() <= time`) and outcome prices observed by then
+    /// (`bar.time` plus the timeframe's length `<= time`) and outcome prices observed by then
     /// (`point.time <= time`).
     pub fn as_of(&self, time: i64) -> MarketWindow {
         MarketWindow {
@@ -141,7 +146,7 @@ impl MarketWindow {
                 .candles
                 .iter()
                 .map(|(key, bars)| {
-                    let seconds = key.timeframe.seconds();
+                    let seconds = key.bar_seconds();
                     let kept = bars
                         .iter()
                         .filter(|bar| bar.time.saturating_add(seconds) <= time)

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -547,36 +548,27 @@ macro_rules! text_enum {
     };
 }
 
-text_enum! {
-    /// A candle timeframe.
-    pub enum Timeframe {
-        /// One minute.
-        M1 = "1m",
-        /// Five minutes.
-        M5 = "5m",
-        /// Fifteen minutes.
-        M15 = "15m",
-        /// One hour.
-        H1 = "1h",
-        /// Four hours.
-        H4 = "4h",
-        /// One day.
-        D1 = "1d",
-    }
+/// The candle timeframes a graph may name, shortest first, spelled as [`Timeframe::as_str`]
+/// spells them. Market memory holds more; the format admits only these.
+pub const STRATEGY_TIMEFRAMES: [Timeframe; 6] = [
+    Timeframe::M1,
+    Timeframe::M5,
+    Timeframe::M15,
+    Timeframe::H1,
+    Timeframe::H4,
+    Timeframe::D1,
+];
+
+/// The strategy timeframe spelled `text`.
+pub(crate) fn strategy_timeframe(text: &str) -> Option<Timeframe> {
+    STRATEGY_TIMEFRAMES
+        .into_iter()
+        .find(|timeframe| timeframe.as_str() == text)
 }
 
-impl Timeframe {
-    /// The length of one candle in seconds.
-    pub fn seconds(self) -> i64 {
-        match self {
-            Timeframe::M1 => 60,
-            Timeframe::M5 => 300,
-            Timeframe::M15 => 900,
-            Timeframe::H1 => 3_600,
-            Timeframe::H4 => 14_400,
-            Timeframe::D1 => 86_400,
-        }
-    }
+/// The accepted timeframe spellings, for messages.
+pub(crate) fn strategy_timeframes_expected() -> String {
+    STRATEGY_TIMEFRAMES.map(Timeframe::as_str).join(", ")
 }
 
 text_enum! {
@@ -682,11 +674,11 @@ mod tests {
 
     #[test]
     fn text_enums_round_trip() {
-        for timeframe in Timeframe::ALL {
-            assert_eq!(Timeframe::from_name(timeframe.as_str()), Some(*timeframe));
+        for timeframe in STRATEGY_TIMEFRAMES {
+            assert_eq!(strategy_timeframe(timeframe.as_str()), Some(timeframe));
         }
-        assert_eq!(Timeframe::from_name("2h"), None);
-        assert_eq!(Timeframe::H4.seconds(), 14_400);
+        assert_eq!(strategy_timeframe("2h"), None);
+        assert_eq!(strategy_timeframes_expected(), "1m, 5m, 15m, 1h, 4h, 1d");
         assert_eq!(
             serde_json::to_string(&ActionKind::TargetPosition).unwrap(),
             "\"target_position\""

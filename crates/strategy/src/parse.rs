@@ -13,7 +13,7 @@ use crate::error::{CompileError, CompileErrors, ErrorCode};
 use crate::limits::{MAX_DOCUMENT_BYTES, MAX_EDGES, MAX_NODES};
 use crate::model::{
     ActionKind, CompareOp, Edge, FORMAT_VERSION, NODE_KINDS, Node, NodeKind, PriceField, SizeSpec,
-    StrategyGraph, Timeframe,
+    StrategyGraph, strategy_timeframe, strategy_timeframes_expected,
 };
 
 /// Parses a strategy document from JSON text.
@@ -478,8 +478,13 @@ fn quote_list(keys: &[&str]) -> String {
 
 /// Reads every parameter of `kind` (so all problems are reported), then builds the kind.
 fn read_kind(kind: &str, r: &mut ParamReader<'_>) -> Option<NodeKind> {
-    let timeframe =
-        |r: &mut ParamReader<'_>| r.named("timeframe", Timeframe::from_name, Timeframe::expected);
+    let timeframe = |r: &mut ParamReader<'_>| {
+        r.named(
+            "timeframe",
+            strategy_timeframe,
+            strategy_timeframes_expected,
+        )
+    };
     Some(match kind {
         "price" => {
             let asset = r.string("asset");

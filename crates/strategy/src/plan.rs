@@ -7,11 +7,12 @@
 
 use std::collections::BTreeSet;
 
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::market::SeriesKey;
-use crate::model::{ActionKind, CompareOp, PriceField, SizeSpec, Timeframe};
+use crate::model::{ActionKind, CompareOp, PriceField, SizeSpec};
 use crate::strength::ModelStrength;
 
 /// A series the plan reads, and how many items of it the plan needs before its indicators are

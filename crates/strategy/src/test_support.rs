@@ -1,8 +1,9 @@
 //! Shared helpers for the unit tests.
 
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 
-use crate::model::{ActionKind, CompareOp, NodeKind, PriceField, SizeSpec, Timeframe};
+use crate::model::{ActionKind, CompareOp, NodeKind, PriceField, SizeSpec};
 
 /// One node kind of each variant, in catalog order, with valid parameters.
 pub(crate) fn one_of_each_kind() -> Vec<NodeKind> {

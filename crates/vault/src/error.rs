@@ -1,7 +1,7 @@
 //! Everything that can go wrong on the chain side of payments, each with a stable machine code.
 
 use alloy::primitives::B256;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 
 /// A vault failure. [`VaultError::code`] is part of the public API: clients match on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,9 +48,8 @@ pub enum VaultError {
     Rpc(String),
 }
 
-impl VaultError {
-    /// The transport-independent kind.
-    pub fn kind(&self) -> ErrorKind {
+impl DomainError for VaultError {
+    fn kind(&self) -> ErrorKind {
         use VaultError::*;
         match self {
             InvalidTxHash(_) | UnknownPurpose(_) => ErrorKind::InvalidInput,
@@ -64,7 +63,7 @@ impl VaultError {
     }
 
     /// The stable machine code clients match on.
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         use VaultError::*;
         match self {
             InvalidTxHash(_) => "invalid_tx_hash",
@@ -79,7 +78,9 @@ impl VaultError {
             Rpc(_) => "chain_unavailable",
         }
     }
+}
 
+impl VaultError {
     /// Whether the same check may succeed when retried later (only RPC failures).
     pub fn is_retryable(&self) -> bool {
         matches!(self, VaultError::Rpc(_))

@@ -9,9 +9,7 @@ use std::borrow::Cow;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use clones_auth::AuthError;
-use clones_db::DbError;
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind, FieldProblem};
 use serde::Serialize;
 
 use crate::request_id;
@@ -35,10 +33,9 @@ pub struct Problem {
     /// The stable machine code clients match on.
     pub code: String,
     /// Every problem found, for errors that carry several (an invalid strategy graph lists
-    /// each problem with its `code`, `node` and `message`).
+    /// each problem with its `code`, `node` and `message`). Always this one array shape.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub errors: Option<serde_json::Value>,
+    pub errors: Option<Vec<FieldProblem>>,
     /// The request id (also in the `x-request-id` header), for support and logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -54,7 +51,7 @@ pub struct ApiError {
     internal: Option<String>,
     retry_after_secs: Option<u64>,
     /// Boxed: rare, and it would otherwise double the size of every `Result<_, ApiError>`.
-    errors: Option<Box<serde_json::Value>>,
+    errors: Option<Box<[FieldProblem]>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -169,7 +166,7 @@ impl ResponseError for ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
-            errors: self.errors.as_deref().cloned(),
+            errors: self.errors.as_deref().map(<[FieldProblem]>::to_vec),
             request_id,
         };
         let mut response = HttpResponse::build(self.status);
@@ -181,59 +178,70 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
-
-impl From<clones_clone_service::CloneError> for ApiError {
-    fn from(error: clones_clone_service::CloneError) -> Self {
+/// Every context's error reaches HTTP through this one conversion: its kind picks the status,
+/// its code and problems go into the body unchanged.
+impl<E: DomainError> From<E> for ApiError {
+    fn from(error: E) -> Self {
         let mut api_error = Self::from_kind(error.kind(), error.code(), error.to_string());
-        api_error.errors = error
-            .problems()
-            .and_then(|problems| serde_json::to_value(problems).ok())
-            .map(Box::new);
+        api_error.errors = error.problems().map(Box::from);
         api_error
     }
 }
 
-impl From<clones_economy::EconomyError> for ApiError {
-    fn from(error: clones_economy::EconomyError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
+#[cfg(test)]
+mod tests {
+    use clones_kernel::FieldProblem;
 
-impl From<clones_ingest::IngestError> for ApiError {
-    fn from(error: clones_ingest::IngestError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
+    use super::*;
 
-impl From<clones_prop_engine::PropError> for ApiError {
-    fn from(error: clones_prop_engine::PropError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
+    /// A context this module has never heard of.
+    #[derive(Debug, thiserror::Error)]
+    enum NewContextError {
+        #[error("the widget is broken")]
+        Broken(Vec<FieldProblem>),
+        #[error("socket closed")]
+        Down,
     }
-}
 
-impl From<clones_ai_decision::DecisionError> for ApiError {
-    fn from(error: clones_ai_decision::DecisionError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
+    impl DomainError for NewContextError {
+        fn kind(&self) -> ErrorKind {
+            match self {
+                NewContextError::Broken(_) => ErrorKind::RuleViolation,
+                NewContextError::Down => ErrorKind::Unavailable,
+            }
+        }
+
+        fn code(&self) -> &'static str {
+            match self {
+                NewContextError::Broken(_) => "widget_broken",
+                NewContextError::Down => "widget_unavailable",
+            }
+        }
+
+        fn problems(&self) -> Option<&[FieldProblem]> {
+            match self {
+                NewContextError::Broken(problems) => Some(problems),
+                NewContextError::Down => None,
+            }
+        }
     }
-}
 
-impl From<clones_lifecycle::LifecycleError> for ApiError {
-    fn from(error: clones_lifecycle::LifecycleError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        let code = match error.kind() {
-            ErrorKind::Unavailable => "database_unavailable",
-            _ => "internal",
+    #[test]
+    fn any_domain_error_converts_with_its_status_code_and_problems() {
+        let problem = FieldProblem {
+            code: "cycle".into(),
+            node: Some("a".into()),
+            message: "loops".into(),
         };
-        Self::from_kind(error.kind(), code, error.to_string())
+        let error = ApiError::from(NewContextError::Broken(vec![problem.clone()]));
+        assert_eq!(error.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.code(), "widget_broken");
+        assert_eq!(error.errors.as_deref(), Some(&[problem][..]));
+
+        let error = ApiError::from(NewContextError::Down);
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error.code(), "widget_unavailable");
+        assert_eq!(error.internal.as_deref(), Some("socket closed"));
+        assert!(error.errors.is_none());
     }
 }

@@ -20,23 +20,22 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
-use clones_ai_decision::{DecisionService, DecisionSettings, PgDecisionService};
-use clones_auth::{AccessAdmin, AuthService, PgAccessAdmin, PgAuthService};
-use clones_clone_service::{CloneService, PgCloneService};
+use clones_ai_decision::DecisionService;
+use clones_auth::{AccessAdmin, AuthService};
+use clones_clone_service::CloneService;
 use clones_db::Db;
-use clones_economy::{EconomyService, PgEconomyService};
-use clones_ingest::{IngestService, PgIngestService};
+use clones_economy::EconomyService;
+use clones_ingest::IngestService;
 use clones_kernel::Clock;
-use clones_lifecycle::{
-    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
-};
-use clones_prop_engine::{NoMarketFeed, PgPropService, PropService, PropSettings};
-use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use clones_lifecycle::LifecycleService;
+use clones_prop_engine::PropService;
+use clones_runtime::HeartbeatService;
+use clones_wiring::{PropFeed, ServiceSettings, Services};
 
 use crate::settings::{ApiSettings, SettingsError};
 
 pub use error::{ApiError, PROBLEM_JSON, Problem, status_for};
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{Cidr, RateLimiter, client_key};
 
 /// What every handler can reach: the services and the HTTP-level settings.
 pub struct AppState {
@@ -64,8 +63,8 @@ pub struct AppState {
     pub auth_rate_limiter: Arc<RateLimiter>,
     /// Token buckets per user for decision dry runs.
     pub dry_run_rate_limiter: Arc<RateLimiter<uuid::Uuid>>,
-    /// Whether rate limiting reads the client IP from forwarding headers.
-    pub trust_forwarded_for: bool,
+    /// Proxies whose forwarding headers name the client for rate limiting.
+    pub trusted_proxies: Vec<Cidr>,
     /// Origins allowed by CORS.
     pub cors_allowed_origins: Vec<String>,
     /// Largest accepted JSON body, in bytes.
@@ -75,7 +74,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The production wiring: PostgreSQL services over `db`, time from `clock`.
+    /// The production state: the services `clones-wiring` builds over `db`, time from `clock`,
+    /// and the HTTP settings.
     ///
     /// # Errors
     /// [`SettingsError`] when the settings are inconsistent.
@@ -89,59 +89,30 @@ impl AppState {
             .payments
             .to_settings()
             .map_err(SettingsError::payments)?;
-        let access = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
-        let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
-            db.clone(),
-            clock.clone(),
-            // Display states come from audition, queue and Arena facts.
-            Arc::new(PgCompetitionFacts::new(db.clone())),
-        ));
-        let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
-        // The API places no orders (it only reads and runs admin actions), so it needs no
-        // market data.
-        let prop: Arc<dyn PropService> = Arc::new(PgPropService::new(
-            db.clone(),
-            clock.clone(),
-            Arc::new(NoMarketFeed),
-            PropSettings::default(),
-        ));
         // Dry runs decide on market memory, with the language model when one is configured,
-        // and execute nothing.
+        // and execute nothing; the API places no orders, so its prop engine has no feed.
         let llm = settings.llm.model().map_err(SettingsError::llm)?;
-        let decisions = Arc::new(PgDecisionService::new(
-            db.clone(),
-            clock.clone(),
-            clones.clone(),
-            ingest.clone(),
-            prop.clone(),
-            llm,
-            DecisionSettings::default(),
-        ));
-        let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(
-            db.clone(),
-            clock.clone(),
-            access.clone(),
-            payments,
-        ));
-        let lifecycle = Arc::new(PgLifecycleService::new(
-            db.clone(),
-            clock.clone(),
-            clones.clone(),
-            prop.clone(),
-            economy.clone(),
-            LifecycleSettings::default(),
-        ));
-        Ok(web::Data::new(Self {
-            auth: Arc::new(PgAuthService::new(db.clone(), clock.clone(), auth_settings)),
-            clones,
-            decisions,
-            lifecycle,
-            economy,
-            access,
-            ingest,
-            prop,
-            heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock)),
+        let services = Services::new(
             db,
+            clock,
+            ServiceSettings {
+                payments,
+                llm,
+                prop_feed: PropFeed::None,
+                ..ServiceSettings::default()
+            },
+        );
+        Ok(web::Data::new(Self {
+            auth: services.auth(auth_settings),
+            clones: services.clones,
+            decisions: services.decisions,
+            lifecycle: services.lifecycle,
+            economy: services.economy,
+            access: services.access,
+            ingest: services.ingest,
+            prop: services.prop,
+            heartbeats: services.heartbeats,
+            db: services.db,
             auth_rate_limiter: Arc::new(RateLimiter::new(
                 settings.http.auth_rate_limit_per_minute,
                 settings.http.auth_rate_limit_burst,
@@ -150,7 +121,7 @@ impl AppState {
                 settings.http.dry_run_rate_limit_per_minute,
                 settings.http.dry_run_rate_limit_burst,
             )),
-            trust_forwarded_for: settings.http.trust_forwarded_for,
+            trusted_proxies: settings.http.trusted_proxies.clone(),
             cors_allowed_origins: settings.http.cors_allowed_origins.clone(),
             json_body_limit_bytes: settings.http.json_body_limit_bytes,
             worker_stale_after_intervals: settings.http.worker_stale_after_intervals,
@@ -196,7 +167,15 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, document) = routes::split();
+    let routes::Routes {
+        app,
+        document,
+        schema_collisions,
+    } = routes::split();
+    for name in schema_collisions {
+        // A test keeps this empty; should it happen, the document is wrong for one type.
+        tracing::error!(schema = %name, "two types share one OpenAPI schema name");
+    }
     let cors = cors(&state.cors_allowed_origins);
     let json = extract::json_config(state.json_body_limit_bytes);
     app.app_data(web::Data::new(openapi::Document(document)))

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document. Paths are collected from the route registrations themselves
 //! (`utoipa-actix-web`), so a route cannot exist without appearing here.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The document as served at `/api/v1/openapi.json`.
@@ -59,5 +61,59 @@ pub struct BaseDocument;
 
 /// The complete document, built without any database or server (for `clonectl openapi`).
 pub fn document() -> utoipa::openapi::OpenApi {
-    crate::routes::split().1
+    crate::routes::split().document
+}
+
+/// Adds the errors the extractors answer to every operation that can meet them, so no
+/// handler has to list them: `415 unsupported_media_type` where there is a JSON body and
+/// `400 invalid_query` where there are query parameters.
+pub(crate) fn document_extractor_errors(document: &mut utoipa::openapi::OpenApi) {
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_query = operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(p) if p.parameter_in == ParameterIn::Query)
+            });
+            if has_query {
+                add_problem(
+                    operation,
+                    "400",
+                    "invalid_query: a parameter is unknown, malformed or holds a control \
+                     character (and the operation's own 400 codes)",
+                );
+            }
+            if operation.request_body.is_some() {
+                add_problem(
+                    operation,
+                    "415",
+                    "unsupported_media_type: the body is not application/json",
+                );
+            }
+        }
+    }
+}
+
+/// A problem+json response under `status`, unless the operation documents that status itself.
+fn add_problem(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        crate::PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
+                    .build(),
+            )
+        });
 }

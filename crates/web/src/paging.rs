@@ -8,17 +8,19 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use clones_kernel::{Cursor, PageError, PageRequest};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
+use crate::extract::Query;
 
 /// A list route's query: the page request and the route's own filter parameters `F`.
 ///
 /// A malformed `limit` or `cursor` (or either given twice) answers 400 `invalid_page`; any
-/// other query problem answers 400 `invalid_query`, as for `web::Query`.
+/// other query problem, a control character in any parameter included, answers 400
+/// `invalid_query`, as for [`Query`].
 #[derive(Debug)]
 pub struct Paged<F = NoFilter> {
     /// Which page.
@@ -74,18 +76,15 @@ macro_rules! paged_response {
 }
 pub(crate) use paged_response;
 
-impl From<PageError> for ApiError {
-    fn from(error: PageError) -> Self {
-        Self::from_kind(error.kind(), error.code(), error.to_string())
-    }
-}
-
 fn parse<F: DeserializeOwned>(query: &str) -> Result<Paged<F>, ApiError> {
+    // Read through `Query` first, so the paging parameters are refused for control
+    // characters exactly as every other query parameter is.
+    let Query(pairs) = Query::<Vec<(String, String)>>::from_query(query)?;
     let mut limit = None;
     let mut cursor = None;
     let mut rest = url::form_urlencoded::Serializer::new(String::new());
-    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let slot = match key.as_ref() {
+    for (key, value) in pairs {
+        let slot = match key.as_str() {
             "limit" => &mut limit,
             "cursor" => &mut cursor,
             _ => {
@@ -103,9 +102,7 @@ fn parse<F: DeserializeOwned>(query: &str) -> Result<Paged<F>, ApiError> {
         }
     }
     let page = PageRequest::parse(limit.as_deref(), cursor.as_deref())?;
-    let filter = web::Query::<F>::from_query(&rest.finish())
-        .map_err(|error| ApiError::bad_request("invalid_query", error.to_string()))?
-        .into_inner();
+    let Query(filter) = Query::<F>::from_query(&rest.finish())?;
     Ok(Paged { page, filter })
 }
 
@@ -152,5 +149,8 @@ mod tests {
         assert_eq!(code("limit=1&limit=2").as_deref(), Some("invalid_page"));
         assert_eq!(code("cursor=nope").as_deref(), Some("invalid_page"));
         assert_eq!(code("other=1").as_deref(), Some("invalid_query"));
+        assert_eq!(code("cursor=%00").as_deref(), Some("invalid_query"));
+        assert_eq!(code("limit=1%0A").as_deref(), Some("invalid_query"));
+        assert_eq!(code("status=open%07").as_deref(), Some("invalid_query"));
     }
 }

@@ -64,10 +64,11 @@ pub struct HttpArgs {
     /// Burst of decision dry runs per user.
     #[arg(long, env = "DRY_RUN_RATE_LIMIT_BURST", default_value_t = 3)]
     pub dry_run_rate_limit_burst: u32,
-    /// Take the client IP for rate limiting from `Forwarded`/`X-Forwarded-For`. Enable only
-    /// behind a proxy that sets these headers itself; otherwise clients can pick their own IP.
-    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client for rate limiting, as IP
+    /// addresses or CIDR blocks, comma separated (e.g. `10.0.0.0/8,::1`). Unset: none, and
+    /// the client is always the TCP peer.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::rate_limit::Cidr>,
     /// A worker is reported stale after this many intervals without a completed cycle.
     #[arg(long, env = "WORKER_STALE_AFTER_INTERVALS", default_value_t = 3)]
     pub worker_stale_after_intervals: u32,

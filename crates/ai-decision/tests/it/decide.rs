@@ -4,8 +4,9 @@
 use chrono::Duration;
 use clones_ai_decision::{Adapter, FixedRoster, RunContext, RunStatus};
 use clones_clone_service::{ClonePatch, CloneService, SelectionMode, Tier, TradeUniverse};
-use clones_kernel::Clock;
-use clones_prop_engine::{OrderStatus, PropService, Side};
+use clones_kernel::{Clock, DomainError};
+use clones_market::Side;
+use clones_prop_engine::{OrderStatus, PropService};
 
 use crate::support::*;
 

@@ -2,8 +2,7 @@
 
 use chrono::Duration;
 use clones_ai_decision::{DecisionService, RunContext, RunStatus};
-use clones_kernel::Clock;
-use clones_kernel::PageRequest;
+use clones_kernel::{Clock, DomainError, PageRequest};
 
 use crate::support::*;
 

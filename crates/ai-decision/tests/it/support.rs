@@ -18,11 +18,10 @@ use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{
     CloneService, EntitlementGrant, EntitlementSource, NoCompetitionFacts, PgCloneService, Tier,
 };
-use clones_ingest::{
-    Batch, Candle, IngestService, InstrumentKey, InstrumentKind, NewInstrument, PgIngestService,
-};
+use clones_ingest::{Batch, Candle, IngestService, NewInstrument, PgIngestService};
 use clones_kernel::PageRequest;
 use clones_kernel::{Clock, FixedClock};
+use clones_market::InstrumentKey;
 use clones_prop_engine::{
     AccountContext, MarketMemoryFeed, OpenAccount, OrderView, PgPropService, PropService,
     PropSettings, RiskLimits,
@@ -231,7 +230,7 @@ pub fn assignment(owner: Uuid, clone_id: Uuid, account_id: Uuid) -> Assignment {
 }
 
 pub async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
-    let key = InstrumentKey::new("replay", InstrumentKind::Perp, "BTC");
+    let key = InstrumentKey::perp("replay", "BTC").unwrap();
     let last_open =
         DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(3600) - 3600, 0)
             .unwrap();
@@ -248,7 +247,7 @@ pub async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
         };
         batch.candles.push((
             key.clone(),
-            clones_ingest::Timeframe::H1,
+            clones_market::Timeframe::H1,
             Candle {
                 open_time,
                 open: price,
@@ -270,7 +269,7 @@ pub async fn seed_market(ingest: &PgIngestService, now: DateTime<Utc>) {
 
 /// A mid of BTC at `at` (market memory).
 pub async fn mid_at(ingest: &PgIngestService, at: DateTime<Utc>, price: Decimal) {
-    let key = InstrumentKey::new("replay", InstrumentKind::Perp, "BTC");
+    let key = InstrumentKey::perp("replay", "BTC").unwrap();
     let batch = Batch {
         mids: vec![(key, at, price)],
         ..Batch::default()

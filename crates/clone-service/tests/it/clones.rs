@@ -315,3 +315,34 @@ async fn the_runtime_read_carries_model_active_version_entitlement_and_universe(
         (listed.fingerprint.as_str(), &listed.graph)
     );
 }
+
+#[tokio::test]
+async fn an_unknown_stored_tier_is_an_internal_error_never_starter() {
+    use clones_kernel::{DomainError, ErrorKind};
+    use diesel::RunQueryDsl;
+
+    let f = fixture().await;
+    let owner = f.user().await;
+    let clone = f.paid_clone(owner).await;
+    let mut conn = f.db.owner_connection().unwrap();
+    // The check constraint keeps the application from writing this; the owner can drop it,
+    // which is the kind of corruption the service must refuse to read as a default.
+    diesel::sql_query(
+        "ALTER TABLE clone_capacity_entitlements \
+         DROP CONSTRAINT clone_capacity_entitlements_tier_check",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("UPDATE clone_capacity_entitlements SET tier = 'platinum'")
+        .execute(&mut conn)
+        .unwrap();
+
+    let error = f.service.entitlement(owner, clone).await.unwrap_err();
+    assert!(matches!(error, CloneError::Corrupt(_)), "{error:?}");
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Internal, "internal")
+    );
+    let error = f.service.runtime(owner, clone).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Internal);
+}

@@ -6,6 +6,8 @@
     reason = "test helpers should fail loudly on broken setup"
 )]
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use clones_db::diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
@@ -25,25 +27,107 @@ fn count(conn: &mut diesel::PgConnection, sql: &str) -> i64 {
     diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
 }
 
+/// `pg_dump --schema-only` of a database: every table, column, constraint, index, function,
+/// trigger, policy and grant, in a stable order.
+fn schema_dump(database_url: &str) -> String {
+    let pg_dump = pg_dump();
+    let output = Command::new(&pg_dump)
+        .args(["--schema-only", "--no-password", "--dbname", database_url])
+        .output()
+        .map_err(|error| {
+            format!(
+                "cannot run {}: {error}; the migration test compares pg_dump output, so it needs \
+                 the PostgreSQL binaries (`pg_config --bindir`; scripts/pg start installs them)",
+                pg_dump.display()
+            )
+        })
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    normalise_dump(&String::from_utf8(output.stdout).unwrap())
+}
+
+/// The pg_dump of the installed server version, from `pg_config --bindir`, else from PATH.
+fn pg_dump() -> PathBuf {
+    Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("pg_dump"))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("pg_dump"))
+}
+
+/// Drops what differs between two dumps of the same schema: the random key of the
+/// `\restrict` / `\unrestrict` lines newer pg_dump versions print.
+fn normalise_dump(dump: &str) -> String {
+    dump.lines()
+        .filter(|line| !line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Fails with the first differing line rather than two whole dumps.
+fn assert_same_schema(expected: &str, actual: &str, what: &str) {
+    let line = expected
+        .lines()
+        .zip(actual.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+    assert!(
+        expected == actual,
+        "{what}: the schemas differ from line {}:\nexpected: {:?}\nactual:   {:?}",
+        line + 1,
+        expected.lines().nth(line),
+        actual.lines().nth(line),
+    );
+}
+
 #[test]
-fn migrations_go_up_down_and_up_again() {
+fn migrations_go_up_down_and_up_again_to_the_same_schema() {
     let test_db = TestDb::empty().unwrap();
     let mut owner = test_db.owner_connection().unwrap();
+    let before = schema_dump(test_db.owner_url());
     let embedded = migrations::embedded_versions().unwrap();
     let applied = migrations::run_pending_on(&mut owner).unwrap();
     assert_eq!(applied.len(), embedded.len());
     assert!(migrations::status_on(&mut owner).unwrap().is_current());
-    let tables = "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations'";
-    let table_count = count(&mut owner, tables);
-    assert!(table_count >= 9);
+    let up = schema_dump(test_db.owner_url());
+    for object in [
+        "CREATE TABLE public.",
+        "CREATE FUNCTION public.",
+        "CREATE TRIGGER ",
+        "CREATE POLICY ",
+        "CREATE INDEX ",
+        "CREATE UNIQUE INDEX ",
+        "GRANT ",
+    ] {
+        assert!(up.contains(object), "the migrated schema has no {object:?}");
+    }
 
     let reverted = migrations::revert_all_on(&mut owner).unwrap();
     assert_eq!(reverted.len(), embedded.len());
-    assert_eq!(count(&mut owner, tables), 0);
     assert_eq!(migrations::status_on(&mut owner).unwrap().pending, embedded);
+    // Reverting everything leaves only diesel's own bookkeeping table behind.
+    diesel::sql_query("DROP TABLE __diesel_schema_migrations")
+        .execute(&mut owner)
+        .unwrap();
+    assert_same_schema(
+        &before,
+        &schema_dump(test_db.owner_url()),
+        "after reverting every migration (vs a fresh database)",
+    );
 
     migrations::run_pending_on(&mut owner).unwrap();
-    assert_eq!(count(&mut owner, tables), table_count);
+    assert_same_schema(
+        &up,
+        &schema_dump(test_db.owner_url()),
+        "after up-down-up (vs after up)",
+    );
 }
 
 fn insert_user(conn: &mut diesel::PgConnection, id: Uuid) {

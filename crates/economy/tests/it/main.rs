@@ -6,5 +6,6 @@
     reason = "test helpers should fail loudly on broken setup"
 )]
 
+mod grants;
 mod payments;
 mod support;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use clones_market::{InstrumentKey, Timeframe};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use url::Url;
@@ -18,10 +19,7 @@ use crate::http::{HttpClient, endpoint};
 use crate::parse::{
     array, decimal, decimal_field, field, integer, millis, object, opt_bool, string,
 };
-use crate::{
-    Batch, BookSnapshot, Candle, FundingRate, InstrumentKey, InstrumentKind, Level, NewInstrument,
-    Source, Timeframe,
-};
+use crate::{Batch, BookSnapshot, Candle, FundingRate, Level, NewInstrument, Source};
 
 /// The venue name in keys.
 pub const VENUE: &str = "hyperliquid";
@@ -56,15 +54,17 @@ impl HyperliquidSource {
         self.http.post_json(&url, &body).await
     }
 
-    fn key(coin: &str) -> InstrumentKey {
-        InstrumentKey::new(VENUE, InstrumentKind::Perp, coin)
+    /// The key of a configured coin; a coin the key grammar refuses is a configuration error.
+    fn key(coin: &str) -> Result<InstrumentKey, SourceError> {
+        InstrumentKey::perp(VENUE, coin)
+            .map_err(|error| SourceError::Config(format!("coin `{coin}`: {error}")))
     }
 
-    fn known(coin: &str) -> NewInstrument {
-        let mut instrument = NewInstrument::bare(Self::key(coin));
+    fn known(coin: &str) -> Result<NewInstrument, SourceError> {
+        let mut instrument = NewInstrument::bare(Self::key(coin)?);
         instrument.base = Some(coin.to_string());
         instrument.quote = Some("USDC".into());
-        instrument
+        Ok(instrument)
     }
 
     async fn meta(&self, now: DateTime<Utc>) -> Result<Batch, SourceError> {
@@ -106,7 +106,7 @@ impl HyperliquidSource {
             if !self.config.coins.contains(&name) {
                 continue;
             }
-            let mut instrument = Self::known(&name);
+            let mut instrument = Self::known(&name)?;
             instrument.active = !delisted;
             instrument.lot_size = Some(Decimal::new(1, sz_decimals));
             instrument.metadata = json!({
@@ -119,7 +119,7 @@ impl HyperliquidSource {
             });
             batch.instruments.push(instrument);
             batch.funding.push((
-                Self::key(&name),
+                Self::key(&name)?,
                 FundingRate {
                     time: now,
                     rate: funding,
@@ -142,8 +142,8 @@ impl HyperliquidSource {
             let Some(price) = parsed.get(coin) else {
                 return Err(malformed(format!("allMids: no mid for {coin}")));
             };
-            batch.known_instruments.push(Self::known(coin));
-            batch.mids.push((Self::key(coin), now, *price));
+            batch.known_instruments.push(Self::known(coin)?);
+            batch.mids.push((Self::key(coin)?, now, *price));
         }
         Ok(batch)
     }
@@ -152,7 +152,7 @@ impl HyperliquidSource {
         let mut batch = Batch::default();
         let start = (now - self.config.lookback).timestamp_millis();
         for coin in &self.config.coins {
-            batch.known_instruments.push(Self::known(coin));
+            batch.known_instruments.push(Self::known(coin)?);
             for interval in &self.config.intervals {
                 let value = self
                     .info(json!({
@@ -183,7 +183,7 @@ impl HyperliquidSource {
                         volume: decimal_field(bar, "v", "candle")?,
                         trades: Some(integer(field(bar, "n", "candle")?, "candle.n")?),
                     };
-                    batch.candles.push((Self::key(coin), *interval, candle));
+                    batch.candles.push((Self::key(coin)?, *interval, candle));
                 }
             }
         }
@@ -216,9 +216,9 @@ impl HyperliquidSource {
                     })
                     .collect()
             };
-            batch.known_instruments.push(Self::known(coin));
+            batch.known_instruments.push(Self::known(coin)?);
             batch.books.push((
-                Self::key(coin),
+                Self::key(coin)?,
                 BookSnapshot {
                     observed_at,
                     bids: side(bids, "l2Book bids")?,
@@ -236,7 +236,7 @@ impl HyperliquidSource {
             let value = self
                 .info(json!({ "type": "fundingHistory", "coin": coin, "startTime": start }))
                 .await?;
-            batch.known_instruments.push(Self::known(coin));
+            batch.known_instruments.push(Self::known(coin)?);
             for entry in array(&value, "fundingHistory")? {
                 let entry = object(entry, "funding entry")?;
                 let returned = string(entry, "coin", "funding entry")?;
@@ -246,7 +246,7 @@ impl HyperliquidSource {
                     )));
                 }
                 batch.funding.push((
-                    Self::key(coin),
+                    Self::key(coin)?,
                     FundingRate {
                         time: millis(field(entry, "time", "funding entry")?, "funding.time")?,
                         rate: decimal_field(entry, "fundingRate", "funding entry")?,

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_market::InstrumentKey;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use url::Url;
@@ -19,10 +20,7 @@ use crate::parse::{
     array, decimal, decimal_field, field, millis, object, opt_bool, opt_decimal_field, opt_string,
     rfc3339, string, string_list,
 };
-use crate::{
-    Batch, BookSnapshot, InstrumentKey, InstrumentKind, Level, NewInstrument, NewPredictionMarket,
-    Source,
-};
+use crate::{Batch, BookSnapshot, Level, NewInstrument, NewPredictionMarket, Source};
 
 /// The venue name in keys.
 pub const VENUE: &str = "polymarket";
@@ -49,8 +47,9 @@ pub struct PolymarketSource {
     tokens: Mutex<Vec<String>>,
 }
 
-fn outcome_key(token: &str) -> InstrumentKey {
-    InstrumentKey::new(VENUE, InstrumentKind::Outcome, token)
+/// The key of a CLOB token; a token the key grammar refuses is a malformed answer.
+fn outcome_key(token: &str) -> Result<InstrumentKey, SourceError> {
+    InstrumentKey::outcome(VENUE, token).map_err(|error| malformed(format!("token: {error}")))
 }
 
 impl PolymarketSource {
@@ -154,7 +153,7 @@ impl PolymarketSource {
                 if token.is_empty() {
                     return Err(malformed(format!("{what}: empty clob token id")));
                 }
-                let mut instrument = NewInstrument::bare(outcome_key(token));
+                let mut instrument = NewInstrument::bare(outcome_key(token)?);
                 instrument.active = active && !closed;
                 instrument.tick_size = tick;
                 instrument.lot_size = min_size;
@@ -162,7 +161,9 @@ impl PolymarketSource {
                 instrument.market = Some((id.clone(), outcome.clone()));
                 instrument.metadata = json!({ "question": instrument_question(market) });
                 batch.instruments.push(instrument);
-                batch.outcome_prices.push((outcome_key(token), now, *price));
+                batch
+                    .outcome_prices
+                    .push((outcome_key(token)?, now, *price));
                 if !closed {
                     tokens.push(token.clone());
                 }
@@ -205,7 +206,7 @@ impl PolymarketSource {
             bids.sort_by_key(|level| std::cmp::Reverse(level.0));
             asks.sort_by_key(|level| level.0);
             batch.books.push((
-                outcome_key(&token),
+                outcome_key(&token)?,
                 BookSnapshot {
                     observed_at,
                     bids,
@@ -228,7 +229,7 @@ impl PolymarketSource {
                     "midpoint {mid} for {token} is outside 0..1"
                 )));
             }
-            batch.outcome_prices.push((outcome_key(&token), now, mid));
+            batch.outcome_prices.push((outcome_key(&token)?, now, mid));
         }
         Ok(batch)
     }

@@ -26,15 +26,14 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use clones_market::{InstrumentKey, Timeframe};
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value, json};
 
 use crate::error::SourceError;
 use crate::parse::{self, decimal, object};
-use crate::{
-    Batch, BookSnapshot, Candle, InstrumentKey, InstrumentKind, NewInstrument, Source, Timeframe,
-};
+use crate::{Batch, BookSnapshot, Candle, NewInstrument, Source};
 
 /// The venue name in keys.
 pub const VENUE: &str = "replay";
@@ -349,7 +348,7 @@ impl Generator {
 pub fn aggregate(minutes: &[Candle], timeframe: Timeframe) -> Vec<Candle> {
     let mut bars: Vec<Candle> = Vec::new();
     for minute in minutes {
-        let Some(start) = timeframe.bar_start(minute.open_time) else {
+        let Some(start) = bar_start(timeframe, minute.open_time) else {
             return Vec::new();
         };
         match bars.last_mut() {
@@ -513,8 +512,7 @@ pub fn load_file(path: &Path) -> Result<ReplayFile, SourceError> {
         .rsplit_once('_')
         .ok_or_else(|| replay_error(path, "file name is not <SYMBOL>_<timeframe>"))?;
     let timeframe = Timeframe::from_str(timeframe).map_err(|error| replay_error(path, error))?;
-    InstrumentKey::parse(&format!("{VENUE}:perp:{symbol}"))
-        .map_err(|error| replay_error(path, error))?;
+    replay_key(symbol).map_err(|error| replay_error(path, error))?;
     let text = std::fs::read_to_string(path).map_err(|error| replay_error(path, error))?;
     let mut candles = match path.extension().and_then(|ext| ext.to_str()) {
         Some("csv") => parse_csv(&text),
@@ -561,8 +559,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ReplayFile>, SourceError> {
 // ---------------------------------------------------------------------------------------------
 // The source.
 
-fn replay_key(symbol: &str) -> InstrumentKey {
-    InstrumentKey::new(VENUE, InstrumentKind::Perp, symbol)
+fn replay_key(symbol: &str) -> Result<InstrumentKey, SourceError> {
+    InstrumentKey::perp(VENUE, symbol).map_err(|error| SourceError::Replay(error.to_string()))
+}
+
+/// The start of the `timeframe` bar containing `at`; `None` for the calendar month.
+fn bar_start(timeframe: Timeframe, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(timeframe.bar_open(at.timestamp())?, 0)
 }
 
 #[derive(Debug, Default)]
@@ -599,12 +602,12 @@ impl ReplaySource {
             return Ok(batch);
         }
         for file in load_dir(dir)? {
-            let key = replay_key(&file.symbol);
+            let key = replay_key(&file.symbol)?;
             let mut instrument = NewInstrument::bare(key.clone());
             instrument.base = Some(file.symbol.clone());
             instrument.metadata = json!({ "replay": "files" });
             batch.known_instruments.push(instrument);
-            let step = file.timeframe.duration();
+            let step = file.timeframe.seconds().map(Duration::seconds);
             for candle in file.candles {
                 if let Some(step) = step {
                     batch
@@ -623,19 +626,18 @@ impl ReplaySource {
             return Ok(batch);
         };
         let config = generator.config();
-        let to = Timeframe::M1.bar_start(now).unwrap_or(now);
+        let to = bar_start(Timeframe::M1, now).unwrap_or(now);
         let previous = self.state.lock().ok().and_then(|s| s.generated_until);
         let from = previous
             .unwrap_or(to - config.backfill)
             .max(config.anchor)
             .min(to);
         // Larger bars that are still forming need their minutes from the bucket start.
-        let walk_from = Timeframe::D1
-            .bar_start(from)
+        let walk_from = bar_start(Timeframe::D1, from)
             .unwrap_or(from)
             .max(config.anchor);
         for symbol in &config.symbols {
-            let key = replay_key(symbol);
+            let key = replay_key(symbol)?;
             let mut instrument = NewInstrument::bare(key.clone());
             instrument.base = Some(symbol.clone());
             instrument.quote = Some("USD".into());
@@ -645,7 +647,7 @@ impl ReplaySource {
             batch.instruments.push(instrument);
             let (minutes, variance) = generator.minutes_with_variance(symbol, walk_from, to);
             for timeframe in &config.timeframes {
-                let Some(first) = timeframe.bar_start(from) else {
+                let Some(first) = bar_start(*timeframe, from) else {
                     continue;
                 };
                 if *timeframe == Timeframe::M1 || timeframe.minutes().is_none_or(|m| m > 1440) {

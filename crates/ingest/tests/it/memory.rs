@@ -1,12 +1,14 @@
 //! Market memory: idempotent upserts, kept history, "latest as of" and range reads, run
 //! bookkeeping and source health.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_ingest::{
     Batch, BookSnapshot, Candle, FundingRate, IngestError, IngestService, InstrumentFilter,
-    InstrumentKey, InstrumentKind, MarketData, NewInstrument, NewPredictionMarket, Resolution,
-    RunStatus, Timeframe,
+    MarketData, NewInstrument, NewPredictionMarket, Resolution, RunStatus,
 };
+use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -400,34 +402,4 @@ async fn an_invalid_batch_stores_nothing_and_health_counts_failures() {
     assert_eq!(runs.len(), 4);
     assert!(runs.windows(2).all(|w| w[0].started_at >= w[1].started_at));
     assert_eq!(env.service.runs(Some("other"), 10).await.unwrap().len(), 1);
-}
-
-#[test]
-fn instrument_keys_parse_and_print() {
-    let spot = InstrumentKey::parse("hyperliquid:spot:PURR/USDC").unwrap();
-    assert_eq!(
-        (spot.venue.as_str(), spot.kind, spot.symbol.as_str()),
-        ("hyperliquid", InstrumentKind::Spot, "PURR/USDC")
-    );
-    assert_eq!(spot.to_string(), "hyperliquid:spot:PURR/USDC");
-    let token = "polymarket:outcome:71321045679252212594626385532706912750332728571942532289631379312455583992563";
-    assert_eq!(InstrumentKey::parse(token).unwrap().to_string(), token);
-    for bad in [
-        "",
-        "BTC",
-        "hyperliquid:perp:",
-        "Hyper:perp:BTC",
-        "hyperliquid:option:BTC",
-        "x:perp:A B",
-    ] {
-        assert!(InstrumentKey::parse(bad).is_err(), "{bad}");
-    }
-    assert_eq!("4h".parse::<Timeframe>().unwrap(), Timeframe::H4);
-    assert!("2d".parse::<Timeframe>().is_err());
-    assert_eq!(
-        Timeframe::H4
-            .bar_start(t0() + Duration::minutes(90))
-            .unwrap(),
-        t0()
-    );
 }

@@ -8,7 +8,8 @@ use clones_ingest::sources::replay::{
     Generator, GeneratorConfig, ReplayConfig, ReplaySource, aggregate, load_dir, parse_csv,
     parse_json,
 };
-use clones_ingest::{IngestService, Ingestor, MarketData, RunStatus, Timeframe};
+use clones_ingest::{IngestService, Ingestor, MarketData, RunStatus};
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde_json::json;
 

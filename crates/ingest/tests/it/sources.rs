@@ -9,9 +9,8 @@ use clones_ingest::http::HttpClient;
 use clones_ingest::sources::defillama::{DefiLlamaConfig, DefiLlamaSource};
 use clones_ingest::sources::hyperliquid::{HyperliquidConfig, HyperliquidSource};
 use clones_ingest::sources::polymarket::{PolymarketConfig, PolymarketSource};
-use clones_ingest::{
-    IngestService, Ingestor, MarketData, Resolution, RunStatus, Source, Timeframe,
-};
+use clones_ingest::{IngestService, Ingestor, MarketData, Resolution, RunStatus, Source};
+use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

@@ -1,5 +1,7 @@
 //! Voids and refund authorizations.
 
+use clones_kernel::DomainError;
+
 use clones_lifecycle::{AuditionStatus, LifecycleService, TradingContext};
 use clones_prop_engine::{AccountStatus, PropService};
 

@@ -1,5 +1,7 @@
 //! Arena admission from the Promotion Queue.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_clone_service::{CloneService, DisplayState};
 use clones_lifecycle::{LifecycleService, PromotionStatus, TradingContext};
@@ -15,8 +17,7 @@ async fn a_passed_clone_joins_the_arena_only_with_an_approved_profile() {
     // Standard needs 4 trading days; pass by hand-set facts is not possible, so trade 4 days.
     for day in 0..4 {
         f.clock.set(run.window_start + Duration::days(day));
-        f.trade(&run, owner, clones_prop_engine::Side::Buy, "1")
-            .await;
+        f.trade(&run, owner, clones_market::Side::Buy, "1").await;
     }
     let when = (run.window_start + Duration::days(3) + Duration::hours(1)).to_rfc3339();
     f.snapshot(&run, owner, &when, "111000", "111000").await;

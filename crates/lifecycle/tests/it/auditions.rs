@@ -1,5 +1,7 @@
 //! Starting auditions: idempotency, races, refusals and quotes.
 
+use clones_kernel::DomainError;
+
 use clones_lifecycle::{AuditionStatus, LifecycleService, StartAudition};
 
 use crate::support::fixture;

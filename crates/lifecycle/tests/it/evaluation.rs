@@ -3,9 +3,10 @@
 
 use chrono::{Duration, NaiveDate};
 use clones_clone_service::{CloneService, DisplayState};
-use clones_kernel::Clock;
+use clones_kernel::{Clock, DomainError};
 use clones_lifecycle::{AuditionStatus, AuditionView, FailureRule, LifecycleService};
-use clones_prop_engine::{PropService, Side};
+use clones_market::Side;
+use clones_prop_engine::PropService;
 use uuid::Uuid;
 
 use crate::support::{BTC, Fixture, at, d, fixture, fixture_at};

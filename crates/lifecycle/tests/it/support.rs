@@ -15,8 +15,9 @@ use clones_lifecycle::{
     AuditionView, LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
     StartAudition, StartedAudition,
 };
+use clones_market::Side;
 use clones_prop_engine::{
-    FixedMarketFeed, OrderRequest, PgPropService, PropService, PropSettings, Side, TimeInForce,
+    FixedMarketFeed, OrderRequest, PgPropService, PropService, PropSettings, TimeInForce,
 };
 use clones_test_db::TestDb;
 use diesel::sql_types::{Numeric, Text, Timestamptz, Uuid as SqlUuid};

@@ -1,8 +1,11 @@
 //! Admin actions with their audit trail, and mark-to-market snapshots.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_kernel::PageRequest;
-use clones_prop_engine::{EventKind, PropError, PropService, RejectReason, Side};
+use clones_market::Side;
+use clones_prop_engine::{EventKind, PropError, PropService, RejectReason};
 
 use crate::support::{BTC, d, fixture, wide_limits};
 

@@ -1,10 +1,13 @@
 //! Orders through the service: gates, fill paths, PnL, idempotency and tenant isolation.
 
+use clones_kernel::DomainError;
+
 use chrono::Duration;
 use clones_kernel::PageRequest;
+use clones_market::Side;
 use clones_prop_engine::{
     AccountContext, Book, FillSource, Level, MarketQuote, OpenAccount, OrderStatus, PropError,
-    PropService, RejectReason, RiskLimits, Side,
+    PropService, RejectReason, RiskLimits,
 };
 use futures_util::future::join_all;
 

@@ -3,8 +3,9 @@
 
 use chrono::Duration;
 use clones_kernel::PageRequest;
+use clones_market::Side;
 use clones_prop_engine::{
-    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, PropService, Side,
+    EventKind, FundingRate, LedgerAccount, OrderStatus, OutcomeResolution, PropService,
 };
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;

@@ -4,11 +4,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use clones_ingest::{
-    Batch, BookSnapshot, IngestService, InstrumentKey, InstrumentKind, NewInstrument,
-    PgIngestService,
-};
-use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService, Side};
+use clones_ingest::{Batch, BookSnapshot, IngestService, NewInstrument, PgIngestService};
+use clones_market::{InstrumentKey, Side};
+use clones_prop_engine::{MarketMemoryFeed, PgPropService, PropService};
 
 use crate::support::{BTC, d, fixture, request, wide_limits};
 
@@ -34,7 +32,7 @@ async fn orders_fill_on_stored_books_and_accounts_are_marked_on_stored_mids() {
         Arc::new(MarketMemoryFeed::new(ingest.clone())),
         settings,
     );
-    let key = InstrumentKey::new("hyperliquid", InstrumentKind::Perp, "BTC");
+    let key = InstrumentKey::perp("hyperliquid", "BTC").unwrap();
     let store = |batch: Batch| {
         let ingest = ingest.clone();
         let now = f.now();

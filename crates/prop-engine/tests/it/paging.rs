@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use clones_kernel::{Cursor, Page, PageRequest};
-use clones_prop_engine::{Book, Level, MarketQuote, PropError, PropService, Side};
+use clones_market::Side;
+use clones_prop_engine::{Book, Level, MarketQuote, PropError, PropService};
 use uuid::Uuid;
 
 use crate::support::{BTC, d, fixture, wide_limits};

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use clones_market::{InstrumentKey, Side};
 use clones_prop_engine::fill::simulate;
 use clones_prop_engine::{
-    Balances, FeeSchedule, FillConfig, InstrumentKey, LedgerAccount, LedgerEvent, MarketQuote,
-    OrderSpec, OrderType, PaperAccount, Side, TimeInForce,
+    Balances, FeeSchedule, FillConfig, LedgerAccount, LedgerEvent, MarketQuote, OrderSpec,
+    OrderType, PaperAccount, TimeInForce,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;

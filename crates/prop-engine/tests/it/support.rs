@@ -6,9 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_kernel::{Clock, FixedClock};
+use clones_market::Side;
 use clones_prop_engine::{
     AccountContext, AccountView, FillConfig, FixedMarketFeed, OpenAccount, OrderOutcome,
-    OrderRequest, PgPropService, PropService, PropSettings, RiskLimits, Side, TimeInForce,
+    OrderRequest, PgPropService, PropService, PropSettings, RiskLimits, TimeInForce,
 };
 use clones_test_db::TestDb;
 use rust_decimal::Decimal;

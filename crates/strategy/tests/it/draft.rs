@@ -1,8 +1,9 @@
 //! The default draft: valid under the most restrictive plan, behaves as described, and its
 //! canonical form and fingerprint are pinned.
 
+use clones_market::Timeframe;
 use clones_strategy::{
-    ActionKind, CandleKey, ErrorCode, RiskKind, SeriesKey, Timeframe, canonical_json, compile,
+    ActionKind, CandleKey, ErrorCode, RiskKind, SeriesKey, canonical_json, compile,
     default_draft_graph, evaluate, fingerprint, fingerprint_hex, to_hex,
 };
 use rust_decimal::Decimal;

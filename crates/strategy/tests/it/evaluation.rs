@@ -3,9 +3,10 @@
 //! Indicator values are read through an `llm_instruction` whose `context` is wired to the
 //! indicator: the request carries the current value as a `Decimal` rounded to 10 places.
 
+use clones_market::Timeframe;
 use clones_strategy::{
     ActionKind, Bar, CompiledPlan, DataShortfall, MarketWindow, OutcomePoint, RiskSettings,
-    SeriesKey, SizeSpec, Timeframe, evaluate,
+    SeriesKey, SizeSpec, evaluate,
 };
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -1,8 +1,9 @@
 //! The full example of `docs/strategy-format.md`, kept in `tests/fixtures/example.json`.
 
+use clones_market::Timeframe;
 use clones_strategy::{
-    Constraints, MarketWindow, ModelStrength, OutcomePoint, Timeframe, canonical_json, compile,
-    evaluate, parse,
+    Constraints, MarketWindow, ModelStrength, OutcomePoint, canonical_json, compile, evaluate,
+    parse,
 };
 use rust_decimal::Decimal;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use clones_strategy::{
     ActionKind, CompareOp, Constraints, Edge, MarketWindow, ModelStrength, NODE_KINDS, Node,
-    NodeKind, OutcomePoint, PriceField, SeriesKey, SizeSpec, StrategyGraph, Timeframe,
+    NodeKind, OutcomePoint, PriceField, STRATEGY_TIMEFRAMES, SeriesKey, SizeSpec, StrategyGraph,
     canonical_json, compile, evaluate, fingerprint, parse, parse_value, replay,
 };
 use proptest::prelude::*;
@@ -49,7 +49,7 @@ fn any_asset() -> impl Strategy<Value = String> {
 }
 
 fn any_kind() -> impl Strategy<Value = NodeKind> {
-    let timeframe = prop::sample::select(Timeframe::ALL.to_vec());
+    let timeframe = prop::sample::select(STRATEGY_TIMEFRAMES.to_vec());
     let field = prop::sample::select(PriceField::ALL.to_vec());
     let op = prop::sample::select(CompareOp::ALL.to_vec());
     let action = prop::sample::select(ActionKind::ALL.to_vec());
@@ -418,7 +418,7 @@ fn window_for(plan: &clones_strategy::CompiledPlan, seed: u64, bars: usize) -> M
     for requirement in plan.requirements() {
         match &requirement.series {
             SeriesKey::Candles(key) => {
-                let seconds = key.timeframe.seconds();
+                let seconds = key.timeframe.seconds().unwrap();
                 window = window.with_candles(
                     &key.asset,
                     key.timeframe,

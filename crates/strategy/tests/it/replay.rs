@@ -1,8 +1,9 @@
 //! Bar-by-bar replay equals evaluating each moment's window.
 
+use clones_market::Timeframe;
 use clones_strategy::{
-    Bar, MarketWindow, OutcomePoint, ReplayError, Timeframe, compile, default_draft_graph,
-    evaluate, evaluate_history, replay,
+    Bar, MarketWindow, OutcomePoint, ReplayError, compile, default_draft_graph, evaluate,
+    evaluate_history, replay,
 };
 use rust_decimal::Decimal;
 use serde_json::json;

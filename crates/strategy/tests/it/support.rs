@@ -3,9 +3,10 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+use clones_market::Timeframe;
 use clones_strategy::{
     Bar, CompileErrors, CompiledPlan, Constraints, ErrorCode, MarketWindow, ModelStrength,
-    StrategyGraph, Timeframe, compile, parse_value,
+    StrategyGraph, compile, parse_value,
 };
 use rust_decimal::Decimal;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! says "not yet".
 
 use alloy::primitives::{Address, U256};
-use clones_kernel::ErrorKind;
+use clones_kernel::{DomainError, ErrorKind};
 use clones_vault::contract::SignedVault;
 use clones_vault::contract::SignedVault::SignedVaultErrors as E;
 use clones_vault::{

@@ -1,13 +1,13 @@
 //! Administrator routes: service-token management.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use clones_auth::{MintedServiceToken, ServiceTokenInfo};
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AdminUser;
+use crate::extract::{AdminUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -63,7 +63,7 @@ pub async fn list_service_tokens(
 pub async fn mint_service_token(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<MintBody>,
+    body: Json<MintBody>,
 ) -> Result<HttpResponse, ApiError> {
     let minted = state
         .access

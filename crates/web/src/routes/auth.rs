@@ -1,11 +1,11 @@
 //! Sign-In with Ethereum, token refresh, logout and wallet linking.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, post, web};
 use clones_auth::{Challenge, SignedIn, TokenPair, Wallet};
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -64,7 +64,7 @@ pub struct LoggedOut {
 #[post("/challenge")]
 pub async fn challenge(
     state: web::Data<AppState>,
-    body: web::Json<ChallengeBody>,
+    body: Json<ChallengeBody>,
 ) -> Result<web::Json<Challenge>, ApiError> {
     let body = body.into_inner();
     Ok(web::Json(
@@ -87,7 +87,7 @@ pub async fn challenge(
 #[post("/verify")]
 pub async fn verify(
     state: web::Data<AppState>,
-    body: web::Json<SignedMessageBody>,
+    body: Json<SignedMessageBody>,
 ) -> Result<web::Json<SignedIn>, ApiError> {
     Ok(web::Json(
         state
@@ -108,7 +108,7 @@ pub async fn verify(
 #[post("/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
+    body: Json<RefreshBody>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     Ok(web::Json(state.auth.refresh(&body.refresh_token).await?))
 }
@@ -153,7 +153,7 @@ pub async fn logout_all(
 pub async fn link_challenge(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<ChallengeBody>,
+    body: Json<ChallengeBody>,
 ) -> Result<web::Json<Challenge>, ApiError> {
     let body = body.into_inner();
     Ok(web::Json(
@@ -177,7 +177,7 @@ pub async fn link_challenge(
 pub async fn link_wallet(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<SignedMessageBody>,
+    body: Json<SignedMessageBody>,
 ) -> Result<web::Json<Wallet>, ApiError> {
     Ok(web::Json(
         state

@@ -1,16 +1,16 @@
 //! Owner routes of clone-service: clones, strategy drafts and versions, entitlements, trade
 //! universe, public profile. Another user's clone answers 404.
 
+use super::ServiceConfig;
 use actix_web::{get, patch, post, put, web};
 use clones_clone_service::{
     ClonePatch, CloneView, DraftView, EffectiveEntitlement, ProfileSubmission, ProfileView,
     TradeUniverse, VersionView,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -102,7 +102,7 @@ pub async fn update_clone(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ClonePatch>,
+    body: Json<ClonePatch>,
 ) -> Result<web::Json<CloneView>, ApiError> {
     Ok(web::Json(
         state
@@ -145,7 +145,7 @@ pub async fn save_draft(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<DraftBody>,
+    body: Json<DraftBody>,
 ) -> Result<web::Json<DraftView>, ApiError> {
     Ok(web::Json(
         state
@@ -246,7 +246,7 @@ pub async fn set_trade_universe(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<TradeUniverse>,
+    body: Json<TradeUniverse>,
 ) -> Result<web::Json<TradeUniverse>, ApiError> {
     Ok(web::Json(
         state
@@ -289,7 +289,7 @@ pub async fn submit_profile(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ProfileSubmission>,
+    body: Json<ProfileSubmission>,
 ) -> Result<web::Json<ProfileView>, ApiError> {
     Ok(web::Json(
         state

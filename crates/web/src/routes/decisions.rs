@@ -2,9 +2,9 @@
 //! did with it, and a dry run that decides on current market memory without executing.
 //! Another user's clone answers 404 exactly like one that does not exist.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_ai_decision::{RunDetail, RunView};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::extract::AuthUser;

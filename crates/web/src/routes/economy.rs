@@ -1,15 +1,15 @@
 //! Payments: quotes, deposit submissions, purchases.
 
+use super::ServiceConfig;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::{
     DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest, SignedQuote,
 };
 use serde::Serialize;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -41,7 +41,7 @@ pub struct Purchases {
 pub async fn quote(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<QuoteRequest>,
+    body: Json<QuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let quote = state.economy.quote(user.user_id, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(quote))
@@ -63,7 +63,7 @@ pub async fn quote(
 pub async fn submit_deposit(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<DepositSubmission>,
+    body: Json<DepositSubmission>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let outcome = state

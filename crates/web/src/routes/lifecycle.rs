@@ -3,6 +3,7 @@
 //! state for owners; void and refund authorization for admins. Another user's clone or
 //! audition answers 404 exactly like one that does not exist.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::SignedQuote;
 use clones_lifecycle::{
@@ -10,10 +11,9 @@ use clones_lifecycle::{
     RefundAuthorizationView, RuleSetView, StartAudition, StartedAudition,
 };
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser};
+use crate::extract::{AdminUser, AuthUser, Json};
 use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
@@ -116,7 +116,7 @@ pub async fn audition_quote(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<AuditionQuoteRequest>,
+    body: Json<AuditionQuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let quote = state
         .lifecycle
@@ -141,7 +141,7 @@ pub async fn start_audition(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<StartAudition>,
+    body: Json<StartAudition>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = state
         .lifecycle
@@ -288,7 +288,7 @@ pub async fn void_audition(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<web::Json<AuditionView>, ApiError> {
     Ok(web::Json(
         state
@@ -314,7 +314,7 @@ pub async fn authorize_refund(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<LifecycleReason>,
+    body: Json<LifecycleReason>,
 ) -> Result<HttpResponse, ApiError> {
     let authorization = state
         .lifecycle

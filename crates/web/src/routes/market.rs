@@ -5,17 +5,18 @@
 //! Instrument keys (`venue:kind:symbol`) go in the path percent-encoded: at least `/` must be
 //! sent as `%2F` (`hyperliquid:spot:PURR%2FUSDC`); `:` may be sent as is or as `%3A`.
 
+use super::ServiceConfig;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use clones_ingest::{
-    BookSnapshot, Candle, DefiMetric, IngestionRun, Instrument, InstrumentFilter, InstrumentKind,
-    PredictionMarket, SourceHealth, Timeframe,
+    BookSnapshot, Candle, DefiMetric, IngestionRun, Instrument, InstrumentFilter, PredictionMarket,
+    SourceHealth,
 };
+use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::extract::{AuthUser, OperatorCaller};
+use crate::extract::{AuthUser, OperatorCaller, Query};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -78,7 +79,7 @@ pub struct AssetList {
 pub async fn assets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<AssetQuery>,
+    query: Query<AssetQuery>,
 ) -> Result<web::Json<AssetList>, ApiError> {
     let query = query.into_inner();
     let items = state
@@ -151,7 +152,7 @@ pub async fn candles(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<CandleQuery>,
+    query: Query<CandleQuery>,
 ) -> Result<web::Json<CandleList>, ApiError> {
     let query = query.into_inner();
     let items = state
@@ -199,10 +200,12 @@ pub async fn mid(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<AsOfQuery>,
+    query: Query<AsOfQuery>,
 ) -> Result<web::Json<MidView>, ApiError> {
     let at = as_of(query.as_of);
-    let found = if key.contains(":outcome:") {
+    let parsed =
+        InstrumentKey::parse(&key).map_err(|_| clones_ingest::IngestError::invalid_key(&key))?;
+    let found = if parsed.is_outcome() {
         state.ingest.outcome_price(&key, at).await?
     } else {
         state.ingest.latest_mid(&key, at).await?
@@ -227,7 +230,7 @@ pub async fn book(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: web::Query<AsOfQuery>,
+    query: Query<AsOfQuery>,
 ) -> Result<web::Json<BookSnapshot>, ApiError> {
     state
         .ingest
@@ -266,7 +269,7 @@ pub struct RunList {
 pub async fn runs(
     state: web::Data<AppState>,
     _caller: OperatorCaller,
-    query: web::Query<RunQuery>,
+    query: Query<RunQuery>,
 ) -> Result<web::Json<RunList>, ApiError> {
     let items = state
         .ingest
@@ -333,7 +336,7 @@ pub struct MarketList {
 pub async fn polymarket_markets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<MarketQuery>,
+    query: Query<MarketQuery>,
 ) -> Result<web::Json<MarketList>, ApiError> {
     let items = state
         .ingest
@@ -377,7 +380,7 @@ pub struct MetricList {
 pub async fn defillama_metrics(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: web::Query<MetricQuery>,
+    query: Query<MetricQuery>,
 ) -> Result<web::Json<MetricList>, ApiError> {
     let query = query.into_inner();
     let items = state

@@ -3,9 +3,14 @@
 use actix_web::{get, web};
 use clones_auth::{Me, SecurityEvent};
 
+use super::ServiceConfig;
 use crate::extract::AuthUser;
 use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config.service(me).service(security_events);
+}
 
 /// The account, its wallets and roles.
 #[utoipa::path(

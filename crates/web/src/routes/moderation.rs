@@ -1,12 +1,12 @@
 //! Admin moderation: the report queue, decisions, retirement and reinstatement, history.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_clone_service::{ModerationEntry, ModerationReason, ReportResolution, ReportView};
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AdminUser;
+use crate::extract::{AdminUser, Json};
 use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
@@ -79,7 +79,7 @@ pub async fn resolve(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ReportResolution>,
+    body: Json<ReportResolution>,
 ) -> Result<web::Json<ReportView>, ApiError> {
     Ok(web::Json(
         state
@@ -103,7 +103,7 @@ pub async fn retire(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones
@@ -126,7 +126,7 @@ pub async fn reinstate(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<ModerationReason>,
+    body: Json<ModerationReason>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .clones

@@ -4,9 +4,20 @@ use actix_web::{HttpResponse, get, web};
 use clones_db::migrations;
 use serde::Serialize;
 
+use super::ServiceConfig;
 use crate::extract::ServiceCaller;
 use crate::openapi::Document;
 use crate::{ApiError, AppState, Problem};
+
+/// Liveness and readiness, at the root.
+pub(super) fn configure_root(config: &mut ServiceConfig) {
+    config.service(healthz).service(readyz);
+}
+
+/// The document and worker health, under `/api/v1`.
+pub(super) fn configure_api(config: &mut ServiceConfig) {
+    config.service(openapi_json).service(worker_health);
+}
 
 /// The scope a service token needs to read worker health.
 pub const HEALTH_READ_SCOPE: &str = "health:read";

@@ -4,16 +4,16 @@
 //!
 //! Bodies are prop-engine's views as they are; amounts, prices and sizes are decimal strings.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_prop_engine::{
     AccountView, AuditEntry, EquityPoint, FillView, LedgerEventView, OrderView, PositionView,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::{AdminUser, AuthUser};
+use crate::extract::{AdminUser, AuthUser, Json};
 use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
@@ -273,7 +273,7 @@ pub async fn halt(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -298,7 +298,7 @@ pub async fn resume(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropReason>,
+    body: Json<PropReason>,
 ) -> Result<web::Json<AuditEntry>, ApiError> {
     Ok(web::Json(
         state
@@ -323,7 +323,7 @@ pub async fn adjust(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<PropAdjustment>,
+    body: Json<PropAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let entry = state

@@ -1,11 +1,11 @@
 //! Public clone routes: approved profiles for anyone, reports from signed-in users.
 
+use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_clone_service::{PublicProfile, ReportSubmission, ReportView};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Json};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -41,7 +41,7 @@ pub async fn report(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ReportSubmission>,
+    body: Json<ReportSubmission>,
 ) -> Result<HttpResponse, ApiError> {
     let report = state
         .clones

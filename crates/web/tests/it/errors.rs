@@ -179,7 +179,7 @@ async fn cors_allows_only_configured_origins() {
 }
 
 #[tokio::test]
-async fn forwarded_client_addresses_count_only_when_trusted() {
+async fn forwarded_client_addresses_count_only_from_trusted_proxies() {
     let body = json!({ "address": "0x0000000000000000000000000000000000000001", "chainId": 31337 });
     let from = |app: &crate::support::TestApp, client: &'static str| {
         app.client
@@ -195,17 +195,40 @@ async fn forwarded_client_addresses_count_only_when_trusted() {
         "1",
     ];
 
-    let untrusted = spawn_with(&limits).await;
+    let mut untrusted_flags = limits.to_vec();
+    untrusted_flags.extend(["--trusted-proxies", "10.0.0.0/8"]);
+    let untrusted = spawn_with(&untrusted_flags).await;
     assert_eq!(from(&untrusted, "203.0.113.1").await.unwrap().status(), 200);
-    // A made-up forwarding header does not buy a fresh budget.
+    // The peer (127.0.0.1) is no trusted proxy: a made-up header does not buy a fresh budget.
     assert_eq!(from(&untrusted, "203.0.113.2").await.unwrap().status(), 429);
 
     let mut trusted_flags = limits.to_vec();
-    trusted_flags.push("--trust-forwarded-for");
+    trusted_flags.extend(["--trusted-proxies", "10.0.0.0/8,127.0.0.1"]);
     let trusted = spawn_with(&trusted_flags).await;
     assert_eq!(from(&trusted, "203.0.113.1").await.unwrap().status(), 200);
     assert_eq!(from(&trusted, "203.0.113.2").await.unwrap().status(), 200);
-    assert_eq!(from(&trusted, "203.0.113.1").await.unwrap().status(), 429);
+    // The rightmost untrusted hop counts, whatever the client wrote before it.
+    assert_eq!(
+        from(&trusted, "198.51.100.9, 203.0.113.1")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    assert_eq!(
+        from(&trusted, "203.0.113.3, 10.1.2.3")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        from(&trusted, "203.0.113.3, 10.9.9.9")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
 }
 
 #[test]
@@ -222,4 +245,18 @@ fn settings_refuse_long_lived_access_tokens_and_bad_keys() {
         "{error}"
     );
     assert!(parse(&["--chain-rpc-urls", "not-a-pair"]).is_err());
+    let proxies = |value: &str| {
+        clap::Parser::try_parse_from([
+            "api",
+            "--database-url",
+            "x",
+            "--jwt-signing-keys",
+            "k",
+            "--trusted-proxies",
+            value,
+        ])
+        .map(|settings: clones_web::settings::ApiSettings| settings.http.trusted_proxies.len())
+    };
+    assert_eq!(proxies("10.0.0.0/8,::1").unwrap(), 2);
+    assert!(proxies("10.0.0.0/40").is_err());
 }

@@ -16,4 +16,5 @@ mod lifecycle;
 mod market;
 mod operations;
 mod prop;
+mod queries;
 mod support;

@@ -7,9 +7,10 @@ use alloy::signers::local::PrivateKeySigner;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_ingest::{
-    Batch, BookSnapshot, Candle, DefiMetric, IngestService, InstrumentKey, NewInstrument,
-    NewPredictionMarket, PgIngestService, Timeframe,
+    Batch, BookSnapshot, Candle, DefiMetric, IngestService, NewInstrument, NewPredictionMarket,
+    PgIngestService,
 };
+use clones_market::{InstrumentKey, Timeframe};
 use rust_decimal::Decimal;
 use serde_json::json;
 

@@ -8,9 +8,10 @@ use alloy::signers::local::PrivateKeySigner;
 use chrono::Duration;
 use clones_auth::{AccessAdmin, PgAccessAdmin};
 use clones_kernel::Clock;
+use clones_market::Side;
 use clones_prop_engine::{
     AccountContext, FixedMarketFeed, OpenAccount, OrderRequest, PgPropService, PropService,
-    PropSettings, Side, TimeInForce,
+    PropSettings, TimeInForce,
 };
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -1,0 +1,182 @@
+//! The composition root: every PostgreSQL service of the system, built once from a pool, a
+//! clock and settings, and wired to each other the same way in every process.
+//!
+//! The API, every worker, `clonectl`, the demo path test and the decision benchmark take their
+//! services from [`Services::new`], so a clone reads the same competition facts and a purchase
+//! the same identity checks wherever it is served. This crate only constructs: it holds no
+//! business rule, reads no environment variable (settings are parsed by the binaries and
+//! passed in) and knows nothing of actix.
+
+use std::sync::Arc;
+
+use clones_ai_decision::{DecisionModel, DecisionSettings, PgDecisionService};
+use clones_auth::{AccessAdmin, AuthService, AuthSettings, PgAccessAdmin, PgAuthService};
+use clones_clone_service::{CloneService, PgCloneService};
+use clones_db::Db;
+use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
+use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
+use clones_kernel::Clock;
+use clones_lifecycle::{
+    LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
+};
+use clones_prop_engine::{
+    MarketFeed, MarketMemoryFeed, NoMarketFeed, PgPropService, PropService, PropSettings,
+};
+use clones_runtime::{HeartbeatService, PgHeartbeatService};
+
+/// Where the prop engine prices orders and marks positions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PropFeed {
+    /// No market data: the process opens, reads and administers accounts but never executes
+    /// an order or marks a position (the API and the lifecycle worker).
+    #[default]
+    None,
+    /// Market memory's latest quotes, books and funding (the decision and mark-to-market
+    /// workers).
+    MarketMemory,
+}
+
+/// The settings the services are built with, parsed by the calling binary.
+#[derive(Clone, Default)]
+pub struct ServiceSettings {
+    /// Payments (vault, chain, quote key); quotes and deposits answer
+    /// `payments_not_configured` without them.
+    pub payments: Option<PaymentSettings>,
+    /// The language model runs that need one use; such runs are skipped without it.
+    pub llm: Option<Arc<dyn DecisionModel>>,
+    /// How the decision service decides.
+    pub decisions: DecisionSettings,
+    /// Leases and grace periods of audition evaluation.
+    pub lifecycle: LifecycleSettings,
+    /// Prop engine limits.
+    pub prop: PropSettings,
+    /// The prop engine's market data.
+    pub prop_feed: PropFeed,
+}
+
+impl std::fmt::Debug for ServiceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSettings")
+            .field("payments_configured", &self.payments.is_some())
+            .field("llm_configured", &self.llm.is_some())
+            .field("decisions", &self.decisions)
+            .field("lifecycle", &self.lifecycle)
+            .field("prop_feed", &self.prop_feed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every service of the system over one pool and one clock.
+#[derive(Clone)]
+pub struct Services {
+    /// The pool the services share.
+    pub db: Db,
+    /// The clock every service reads "now" from.
+    pub clock: Arc<dyn Clock>,
+    /// Roles, service tokens, wallet provisioning and identity housekeeping.
+    pub access: Arc<dyn AccessAdmin>,
+    /// Clones, strategies, entitlements, profiles and moderation, with display states read
+    /// from lifecycle's competition facts.
+    pub clones: Arc<dyn CloneService>,
+    /// Quotes, deposits, purchases and operator grants.
+    pub economy: Arc<dyn EconomyService>,
+    /// Market memory: listings, batch writes, ingestion runs.
+    pub ingest: Arc<dyn IngestService>,
+    /// Market memory as other contexts read it (the same service as `ingest`).
+    pub market: Arc<dyn MarketData>,
+    /// Prop accounts, orders and mark-to-market, on the feed the settings chose.
+    pub prop: Arc<dyn PropService>,
+    /// Decision runs. Concrete because the decision worker drives its cycles
+    /// (`PgDecisionService::run_cycle`); it coerces to `Arc<dyn DecisionService>`.
+    pub decisions: Arc<PgDecisionService>,
+    /// Auditions, the Promotion Queue and the Arena.
+    pub lifecycle: Arc<dyn LifecycleService>,
+    /// Worker heartbeats.
+    pub heartbeats: Arc<dyn HeartbeatService>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Builds every service over `db`, reading time from `clock`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: ServiceSettings) -> Self {
+        let ServiceSettings {
+            payments,
+            llm,
+            decisions,
+            lifecycle,
+            prop,
+            prop_feed,
+        } = settings;
+        let access: Arc<dyn AccessAdmin> = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
+        // Display states come from audition, queue and Arena facts in every process.
+        let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(PgCompetitionFacts::new(db.clone())),
+        ));
+        let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
+        let market: Arc<dyn MarketData> = ingest.clone();
+        let feed: Arc<dyn MarketFeed> = match prop_feed {
+            PropFeed::None => Arc::new(NoMarketFeed),
+            PropFeed::MarketMemory => Arc::new(MarketMemoryFeed::new(market.clone())),
+        };
+        let prop: Arc<dyn PropService> =
+            Arc::new(PgPropService::new(db.clone(), clock.clone(), feed, prop));
+        let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(
+            db.clone(),
+            clock.clone(),
+            access.clone(),
+            payments,
+        ));
+        let lifecycle: Arc<dyn LifecycleService> = Arc::new(PgLifecycleService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            prop.clone(),
+            economy.clone(),
+            lifecycle,
+        ));
+        let decisions = Arc::new(PgDecisionService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            market.clone(),
+            prop.clone(),
+            llm,
+            decisions,
+        ));
+        Self {
+            heartbeats: Arc::new(PgHeartbeatService::new(db.clone(), clock.clone())),
+            db,
+            clock,
+            access,
+            clones,
+            economy,
+            ingest,
+            market,
+            prop,
+            decisions,
+            lifecycle,
+        }
+    }
+
+    /// Sign-in and sessions, for the processes that issue tokens (the API): only they hold the
+    /// signing keys in `settings`.
+    pub fn auth(&self, settings: AuthSettings) -> Arc<dyn AuthService> {
+        Arc::new(PgAuthService::new(
+            self.db.clone(),
+            self.clock.clone(),
+            settings,
+        ))
+    }
+
+    /// An ingestor that writes what `sources` fetch into market memory.
+    pub fn ingestor(&self, sources: Vec<Arc<dyn Source>>) -> Ingestor {
+        Ingestor::new(self.ingest.clone(), self.clock.clone(), sources)
+    }
+}
