@@ -19,6 +19,7 @@ pub mod profile;
 pub mod provisioning;
 mod repo;
 mod service;
+pub mod status;
 pub mod strategy;
 pub mod views;
 
@@ -32,6 +33,7 @@ pub use entitlement::{
 };
 pub use error::CloneError;
 pub use service::PgCloneService;
+pub use status::{CloneStatus, ModerationAction, ModerationActor, ProfileStatus, ReportStatus};
 pub use views::*;
 
 /// Clone operations for owners, the public and moderators.

@@ -7,8 +7,11 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::entitlement::{EffectiveEntitlement, EntitlementGrant, EntitlementSource, Tier};
+use crate::entitlement::{
+    EffectiveEntitlement, EntitlementGrant, EntitlementSource, EntitlementStatus, Tier,
+};
 use crate::models::{CloneRow, DraftRow, EntitlementRow};
+use crate::status::CloneStatus;
 use crate::{CloneError, repo, strategy};
 
 /// The model a new clone starts with: the deterministic rule model.
@@ -43,7 +46,7 @@ pub fn create_paid_clone(
         owner_user_id: clone.owner_user_id,
         display_name: clone.display_name.clone(),
         model: DEFAULT_MODEL.into(),
-        status: "active".into(),
+        status: CloneStatus::Active.as_str().into(),
         created_by_purchase_id: clone.purchase_id,
         created_at: at,
         updated_at: at,
@@ -116,7 +119,7 @@ pub fn upsert_entitlement(
         source: grant.source.as_str().into(),
         source_purchase_id: grant.source_purchase_id,
         source_reference: grant.source_reference.clone(),
-        status: "active".into(),
+        status: EntitlementStatus::Active.as_str().into(),
         effective_at: at,
         expires_at: grant.expires_at,
         revoked_at: None,

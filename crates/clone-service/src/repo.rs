@@ -18,6 +18,7 @@ use crate::models::{
     CloneRow, DraftRow, EntitlementRow, ModerationRow, ProfileRow, ReportRow, SelectionRow,
     UniverseRow, VersionRow,
 };
+use crate::status::{CloneStatus, ProfileStatus, ReportStatus};
 
 pub(crate) fn insert_clone(conn: &mut PgConnection, row: &CloneRow) -> QueryResult<bool> {
     let inserted = diesel::insert_into(clones::table)
@@ -86,11 +87,14 @@ pub(crate) fn update_clone(
 pub(crate) fn set_clone_status(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: CloneStatus,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(clones::table.find(id))
-        .set((clones::status.eq(status), clones::updated_at.eq(at)))
+        .set((
+            clones::status.eq(status.as_str()),
+            clones::updated_at.eq(at),
+        ))
         .execute(conn)
         .map(drop)
 }
@@ -249,11 +253,14 @@ pub(crate) fn upsert_profile(conn: &mut PgConnection, row: &ProfileRow) -> Query
 pub(crate) fn set_profile_status(
     conn: &mut PgConnection,
     clone_id: Uuid,
-    status: &str,
+    status: ProfileStatus,
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(profiles::table.find(clone_id))
-        .set((profiles::status.eq(status), profiles::updated_at.eq(at)))
+        .set((
+            profiles::status.eq(status.as_str()),
+            profiles::updated_at.eq(at),
+        ))
         .execute(conn)
 }
 
@@ -299,19 +306,23 @@ pub(crate) fn reports_page(
 pub(crate) fn resolve_report(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ReportStatus,
     by: Uuid,
     note: &str,
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(reports::table.find(id).filter(reports::status.eq("open")))
-        .set((
-            reports::status.eq(status),
-            reports::resolved_by.eq(by),
-            reports::resolution_note.eq(note),
-            reports::resolved_at.eq(at),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        reports::table
+            .find(id)
+            .filter(reports::status.eq(ReportStatus::Open.as_str())),
+    )
+    .set((
+        reports::status.eq(status.as_str()),
+        reports::resolved_by.eq(by),
+        reports::resolution_note.eq(note),
+        reports::resolved_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 

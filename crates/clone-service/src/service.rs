@@ -1,6 +1,7 @@
 //! The clone service: the [`CloneService`] trait's PostgreSQL implementation.
 
 use std::collections::BTreeSet;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,6 +20,7 @@ use crate::models::{
     UniverseRow, VersionRow,
 };
 use crate::profile::{validate_avatar_url, validate_text, validate_username};
+use crate::status::{CloneStatus, ModerationAction, ModerationActor, ProfileStatus, ReportStatus};
 use crate::views::{
     ClonePatch, CloneRuntime, CloneView, DraftView, ModerationEntry, ProfileSubmission,
     ProfileView, PublicProfile, ReportDecision, ReportResolution, ReportSubmission, ReportView,
@@ -83,6 +85,32 @@ fn corrupt_entitlement(clone_id: Uuid, what: String) -> CloneError {
     CloneError::Corrupt(format!("entitlement of clone {clone_id}: {what}"))
 }
 
+/// Parses a stored status or kind of the row `what`; text this code does not know is corrupt
+/// data, logged here and answered as an internal error, never read as a default.
+fn stored<T: FromStr<Err = String>>(what: &str, id: Uuid, text: &str) -> Result<T, CloneError> {
+    text.parse().map_err(|problem: String| {
+        tracing::error!(%id, row = what, %problem, "corrupt row");
+        CloneError::Corrupt(format!("{what} {id}: {problem}"))
+    })
+}
+
+fn clone_status(clone: &CloneRow) -> Result<CloneStatus, CloneError> {
+    stored("clone", clone.id, &clone.status)
+}
+
+fn profile_status(profile: &ProfileRow) -> Result<ProfileStatus, CloneError> {
+    stored("profile of clone", profile.clone_id, &profile.status)
+}
+
+/// The clone's profile if it is approved, or not found.
+fn approved_profile(conn: &mut PgConnection, clone_id: Uuid) -> Result<ProfileRow, CloneError> {
+    let profile = repo::find_profile(conn, clone_id)?.ok_or(CloneError::ProfileNotFound)?;
+    if profile_status(&profile)? != ProfileStatus::Approved {
+        return Err(CloneError::ProfileNotFound);
+    }
+    Ok(profile)
+}
+
 /// The owner's clone, or not found (also when it is someone else's).
 fn owned_clone(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<CloneRow, CloneError> {
     repo::find_clone(conn, id)?
@@ -100,11 +128,7 @@ fn universe_in(
     Ok(match repo::find_selection(conn, clone_id)? {
         Some(rule) => TradeUniverse {
             assets,
-            selection_mode: if rule.mode == "top_by_volume" {
-                SelectionMode::TopByVolume
-            } else {
-                SelectionMode::AllInUniverse
-            },
+            selection_mode: stored("selection rule of clone", clone_id, &rule.mode)?,
             max_assets: u32::try_from(rule.max_assets)
                 .unwrap_or(1)
                 .min(entitlement.max_active_assets),
@@ -127,38 +151,38 @@ fn version_view(row: VersionRow) -> VersionView {
     }
 }
 
-fn profile_view(row: ProfileRow) -> ProfileView {
-    ProfileView {
+fn profile_view(row: ProfileRow) -> Result<ProfileView, CloneError> {
+    Ok(ProfileView {
+        status: profile_status(&row)?,
         clone_id: row.clone_id,
         display_name: row.display_name,
         username: row.username,
         bio: row.bio,
         avatar_url: row.avatar_url,
-        status: row.status,
         submitted_at: row.submitted_at,
         updated_at: row.updated_at,
-    }
+    })
 }
 
-fn report_view(row: ReportRow) -> ReportView {
-    ReportView {
+fn report_view(row: ReportRow) -> Result<ReportView, CloneError> {
+    Ok(ReportView {
         id: row.id,
         clone_id: row.clone_id,
         reporter_user_id: row.reporter_user_id,
-        reason: row.reason,
+        reason: stored("report", row.id, &row.reason)?,
         details: row.details,
-        status: row.status,
+        status: stored("report", row.id, &row.status)?,
         created_at: row.created_at,
         resolved_at: row.resolved_at,
         resolution_note: row.resolution_note,
-    }
+    })
 }
 
 fn moderation(
     clone: &CloneRow,
     actor: Option<Uuid>,
-    actor_kind: &str,
-    action: &str,
+    actor_kind: ModerationActor,
+    action: ModerationAction,
     report_id: Option<Uuid>,
     reason: &str,
     at: DateTime<Utc>,
@@ -168,8 +192,8 @@ fn moderation(
         clone_id: clone.id,
         owner_user_id: clone.owner_user_id,
         actor_user_id: actor,
-        actor_kind: actor_kind.into(),
-        action: action.into(),
+        actor_kind: actor_kind.as_str().into(),
+        action: action.as_str().into(),
         report_id,
         reason: reason.into(),
         created_at: at,
@@ -223,10 +247,10 @@ impl PgCloneService {
         let ids: Vec<Uuid> = rows.iter().map(|(clone, ..)| clone.id).collect();
         let competition = self.competition.competition(&ids).await;
         rows.into_iter()
-            .map(|(clone, entitlement, active_version, profile_retired)| {
+            .map(|(clone, entitlement, active_version, retired)| {
                 let setup = SetupFacts {
                     has_active_version: active_version.is_some(),
-                    retired: profile_retired || clone.status == "retired",
+                    retired,
                 };
                 CloneView {
                     id: clone.id,
@@ -279,8 +303,11 @@ fn facts_of(
 ) -> Result<CloneFacts, CloneError> {
     let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
     let active = repo::active_version(conn, clone.id)?.map(|version| version.version);
-    let retired =
-        repo::find_profile(conn, clone.id)?.is_some_and(|profile| profile.status == "retired");
+    let profile_retired = match repo::find_profile(conn, clone.id)? {
+        Some(profile) => profile_status(&profile)? == ProfileStatus::Retired,
+        None => false,
+    };
+    let retired = profile_retired || clone_status(&clone)? == CloneStatus::Retired;
     Ok((clone, entitlement, active, retired))
 }
 
@@ -564,7 +591,7 @@ impl CloneService for PgCloneService {
             owned_clone(conn, owner, clone_id)?;
             repo::find_profile(conn, clone_id)?
                 .map(profile_view)
-                .ok_or(CloneError::ProfileNotFound)
+                .ok_or(CloneError::ProfileNotFound)?
         })
         .await
     }
@@ -585,11 +612,11 @@ impl CloneService for PgCloneService {
             let clone = owned_clone(conn, owner, clone_id)?;
             let existing = repo::find_profile(conn, clone.id)?;
             // A clone retired before it had a profile must not gain one either.
-            if clone.status == "retired"
-                || existing
-                    .as_ref()
-                    .is_some_and(|profile| profile.status == "retired")
-            {
+            let profile_retired = match &existing {
+                Some(profile) => profile_status(profile)? == ProfileStatus::Retired,
+                None => false,
+            };
+            if profile_retired || clone_status(&clone)? == CloneStatus::Retired {
                 return Err(CloneError::ProfileRetired);
             }
             let row = ProfileRow {
@@ -600,7 +627,7 @@ impl CloneService for PgCloneService {
                 bio: submission.bio,
                 avatar_url: submission.avatar_url,
                 // Version 1 of moderation: submissions are approved at once, reviewed on report.
-                status: "approved".into(),
+                status: ProfileStatus::Approved.as_str().into(),
                 submitted_at: existing
                     .as_ref()
                     .map_or(now, |profile| profile.submitted_at),
@@ -617,15 +644,23 @@ impl CloneService for PgCloneService {
                 }
             })?;
             let action = if existing.is_some() {
-                "profile_updated"
+                ModerationAction::ProfileUpdated
             } else {
-                "profile_published"
+                ModerationAction::ProfilePublished
             };
             repo::insert_moderation(
                 conn,
-                &moderation(&clone, Some(owner), "owner", action, None, "", now),
+                &moderation(
+                    &clone,
+                    Some(owner),
+                    ModerationActor::Owner,
+                    action,
+                    None,
+                    "",
+                    now,
+                ),
             )?;
-            Ok(profile_view(row))
+            profile_view(row)
         })
         .await
     }
@@ -634,9 +669,7 @@ impl CloneService for PgCloneService {
         // No tenant: row-level security shows approved profiles only.
         self.db
             .run(move |conn| {
-                let profile = repo::find_profile(conn, clone_id)?
-                    .filter(|profile| profile.status == "approved")
-                    .ok_or(CloneError::ProfileNotFound)?;
+                let profile = approved_profile(conn, clone_id)?;
                 Ok(PublicProfile {
                     clone_id: profile.clone_id,
                     display_name: profile.display_name,
@@ -656,9 +689,7 @@ impl CloneService for PgCloneService {
     ) -> Result<ReportView, CloneError> {
         validate_text("details", &submission.details, 0, 2000)?;
         self.as_owner(reporter, move |conn, now| {
-            let profile = repo::find_profile(conn, clone_id)?
-                .filter(|profile| profile.status == "approved")
-                .ok_or(CloneError::ProfileNotFound)?;
+            let profile = approved_profile(conn, clone_id)?;
             if profile.owner_user_id == reporter {
                 return Err(CloneError::SelfReport);
             }
@@ -668,14 +699,14 @@ impl CloneService for PgCloneService {
                 reporter_user_id: reporter,
                 reason: submission.reason.as_str().into(),
                 details: submission.details,
-                status: "open".into(),
+                status: ReportStatus::Open.as_str().into(),
                 created_at: now,
                 resolved_at: None,
                 resolved_by: None,
                 resolution_note: None,
             };
             match repo::insert_report(conn, &row) {
-                Ok(()) => Ok(report_view(row)),
+                Ok(()) => report_view(row),
                 // One open report per reporter and clone keeps the queue free of repeats.
                 Err(error)
                     if clones_db::is_unique_violation(
@@ -698,19 +729,16 @@ impl CloneService for PgCloneService {
         status: Option<String>,
         page: PageRequest,
     ) -> Result<Page<ReportView>, CloneError> {
-        if let Some(status) = &status
-            && !matches!(status.as_str(), "open" | "dismissed" | "actioned")
-        {
-            return Err(CloneError::InvalidInput(
-                "status must be open, dismissed or actioned".into(),
-            ));
-        }
+        let status = status
+            .map(|status| status.parse::<ReportStatus>())
+            .transpose()
+            .map_err(|_| {
+                CloneError::InvalidInput("status must be open, dismissed or actioned".into())
+            })?;
         self.as_moderator("moderation: list reports", move |conn, _now| {
-            let rows = repo::reports_page(conn, status.as_deref(), &page)?;
-            Ok(
-                Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
-                    .map(report_view),
-            )
+            let rows = repo::reports_page(conn, status.map(ReportStatus::as_str), &page)?;
+            Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
+                .try_map(report_view)
         })
         .await
     }
@@ -732,8 +760,12 @@ impl CloneService for PgCloneService {
             let clone =
                 repo::lock_clone(conn, report.clone_id)?.ok_or(CloneError::CloneNotFound)?;
             let (status, action) = match resolution.decision {
-                ReportDecision::Dismiss => ("dismissed", "report_dismissed"),
-                ReportDecision::Action => ("actioned", "report_actioned"),
+                ReportDecision::Dismiss => {
+                    (ReportStatus::Dismissed, ModerationAction::ReportDismissed)
+                }
+                ReportDecision::Action => {
+                    (ReportStatus::Actioned, ModerationAction::ReportActioned)
+                }
             };
             if !repo::resolve_report(conn, report.id, status, admin, &resolution.note, now)? {
                 return Err(CloneError::ReportResolved);
@@ -743,19 +775,19 @@ impl CloneService for PgCloneService {
                 &moderation(
                     &clone,
                     Some(admin),
-                    "admin",
+                    ModerationActor::Admin,
                     action,
                     Some(report.id),
                     &resolution.note,
                     now,
                 ),
             )?;
-            if resolution.retire && clone.status != "retired" {
+            if resolution.retire && clone_status(&clone)? != CloneStatus::Retired {
                 retire_locked(conn, &clone, admin, &resolution.note, now)?;
             }
             repo::find_report(conn, report.id)?
                 .map(report_view)
-                .ok_or(CloneError::ReportNotFound)
+                .ok_or(CloneError::ReportNotFound)?
         })
         .await
     }
@@ -764,7 +796,7 @@ impl CloneService for PgCloneService {
         validate_text("reason", &reason, 1, 2000)?;
         self.as_moderator("moderation: retire clone", move |conn, now| {
             let clone = repo::lock_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
-            if clone.status == "retired" {
+            if clone_status(&clone)? == CloneStatus::Retired {
                 return Err(CloneError::StateConflict(
                     "the clone is already retired".into(),
                 ));
@@ -783,29 +815,31 @@ impl CloneService for PgCloneService {
         validate_text("reason", &reason, 1, 2000)?;
         self.as_moderator("moderation: reinstate clone", move |conn, now| {
             let clone = repo::lock_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
-            if clone.status != "retired" {
+            if clone_status(&clone)? != CloneStatus::Retired {
                 return Err(CloneError::StateConflict("the clone is not retired".into()));
             }
-            repo::set_clone_status(conn, clone.id, "active", now)?;
+            repo::set_clone_status(conn, clone.id, CloneStatus::Active, now)?;
             if let Some(profile) = repo::find_profile(conn, clone.id)? {
-                repo::set_profile_status(conn, clone.id, "approved", now).map_err(|error| {
-                    if clones_db::is_unique_violation(
-                        &error,
-                        Some("clone_public_profiles_username_live"),
-                    ) {
-                        CloneError::UsernameTaken(profile.username.clone())
-                    } else {
-                        CloneError::from(error)
-                    }
-                })?;
+                repo::set_profile_status(conn, clone.id, ProfileStatus::Approved, now).map_err(
+                    |error| {
+                        if clones_db::is_unique_violation(
+                            &error,
+                            Some("clone_public_profiles_username_live"),
+                        ) {
+                            CloneError::UsernameTaken(profile.username.clone())
+                        } else {
+                            CloneError::from(error)
+                        }
+                    },
+                )?;
             }
             repo::insert_moderation(
                 conn,
                 &moderation(
                     &clone,
                     Some(admin),
-                    "admin",
-                    "reinstated",
+                    ModerationActor::Admin,
+                    ModerationAction::Reinstated,
                     None,
                     &reason,
                     now,
@@ -819,17 +853,19 @@ impl CloneService for PgCloneService {
     async fn moderation_history(&self, clone_id: Uuid) -> Result<Vec<ModerationEntry>, CloneError> {
         self.as_moderator("moderation: clone history", move |conn, _now| {
             repo::find_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
-            Ok(repo::moderation_history(conn, clone_id)?
+            repo::moderation_history(conn, clone_id)?
                 .into_iter()
-                .map(|row| ModerationEntry {
-                    action: row.action,
-                    actor_kind: row.actor_kind,
-                    actor_user_id: row.actor_user_id,
-                    report_id: row.report_id,
-                    reason: row.reason,
-                    created_at: row.created_at,
+                .map(|row| {
+                    Ok(ModerationEntry {
+                        action: stored("moderation action", row.id, &row.action)?,
+                        actor_kind: stored("moderation action", row.id, &row.actor_kind)?,
+                        actor_user_id: row.actor_user_id,
+                        report_id: row.report_id,
+                        reason: row.reason,
+                        created_at: row.created_at,
+                    })
                 })
-                .collect())
+                .collect()
         })
         .await
     }
@@ -867,11 +903,19 @@ fn retire_locked(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), CloneError> {
-    repo::set_clone_status(conn, clone.id, "retired", now)?;
-    repo::set_profile_status(conn, clone.id, "retired", now)?;
+    repo::set_clone_status(conn, clone.id, CloneStatus::Retired, now)?;
+    repo::set_profile_status(conn, clone.id, ProfileStatus::Retired, now)?;
     repo::insert_moderation(
         conn,
-        &moderation(clone, Some(admin), "admin", "retired", None, reason, now),
+        &moderation(
+            clone,
+            Some(admin),
+            ModerationActor::Admin,
+            ModerationAction::Retired,
+            None,
+            reason,
+            now,
+        ),
     )?;
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! What clone-service returns to its callers (and, through the web layer, to clients).
 
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::display::DisplayState;
 use crate::entitlement::EffectiveEntitlement;
+use crate::status::{ModerationAction, ModerationActor, ProfileStatus, ReportStatus};
 
 /// A clone as its owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -91,6 +94,18 @@ impl SelectionMode {
     }
 }
 
+impl FromStr for SelectionMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "all_in_universe" => Ok(SelectionMode::AllInUniverse),
+            "top_by_volume" => Ok(SelectionMode::TopByVolume),
+            other => Err(format!("unknown selection mode `{other}`")),
+        }
+    }
+}
+
 /// What runtime modules need to run a clone, read in one transaction.
 #[derive(Debug, Clone)]
 pub struct CloneRuntime {
@@ -147,8 +162,8 @@ pub struct ProfileView {
     pub bio: String,
     /// The avatar.
     pub avatar_url: Option<String>,
-    /// `approved` or `retired`.
-    pub status: String,
+    /// Whether it is visible.
+    pub status: ProfileStatus,
     /// When it was first submitted.
     pub submitted_at: DateTime<Utc>,
     /// When it last changed.
@@ -200,6 +215,21 @@ impl ReportReason {
     }
 }
 
+impl FromStr for ReportReason {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "spam" => Ok(ReportReason::Spam),
+            "impersonation" => Ok(ReportReason::Impersonation),
+            "offensive" => Ok(ReportReason::Offensive),
+            "misleading" => Ok(ReportReason::Misleading),
+            "other" => Ok(ReportReason::Other),
+            other => Err(format!("unknown report reason `{other}`")),
+        }
+    }
+}
+
 /// A report against a public profile.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -222,11 +252,11 @@ pub struct ReportView {
     /// Who reported it.
     pub reporter_user_id: Uuid,
     /// Why.
-    pub reason: String,
+    pub reason: ReportReason,
     /// Details.
     pub details: String,
-    /// `open`, `dismissed` or `actioned`.
-    pub status: String,
+    /// Where it stands.
+    pub status: ReportStatus,
     /// When it was filed.
     pub created_at: DateTime<Utc>,
     /// When it was resolved.
@@ -271,9 +301,9 @@ pub struct ModerationReason {
 #[serde(rename_all = "camelCase")]
 pub struct ModerationEntry {
     /// What happened.
-    pub action: String,
-    /// `owner`, `admin` or `system`.
-    pub actor_kind: String,
+    pub action: ModerationAction,
+    /// Who did it.
+    pub actor_kind: ModerationActor,
     /// Who did it, when a user did.
     pub actor_user_id: Option<Uuid>,
     /// The report it resolved, if any.

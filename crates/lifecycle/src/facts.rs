@@ -14,6 +14,8 @@ use clones_clone_service::display::{AuditionFact, Competition};
 use clones_db::Db;
 use uuid::Uuid;
 
+use crate::service::corrupt;
+use crate::views::AuditionStatus;
 use crate::{LifecycleError, repo};
 
 /// The competition facts of `clone_ids` visible in the connection's scope.
@@ -23,12 +25,13 @@ pub(crate) fn competition_in(
 ) -> Result<BTreeMap<Uuid, Competition>, LifecycleError> {
     let mut facts: BTreeMap<Uuid, Competition> = BTreeMap::new();
     for (clone_id, status) in repo::latest_statuses(conn, clone_ids)? {
-        facts.entry(clone_id).or_default().latest_audition = match status.as_str() {
-            "running" => Some(AuditionFact::Running),
-            "passed" => Some(AuditionFact::Passed),
+        let status = AuditionStatus::parse(&status).ok_or_else(|| corrupt("audition status"))?;
+        facts.entry(clone_id).or_default().latest_audition = Some(match status {
+            AuditionStatus::Running => AuditionFact::Running,
+            AuditionStatus::Passed => AuditionFact::Passed,
             // A voided audition counts as not passed.
-            _ => Some(AuditionFact::Failed),
-        };
+            AuditionStatus::Failed | AuditionStatus::Voided => AuditionFact::Failed,
+        });
     }
     for clone_id in repo::promoted_clones(conn, clone_ids)? {
         facts.entry(clone_id).or_default().queued_for_promotion = true;

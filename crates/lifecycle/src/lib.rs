@@ -24,6 +24,7 @@ mod models;
 mod repo;
 pub mod rules;
 mod service;
+pub mod status;
 pub mod views;
 
 use async_trait::async_trait;
@@ -35,6 +36,7 @@ pub use error::LifecycleError;
 pub use facts::PgCompetitionFacts;
 pub use rules::{Basis, DrawdownMode, FailureRule};
 pub use service::{LifecycleSettings, PgLifecycleService};
+pub use status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
 pub use views::*;
 
 /// Auditions, the Promotion Queue and the Arena.

@@ -17,7 +17,8 @@ use crate::models::{
     EntryRow, EvaluationRow, MembershipRow, RefundRow, RuleSetRow, RunEventRow, RunRow,
 };
 use crate::rules::EvalState;
-use crate::views::PromotionStatus;
+use crate::status::{MembershipStatus, SkipReason};
+use crate::views::{AuditionStatus, PromotionStatus};
 
 pub(crate) fn rule_sets(conn: &mut PgConnection) -> QueryResult<Vec<RuleSetRow>> {
     rule_sets::table
@@ -101,7 +102,7 @@ pub(crate) fn running_run_of_clone(
 ) -> QueryResult<Option<RunRow>> {
     runs::table
         .filter(runs::clone_id.eq(clone_id))
-        .filter(runs::status.eq("running"))
+        .filter(runs::status.eq(AuditionStatus::Running.as_str()))
         .select(RunRow::as_select())
         .first(conn)
         .optional()
@@ -156,7 +157,7 @@ pub(crate) fn lease_running(
 ) -> QueryResult<Vec<(RunRow, EvaluationRow)>> {
     let ids: Vec<Uuid> = evaluations::table
         .inner_join(runs::table)
-        .filter(runs::status.eq("running"))
+        .filter(runs::status.eq(AuditionStatus::Running.as_str()))
         .filter(
             evaluations::lease_expires_at
                 .is_null()
@@ -255,7 +256,7 @@ pub(crate) fn void_run(
 ) -> QueryResult<()> {
     diesel::update(runs::table.find(id))
         .set((
-            runs::status.eq("voided"),
+            runs::status.eq(AuditionStatus::Voided.as_str()),
             runs::ended_at.eq(Some(ended_at)),
             runs::updated_at.eq(now),
         ))
@@ -378,12 +379,12 @@ pub(crate) fn lock_entry(conn: &mut PgConnection, id: Uuid) -> QueryResult<Optio
 pub(crate) fn skip_entry(
     conn: &mut PgConnection,
     id: Uuid,
-    reason: Option<&str>,
+    reason: Option<SkipReason>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(entries::table.find(id))
         .set((
-            entries::last_skip_reason.eq(reason),
+            entries::last_skip_reason.eq(reason.map(SkipReason::as_str)),
             entries::last_attempt_at.eq(Some(now)),
             entries::lease_expires_at.eq(None::<DateTime<Utc>>),
             entries::updated_at.eq(now),
@@ -425,7 +426,7 @@ pub(crate) fn active_membership(
 ) -> QueryResult<Option<MembershipRow>> {
     memberships::table
         .filter(memberships::clone_id.eq(clone_id))
-        .filter(memberships::status.eq("active"))
+        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
         .select(MembershipRow::as_select())
         .first(conn)
         .optional()
@@ -452,7 +453,7 @@ pub(crate) fn trading_runs(
     limit: i64,
 ) -> QueryResult<Vec<RunRow>> {
     runs::table
-        .filter(runs::status.eq("running"))
+        .filter(runs::status.eq(AuditionStatus::Running.as_str()))
         .filter(runs::window_start.le(now))
         .filter(runs::window_end.gt(now))
         .filter(runs::id.gt(after.unwrap_or(Uuid::nil())))
@@ -469,7 +470,7 @@ pub(crate) fn active_memberships(
     limit: i64,
 ) -> QueryResult<Vec<MembershipRow>> {
     memberships::table
-        .filter(memberships::status.eq("active"))
+        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
         .filter(memberships::id.gt(after.unwrap_or(Uuid::nil())))
         .order(memberships::id.asc())
         .limit(limit)
@@ -514,7 +515,7 @@ pub(crate) fn promoted_clones(
 pub(crate) fn arena_clones(conn: &mut PgConnection, clone_ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
     memberships::table
         .filter(memberships::clone_id.eq_any(clone_ids))
-        .filter(memberships::status.eq("active"))
+        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
         .select(memberships::clone_id)
         .load(conn)
 }

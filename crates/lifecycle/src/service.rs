@@ -28,6 +28,7 @@ use crate::rules::{
     Basis, DrawdownMode, EvalState, Evaluator, FailureRule, RetryRefusal, Rules, Snapshot, Verdict,
     Window, parse_time_zone, standing,
 };
+use crate::status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
 use crate::views::{
     ArenaMembershipView, ArenaReport, AuditionDetail, AuditionEvent, AuditionProgress,
     AuditionStatus, AuditionView, CloneLifecycleState, EvaluationReport, PromotionEntryView,
@@ -90,7 +91,7 @@ impl std::fmt::Debug for PgLifecycleService {
 
 /// A stored value this code cannot read; logged here, answered as an internal error, never
 /// coerced to a default.
-fn corrupt(what: impl Into<String>) -> LifecycleError {
+pub(crate) fn corrupt(what: impl Into<String>) -> LifecycleError {
     let what = what.into();
     tracing::error!(problem = %what, "corrupt lifecycle row");
     LifecycleError::Corrupt(what)
@@ -194,7 +195,11 @@ fn run_view(
         window_start: run.window_start,
         window_end: run.window_end,
         status,
-        failure_rule: run.failure_rule.as_deref().and_then(FailureRule::parse),
+        failure_rule: run
+            .failure_rule
+            .as_deref()
+            .map(|rule| FailureRule::parse(rule).ok_or_else(|| corrupt("audition failure rule")))
+            .transpose()?,
         failure_detail: run.failure_detail.clone(),
         progress: AuditionProgress {
             equity: state.latest_equity,
@@ -230,20 +235,22 @@ fn load_view(
     run_view(run, &evaluation, now)
 }
 
-fn event_view(row: RunEventRow) -> AuditionEvent {
-    AuditionEvent {
+fn event_view(row: RunEventRow) -> Result<AuditionEvent, LifecycleError> {
+    Ok(AuditionEvent {
         id: row.id,
-        kind: row.kind,
-        actor: row.actor,
+        kind: EventKind::parse(&row.kind).ok_or_else(|| corrupt("audition event kind"))?,
+        actor: EventActor::parse(&row.actor).ok_or_else(|| corrupt("audition event actor"))?,
         actor_user_id: row.actor_user_id,
         reason: row.reason,
         details: row.details,
         created_at: row.created_at,
-    }
+    })
 }
 
-fn refund_view(row: RefundRow) -> RefundAuthorizationView {
-    RefundAuthorizationView {
+fn refund_view(row: RefundRow) -> Result<RefundAuthorizationView, LifecycleError> {
+    Ok(RefundAuthorizationView {
+        status: RefundStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("refund authorization status"))?,
         id: row.id,
         purchase_id: row.purchase_id,
         run_id: row.run_id,
@@ -253,9 +260,8 @@ fn refund_view(row: RefundRow) -> RefundAuthorizationView {
         chain_id: u64::try_from(row.chain_id).unwrap_or_default(),
         reason: row.reason,
         authorized_by: row.authorized_by,
-        status: row.status,
         created_at: row.created_at,
-    }
+    })
 }
 
 fn entry_view(row: &EntryRow) -> Result<PromotionEntryView, LifecycleError> {
@@ -265,7 +271,11 @@ fn entry_view(row: &EntryRow) -> Result<PromotionEntryView, LifecycleError> {
         clone_id: row.clone_id,
         status: PromotionStatus::parse(&row.status)
             .ok_or_else(|| corrupt("promotion entry status"))?,
-        last_skip_reason: row.last_skip_reason.clone(),
+        last_skip_reason: row
+            .last_skip_reason
+            .as_deref()
+            .map(|reason| SkipReason::parse(reason).ok_or_else(|| corrupt("admission skip reason")))
+            .transpose()?,
         last_attempt_at: row.last_attempt_at,
         admitted_at: row.admitted_at,
         created_at: row.created_at,
@@ -292,18 +302,19 @@ fn membership_in(
         Some(active) => Some(active),
         None => repo::latest_membership(conn, clone_id)?,
     };
-    Ok(membership.as_ref().map(membership_view))
+    membership.as_ref().map(membership_view).transpose()
 }
 
-fn membership_view(row: &MembershipRow) -> ArenaMembershipView {
-    ArenaMembershipView {
+fn membership_view(row: &MembershipRow) -> Result<ArenaMembershipView, LifecycleError> {
+    Ok(ArenaMembershipView {
         id: row.id,
         clone_id: row.clone_id,
         entry_id: row.entry_id,
         prop_account_id: row.prop_account_id,
-        status: row.status.clone(),
+        status: MembershipStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("arena membership status"))?,
         joined_at: row.joined_at,
-    }
+    })
 }
 
 /// Who acted on a run.
@@ -316,25 +327,25 @@ enum Actor {
 
 fn event(
     run: &RunRow,
-    kind: &str,
+    kind: EventKind,
     actor: Actor,
     reason: Option<&str>,
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> RunEventRow {
     let (actor_name, actor_user_id) = match actor {
-        Actor::Owner(user) => ("owner", Some(user)),
-        Actor::Admin(user) => ("admin", Some(user)),
-        Actor::Worker => ("worker", None),
+        Actor::Owner(user) => (EventActor::Owner, Some(user)),
+        Actor::Admin(user) => (EventActor::Admin, Some(user)),
+        Actor::Worker => (EventActor::Worker, None),
     };
     RunEventRow {
         id: Uuid::new_v4(),
         seq: 0,
         run_id: run.id,
         owner_user_id: run.owner_user_id,
-        kind: kind.into(),
+        kind: kind.as_str().into(),
         actor_user_id,
-        actor: actor_name.into(),
+        actor: actor_name.as_str().into(),
         reason: reason.map(str::to_string),
         details,
         created_at: now,
@@ -419,11 +430,6 @@ fn new_run(
     };
     Ok((run, evaluation))
 }
-
-/// Why an Arena admission attempt skipped an entry.
-const SKIP_PROFILE_MISSING: &str = "profile_missing";
-const SKIP_CLONE_RETIRED: &str = "clone_retired";
-const SKIP_ALREADY_MEMBER: &str = "already_member";
 
 /// A stable id for an account lifecycle opens, derived from what the account is for.
 fn derived_id(purpose: &str) -> Uuid {
@@ -558,7 +564,10 @@ impl PgLifecycleService {
                         "windowEnd": run.window_end,
                         "retryOf": retry_of,
                     });
-                    repo::insert_event(conn, &event(&run, "started", actor, None, details, now))?;
+                    repo::insert_event(
+                        conn,
+                        &event(&run, EventKind::Started, actor, None, details, now),
+                    )?;
                     if let Some(previous) = retry_of {
                         let old = repo::find_run(conn, previous)?
                             .ok_or(LifecycleError::AuditionNotFound)?;
@@ -566,7 +575,7 @@ impl PgLifecycleService {
                             serde_json::json!({ "retryRunId": run.id, "attempt": run.attempt });
                         repo::insert_event(
                             conn,
-                            &event(&old, "retried", actor, None, details, now),
+                            &event(&old, EventKind::Retried, actor, None, details, now),
                         )?;
                     }
                     return Ok(StartedAudition {
@@ -668,7 +677,7 @@ impl PgLifecycleService {
                 let stored = repo::evaluation_of(conn, run.id)?
                     .ok_or_else(|| corrupt("run without evaluation"))?;
                 // A void or another evaluator got there first: keep what they stored.
-                if current.status != AuditionStatus::Running.as_str()
+                if status_of(&current)? != AuditionStatus::Running
                     || stored.last_snapshot_at != seen
                 {
                     if let Some(held) = held {
@@ -697,7 +706,14 @@ impl PgLifecycleService {
                         });
                         repo::insert_event(
                             conn,
-                            &event(&current, "passed", Actor::Worker, None, details, now),
+                            &event(
+                                &current,
+                                EventKind::Passed,
+                                Actor::Worker,
+                                None,
+                                details,
+                                now,
+                            ),
                         )?;
                         repo::insert_entry(
                             conn,
@@ -733,7 +749,14 @@ impl PgLifecycleService {
                         });
                         repo::insert_event(
                             conn,
-                            &event(&current, "failed", Actor::Worker, None, details, now),
+                            &event(
+                                &current,
+                                EventKind::Failed,
+                                Actor::Worker,
+                                None,
+                                details,
+                                now,
+                            ),
                         )?;
                     }
                 }
@@ -767,14 +790,14 @@ impl PgLifecycleService {
                 .is_some()
         };
         let skip = if retired {
-            Some(SKIP_CLONE_RETIRED)
+            Some(SkipReason::CloneRetired)
         } else if already {
-            Some(SKIP_ALREADY_MEMBER)
+            Some(SkipReason::AlreadyMember)
         } else {
             match self.clones.public_profile(clone_id).await {
                 Ok(_) => None,
                 Err(CloneError::ProfileNotFound | CloneError::CloneNotFound) => {
-                    Some(SKIP_PROFILE_MISSING)
+                    Some(SkipReason::ProfileMissing)
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -819,7 +842,7 @@ impl PgLifecycleService {
                     owner_user_id: owner,
                     entry_id: entry.id,
                     prop_account_id: account.id,
-                    status: "active".into(),
+                    status: MembershipStatus::Active.as_str().into(),
                     joined_at: now,
                     retired_at: None,
                 };
@@ -827,7 +850,7 @@ impl PgLifecycleService {
                     repo::admit_entry(conn, entry.id, now)?;
                     Ok(true)
                 } else {
-                    repo::skip_entry(conn, entry.id, Some(SKIP_ALREADY_MEMBER), now)?;
+                    repo::skip_entry(conn, entry.id, Some(SkipReason::AlreadyMember), now)?;
                     Ok(false)
                 }
             })
@@ -989,7 +1012,7 @@ impl LifecycleService for PgLifecycleService {
                     events: repo::events_of(conn, run_id)?
                         .into_iter()
                         .map(event_view)
-                        .collect(),
+                        .collect::<Result<_, _>>()?,
                     retries_left,
                 })
             })
@@ -1218,7 +1241,7 @@ impl LifecycleService for PgLifecycleService {
                     chain_id: i64::try_from(chain_id).unwrap_or(i64::MAX),
                     reason: reason.clone(),
                     authorized_by: admin,
-                    status: "authorized".into(),
+                    status: RefundStatus::Authorized.as_str().into(),
                     created_at: now,
                 };
                 if !repo::insert_refund(conn, &row)? {
@@ -1234,14 +1257,14 @@ impl LifecycleService for PgLifecycleService {
                     conn,
                     &event(
                         &run,
-                        "refund_authorized",
+                        EventKind::RefundAuthorized,
                         Actor::Admin(admin),
                         Some(&reason),
                         details,
                         now,
                     ),
                 )?;
-                Ok((refund_view(row), running_accounts))
+                Ok((refund_view(row)?, running_accounts))
             })
             .await?;
         for account in running_accounts {
@@ -1256,10 +1279,10 @@ impl LifecycleService for PgLifecycleService {
     ) -> Result<Page<RefundAuthorizationView>, LifecycleError> {
         self.db
             .cross_tenant_transaction("lifecycle_admin_refund_list", move |conn| {
-                Ok(Page::from_rows(repo::refunds(conn, &page)?, &page, |row| {
+                Page::from_rows(repo::refunds(conn, &page)?, &page, |row| {
                     Cursor::new(row.created_at, row.id)
                 })
-                .map(refund_view))
+                .try_map(refund_view)
             })
             .await
     }
@@ -1392,7 +1415,7 @@ fn void_locked(
         conn,
         &event(
             run,
-            "voided",
+            EventKind::Voided,
             Actor::Admin(admin),
             Some(reason),
             details,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::rules::{Basis, DrawdownMode, FailureRule};
+use crate::status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
 
 /// A rule set an audition can run under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -209,10 +210,10 @@ pub struct StartedAudition {
 pub struct AuditionEvent {
     /// The event id.
     pub id: Uuid,
-    /// `started`, `passed`, `failed`, `retried`, `voided` or `refund_authorized`.
-    pub kind: String,
-    /// `owner`, `admin` or `worker`.
-    pub actor: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Who caused it.
+    pub actor: EventActor,
     /// The acting user, when a user acted.
     pub actor_user_id: Option<Uuid>,
     /// Why (admin actions).
@@ -258,8 +259,8 @@ pub struct RefundAuthorizationView {
     pub reason: String,
     /// The admin who authorized it.
     pub authorized_by: Uuid,
-    /// `authorized` (paying it out is economy's later step).
-    pub status: String,
+    /// Where it stands (paying it out is economy's later step).
+    pub status: RefundStatus,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -309,9 +310,8 @@ pub struct PromotionEntryView {
     pub clone_id: Uuid,
     /// Status.
     pub status: PromotionStatus,
-    /// Why the last admission attempt skipped it: `profile_missing`, `clone_retired` or
-    /// `already_member`.
-    pub last_skip_reason: Option<String>,
+    /// Why the last admission attempt skipped it.
+    pub last_skip_reason: Option<SkipReason>,
     /// When admission was last attempted.
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// When it was admitted.
@@ -332,8 +332,8 @@ pub struct ArenaMembershipView {
     pub entry_id: Uuid,
     /// The Arena prop account.
     pub prop_account_id: Uuid,
-    /// `active` or `retired`.
-    pub status: String,
+    /// Whether it is current.
+    pub status: MembershipStatus,
     /// When it joined.
     pub joined_at: DateTime<Utc>,
 }

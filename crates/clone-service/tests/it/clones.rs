@@ -346,3 +346,31 @@ async fn an_unknown_stored_tier_is_an_internal_error_never_starter() {
     let error = f.service.runtime(owner, clone).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Internal);
 }
+
+#[tokio::test]
+async fn an_unknown_stored_clone_status_is_an_internal_error_never_active() {
+    use clones_kernel::{DomainError, ErrorKind};
+    use diesel::RunQueryDsl;
+
+    let f = fixture().await;
+    let owner = f.user().await;
+    let clone = f.paid_clone(owner).await;
+    let mut conn = f.db.owner_connection().unwrap();
+    diesel::sql_query("ALTER TABLE clones DROP CONSTRAINT clones_status_check")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query("UPDATE clones SET status = 'frozen'")
+        .execute(&mut conn)
+        .unwrap();
+
+    let error = f.service.get_clone(owner, clone).await.unwrap_err();
+    assert!(matches!(error, CloneError::Corrupt(_)), "{error:?}");
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Internal, "internal")
+    );
+    assert!(matches!(
+        f.service.list_clones(owner).await,
+        Err(CloneError::Corrupt(_))
+    ));
+}

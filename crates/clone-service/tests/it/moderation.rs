@@ -1,8 +1,8 @@
 //! Public profiles, reports and moderation.
 
 use clones_clone_service::{
-    CloneError, CloneService, DisplayState, ProfileSubmission, ReportDecision, ReportReason,
-    ReportResolution, ReportSubmission,
+    CloneError, CloneService, DisplayState, ModerationAction, ProfileStatus, ProfileSubmission,
+    ReportDecision, ReportReason, ReportResolution, ReportStatus, ReportSubmission,
 };
 
 use clones_kernel::PageRequest;
@@ -36,7 +36,7 @@ async fn profiles_auto_approve_and_usernames_are_unique_among_live_profiles() {
         .submit_profile(alice, a, profile("alpha_1"))
         .await
         .unwrap();
-    assert_eq!(submitted.status, "approved");
+    assert_eq!(submitted.status, ProfileStatus::Approved);
     let public = f.service.public_profile(a).await.unwrap();
     assert_eq!(
         (public.username.as_str(), public.display_name.as_str()),
@@ -113,7 +113,7 @@ async fn reports_retirement_and_reinstatement() {
         .report(reporter, clone, report(ReportReason::Impersonation))
         .await
         .unwrap();
-    assert_eq!(filed.status, "open");
+    assert_eq!(filed.status, ReportStatus::Open);
     assert!(matches!(
         f.service
             .report(reporter, clone, report(ReportReason::Spam))
@@ -137,7 +137,7 @@ async fn reports_retirement_and_reinstatement() {
         .resolve_report(admin, filed.id, resolution(ReportDecision::Action, true))
         .await
         .unwrap();
-    assert_eq!(actioned.status, "actioned");
+    assert_eq!(actioned.status, ReportStatus::Actioned);
     assert!(matches!(
         f.service
             .resolve_report(admin, filed.id, resolution(ReportDecision::Dismiss, false))
@@ -178,7 +178,7 @@ async fn reports_retirement_and_reinstatement() {
         Err(CloneError::StateConflict(_))
     ));
 
-    let history: Vec<String> = f
+    let history: Vec<ModerationAction> = f
         .service
         .moderation_history(clone)
         .await
@@ -189,10 +189,10 @@ async fn reports_retirement_and_reinstatement() {
     assert_eq!(
         history,
         [
-            "profile_published",
-            "report_actioned",
-            "retired",
-            "reinstated"
+            ModerationAction::ProfilePublished,
+            ModerationAction::ReportActioned,
+            ModerationAction::Retired,
+            ModerationAction::Reinstated
         ]
     );
     assert!(
@@ -289,5 +289,36 @@ async fn a_clone_retired_before_it_had_a_profile_cannot_publish_one() {
     assert!(matches!(
         f.service.public_profile(clone).await,
         Err(CloneError::ProfileNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn an_unknown_stored_profile_status_is_an_internal_error_never_hidden() {
+    use diesel::RunQueryDsl;
+
+    let f = fixture().await;
+    let owner = f.user().await;
+    let clone = f.paid_clone(owner).await;
+    f.service
+        .submit_profile(owner, clone, profile("alpha_trader"))
+        .await
+        .unwrap();
+    let mut conn = f.db.owner_connection().unwrap();
+    diesel::sql_query(
+        "ALTER TABLE clone_public_profiles DROP CONSTRAINT clone_public_profiles_status_check",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("UPDATE clone_public_profiles SET status = 'pending'")
+        .execute(&mut conn)
+        .unwrap();
+
+    assert!(matches!(
+        f.service.own_profile(owner, clone).await,
+        Err(CloneError::Corrupt(_))
+    ));
+    assert!(matches!(
+        f.service.list_clones(owner).await,
+        Err(CloneError::Corrupt(_))
     ));
 }

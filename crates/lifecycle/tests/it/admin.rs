@@ -58,7 +58,7 @@ async fn void_stops_trading_and_a_refund_is_authorized_once() {
         .unwrap();
     assert_eq!(refund.purchase_id, run.purchase_id);
     assert_eq!(refund.amount, "7000000");
-    assert_eq!(refund.status, "authorized");
+    assert_eq!(refund.status, clones_lifecycle::RefundStatus::Authorized);
     assert_eq!(refund.authorized_by, admin);
     let again = f
         .service
@@ -76,14 +76,14 @@ async fn void_stops_trading_and_a_refund_is_authorized_once() {
             .len(),
         1
     );
-    let kinds: Vec<String> = f
+    let kinds: Vec<&str> = f
         .service
         .audition(owner, run.id)
         .await
         .unwrap()
         .events
         .into_iter()
-        .map(|event| event.kind)
+        .map(|event| event.kind.as_str())
         .collect();
     assert_eq!(kinds, ["started", "voided", "refund_authorized"]);
 }

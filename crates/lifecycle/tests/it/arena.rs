@@ -4,7 +4,9 @@ use clones_kernel::DomainError;
 
 use chrono::Duration;
 use clones_clone_service::{CloneService, DisplayState};
-use clones_lifecycle::{LifecycleService, PromotionStatus, TradingContext};
+use clones_lifecycle::{
+    LifecycleService, MembershipStatus, PromotionStatus, SkipReason, TradingContext,
+};
 use clones_prop_engine::{AccountContext, PropService};
 
 use crate::support::fixture;
@@ -38,7 +40,7 @@ async fn a_passed_clone_joins_the_arena_only_with_an_approved_profile() {
     );
     let entry = f.service.promotion_entry(owner, clone_id).await.unwrap();
     assert_eq!(entry.status, PromotionStatus::Queued);
-    assert_eq!(entry.last_skip_reason.as_deref(), Some("profile_missing"));
+    assert_eq!(entry.last_skip_reason, Some(SkipReason::ProfileMissing));
     assert!(entry.last_attempt_at.is_some());
 
     f.approve_profile(owner, clone_id).await;
@@ -47,7 +49,7 @@ async fn a_passed_clone_joins_the_arena_only_with_an_approved_profile() {
     let entry = f.service.promotion_entry(owner, clone_id).await.unwrap();
     assert_eq!(entry.status, PromotionStatus::Admitted);
     let membership = f.service.arena_membership(owner, clone_id).await.unwrap();
-    assert_eq!(membership.status, "active");
+    assert_eq!(membership.status, MembershipStatus::Active);
     let account = f
         .prop
         .account(owner, membership.prop_account_id)

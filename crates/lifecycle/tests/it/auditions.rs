@@ -2,7 +2,7 @@
 
 use clones_kernel::DomainError;
 
-use clones_lifecycle::{AuditionStatus, LifecycleService, StartAudition};
+use clones_lifecycle::{AuditionStatus, LifecycleError, LifecycleService, StartAudition};
 
 use crate::support::fixture;
 
@@ -67,7 +67,7 @@ async fn the_same_purchase_starts_one_audition_even_concurrently() {
         .unwrap()
         .events;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].kind, "started");
+    assert_eq!(events[0].kind, clones_lifecycle::EventKind::Started);
     assert_eq!(f.service.auditions(owner, clone_b).await.unwrap().len(), 1);
 }
 
@@ -181,4 +181,34 @@ async fn quotes_need_an_owned_clone_with_a_published_strategy() {
     let demo = &sets[0].rules;
     assert_eq!(demo.profit_target_pct, None);
     assert_eq!(demo.max_window_minutes, 3);
+}
+
+#[tokio::test]
+async fn an_unknown_stored_event_kind_is_an_internal_error_never_skipped() {
+    use clones_kernel::ErrorKind;
+    use diesel::RunQueryDsl;
+
+    let f = fixture().await;
+    let (owner, _, started) = f.started(None).await;
+    let mut conn = f.db.owner_connection().unwrap();
+    // The check constraint and the append-only trigger keep the application from writing this;
+    // the owner can lift both, which is the kind of corruption the service must refuse to read.
+    for statement in [
+        "ALTER TABLE audition_run_events DROP CONSTRAINT audition_run_events_kind_check",
+        "ALTER TABLE audition_run_events DISABLE TRIGGER USER",
+        "UPDATE audition_run_events SET kind = 'paused'",
+    ] {
+        diesel::sql_query(statement).execute(&mut conn).unwrap();
+    }
+
+    let error = f
+        .service
+        .audition(owner, started.audition.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LifecycleError::Corrupt(_)), "{error:?}");
+    assert_eq!(
+        (error.kind(), error.code()),
+        (ErrorKind::Internal, "internal")
+    );
 }

@@ -50,14 +50,14 @@ async fn reaching_the_profit_target_by_trading_passes_and_queues_for_promotion()
     );
     // Nothing is left to evaluate.
     assert_eq!(f.service.evaluate_running(100).await.unwrap().evaluated, 0);
-    let kinds: Vec<String> = f
+    let kinds: Vec<&str> = f
         .service
         .audition(owner, run.id)
         .await
         .unwrap()
         .events
         .into_iter()
-        .map(|event| event.kind)
+        .map(|event| event.kind.as_str())
         .collect();
     assert_eq!(kinds, ["started", "passed"]);
 }
@@ -271,7 +271,12 @@ async fn retries_follow_the_rule_set() {
     assert_eq!(repeat.audition.id, second.id);
     let detail = f.service.audition(owner, first.id).await.unwrap();
     assert_eq!(detail.retries_left, 0);
-    assert!(detail.events.iter().any(|event| event.kind == "retried"));
+    assert!(
+        detail
+            .events
+            .iter()
+            .any(|event| event.kind == clones_lifecycle::EventKind::Retried)
+    );
 
     f.snapshot(&second, owner, "2026-03-02T14:00:00Z", "94000", "94000")
         .await;
