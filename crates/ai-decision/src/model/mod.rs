@@ -7,6 +7,7 @@
 //! [`ModelInput`] into a [`ModelOutcome`], which the service records and executes.
 
 mod openai;
+mod packet;
 mod rule;
 pub mod validate;
 
@@ -17,6 +18,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub use openai::{ModelPrice, OpenAiModel, OpenAiSettings, parse_prices};
+pub use packet::{
+    ContextPacket, PacketAccount, PacketAsset, PacketBar, PacketSeries, PacketStrategy,
+};
 pub use rule::RuleModel;
 
 use crate::views::Adapter;
@@ -73,7 +77,7 @@ pub struct ModelInput {
     /// The model id to ask (`rule` for the rule model).
     pub model: String,
     /// The context packet: account, positions, mids and candles per asset.
-    pub packet: Value,
+    pub packet: ContextPacket,
     /// The rule model's evaluation of the compiled plan on the same data.
     pub evaluation: Evaluation,
     /// The questions for a language model (empty for the rule model).

@@ -280,7 +280,7 @@ impl DecisionModel for OpenAiModel {
         let mut artifact = ArtifactDraft {
             model: input.model.clone(),
             prompt_hash: sha256_hex(&body),
-            input_packet: input.packet.clone(),
+            input_packet: input.packet.to_value(),
             raw_output: None,
             latency_ms: 0,
             prompt_tokens: None,

@@ -17,13 +17,14 @@ impl DecisionModel for RuleModel {
 
     async fn decide(&self, input: &ModelInput) -> ModelOutcome {
         let proposals = Proposal::from_evaluation(&input.evaluation);
-        let packet_text = input.packet.to_string();
+        let packet = input.packet.to_value();
+        let packet_text = packet.to_string();
         ModelOutcome::Proposed {
             proposals,
             artifact: ArtifactDraft {
                 model: clones_strategy::RULE_MODEL_ID.to_string(),
                 prompt_hash: sha256_hex(packet_text.as_bytes()),
-                input_packet: input.packet.clone(),
+                input_packet: packet,
                 raw_output: serde_json::to_string(&input.evaluation).ok(),
                 latency_ms: 0,
                 prompt_tokens: None,

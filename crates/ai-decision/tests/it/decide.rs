@@ -328,3 +328,57 @@ async fn a_cycle_pages_through_the_whole_roster() {
         );
     }
 }
+
+/// The packet is stored in `decision_artifacts` and sent to language models: its JSON is part of
+/// the contract, down to key names, number formats and bar layout.
+#[tokio::test]
+async fn the_context_packet_keeps_its_shape() {
+    let fx = fixture().await;
+    fx.seed_market().await;
+    let a = fx.assignment().await;
+    let service = clones_ai_decision::PgDecisionService::new(
+        fx.db.db().clone(),
+        std::sync::Arc::new(fx.clock.clone()),
+        fx.clones.clone(),
+        fx.ingest.clone(),
+        fx.prop.clone(),
+        None,
+        clones_ai_decision::DecisionSettings {
+            packet_bars: 2,
+            ..Default::default()
+        },
+    );
+    let artifact = service.decide(&a).await.unwrap().detail.artifact.unwrap();
+    let expected = serde_json::json!({
+        "account": {"equity": "100000", "equitySource": "cash", "id": a.account_id},
+        "assets": [{
+            "asset": "BTC",
+            "instrument": "replay:perp:BTC",
+            "mid": "500",
+            "midAt": "2026-11-22T12:00:30Z",
+            "position": null,
+        }],
+        "at": "2026-11-22T12:00:30Z",
+        "cloneId": a.clone_id,
+        "model": "rule",
+        "series": [{
+            "asset": "BTC",
+            "bars": [
+                [1795341600i64, "142", "142", "142", "142", "1"],
+                [1795345200i64, "500", "500", "500", "500", "1"],
+            ],
+            "timeframe": "1h",
+        }],
+        "shortfalls": [],
+        "strategy": {
+            "fingerprint": "7b6b509c3ea36e1cf41968cbe9230899477004ba7504c7d40063a4e545904ab6",
+            "version": 1,
+        },
+    });
+    assert_eq!(artifact.input_packet, expected);
+    // The rule model hashes the packet's text with its keys in sorted order.
+    assert_eq!(
+        artifact.prompt_hash,
+        clones_ai_decision::model::sha256_hex(expected.to_string().as_bytes())
+    );
+}

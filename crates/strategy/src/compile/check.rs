@@ -1,148 +1,27 @@
-//! Validation and compilation: a [`StrategyGraph`] and the caller's [`Constraints`] become a
-//! [`CompiledPlan`], or every error found.
+//! The checks a graph must pass before it is built: bounds, ids, edges and port types,
+//! acyclicity, series and warm-up, risk attachments and entitlements.
 //!
-//! This module owns the rules a graph must follow (bounds, ids, edges and port types,
-//! acyclicity, risk attachments, entitlements). It does not parse JSON and does not evaluate.
-//! Which constraints apply to a user is decided by the caller (clone-service), never here.
+//! Every problem is collected as a [`CompileError`] naming its node; nothing here builds the plan.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
-use crate::error::{CompileError, CompileErrors, ErrorCode};
+use crate::error::{CompileError, ErrorCode};
 use crate::limits::{
-    MAX_ASSET_CHARS, MAX_BOLLINGER_MULTIPLIER, MAX_EDGES, MAX_GUIDANCE_CHARS, MAX_MARKET_ID_CHARS,
-    MAX_MODEL_ID_CHARS, MAX_NODE_ID_CHARS, MAX_NODES, MAX_NOTIONAL, MAX_PERCENT_EQUITY, MAX_PERIOD,
+    MAX_ASSET_CHARS, MAX_BOLLINGER_MULTIPLIER, MAX_GUIDANCE_CHARS, MAX_MARKET_ID_CHARS,
+    MAX_MODEL_ID_CHARS, MAX_NODE_ID_CHARS, MAX_NOTIONAL, MAX_PERCENT_EQUITY, MAX_PERIOD,
     MAX_STOP_LOSS_PERCENT, MAX_TAKE_PROFIT_PERCENT, MAX_WARMUP_BARS,
 };
 use crate::market::{CandleKey, OutcomeKey, SeriesKey};
-use crate::model::{ActionKind, FORMAT_VERSION, Node, NodeKind, PortType, SizeSpec, StrategyGraph};
-use crate::plan::{
-    ActionOp, CompiledPlan, DataRequirement, LlmOp, LogicOp, NumericKind, NumericOp, Operand,
-    RiskKind, RiskRule, RiskSettings,
-};
+use crate::model::{ActionKind, Node, NodeKind, SizeSpec, StrategyGraph};
 use crate::strength::{ModelStrength, RULE_MODEL_ID};
 
-/// What the caller's plan entitles a strategy to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Constraints {
-    /// The assets a strategy may reference (as data or to trade); `None` allows any.
-    pub trade_universe: Option<BTreeSet<String>>,
-    /// The most distinct assets a strategy may reference.
-    pub max_active_assets: u32,
-    /// The strongest model an `llm_instruction` node may name.
-    pub max_model_strength: ModelStrength,
-}
+use super::{Constraints, Inputs, SeriesAnalysis, SlotInfo, Wire};
 
-impl Constraints {
-    /// No restriction: any asset, any number of them, any model. For operators and tests.
-    pub fn unrestricted() -> Self {
-        Constraints {
-            trade_universe: None,
-            max_active_assets: u32::MAX,
-            max_model_strength: ModelStrength::Frontier,
-        }
-    }
-}
-
-/// Checks `graph` against the format's rules and `constraints`, and compiles it.
-///
-/// Returns every error found (see [`ErrorCode`]). Two checks stop early because nothing else
-/// can be judged: an unsupported `version` and a graph over the size bounds. The series checks
-/// (`series_mismatch`, `warmup_too_long`) run only on acyclic graphs. Never panics.
-pub fn compile(
-    graph: &StrategyGraph,
-    constraints: &Constraints,
-) -> Result<CompiledPlan, CompileErrors> {
-    if graph.version != FORMAT_VERSION {
-        return Err(CompileErrors::single(CompileError::new(
-            ErrorCode::UnsupportedVersion,
-            format!(
-                "format version {} is not supported; this release reads version {FORMAT_VERSION}",
-                graph.version
-            ),
-        )));
-    }
-    if graph.nodes.len() > MAX_NODES || graph.edges.len() > MAX_EDGES {
-        return Err(CompileErrors::single(CompileError::new(
-            ErrorCode::GraphTooLarge,
-            format!(
-                "the graph has {} nodes and {} edges; the limits are {MAX_NODES} and {MAX_EDGES}",
-                graph.nodes.len(),
-                graph.edges.len()
-            ),
-        )));
-    }
-
-    let mut checker = Checker {
-        graph,
-        errors: Vec::new(),
-    };
-    let index = checker.index_nodes();
-    for node in &graph.nodes {
-        checker.check_params(node);
-    }
-    let wires = checker.resolve_edges(&index);
-    let inputs = checker.check_inputs(&wires);
-    let order = checker.topological_order(&wires);
-    checker.check_risk(&wires);
-    checker.check_has_action();
-    checker.check_entitlements(constraints);
-    let series = order
-        .as_ref()
-        .map(|order| checker.analyze_series(order, &wires, &inputs));
-
-    if let Some(errors) = CompileErrors::from_vec(checker.errors) {
-        return Err(errors);
-    }
-    match (order, series) {
-        (Some(order), Some(series)) => Ok(build(graph, &order, &wires, &inputs, series)),
-        _ => Err(CompileErrors::single(CompileError::new(
-            ErrorCode::Cycle,
-            "the edges form a cycle",
-        ))),
-    }
-}
-
-/// Parses `text` and compiles it: [`crate::parse`] then [`compile`].
-pub fn compile_json(text: &str, constraints: &Constraints) -> Result<CompiledPlan, CompileErrors> {
-    compile(&crate::parse::parse(text)?, constraints)
-}
-
-/// Checks `graph` without keeping the plan: `compile(graph, constraints).map(|_| ())`.
-pub fn validate(graph: &StrategyGraph, constraints: &Constraints) -> Result<(), CompileErrors> {
-    compile(graph, constraints).map(|_| ())
-}
-
-/// An edge whose endpoints and ports resolved and whose types match.
-#[derive(Debug, Clone, Copy)]
-struct Wire {
-    from: usize,
-    output: usize,
-    to: usize,
-    input: usize,
-}
-
-/// `inputs[node][port]` lists the wires into that port, in edge order.
-type Inputs = Vec<Vec<Vec<usize>>>;
-
-/// Series information of one numeric output.
-#[derive(Debug, Clone, Copy)]
-struct SlotInfo {
-    clock: usize,
-    warmup: u32,
-}
-
-struct SeriesAnalysis {
-    clocks: Vec<SeriesKey>,
-    slots: BTreeMap<(usize, usize), SlotInfo>,
-    requirements: Vec<u32>,
-}
-
-struct Checker<'a> {
-    graph: &'a StrategyGraph,
-    errors: Vec<CompileError>,
+pub(super) struct Checker<'a> {
+    pub(super) graph: &'a StrategyGraph,
+    pub(super) errors: Vec<CompileError>,
 }
 
 fn valid_node_id(id: &str) -> bool {
@@ -175,7 +54,7 @@ impl<'a> Checker<'a> {
         self.errors.push(CompileError::at_node(code, node, message));
     }
 
-    fn index_nodes(&mut self) -> BTreeMap<&'a str, usize> {
+    pub(super) fn index_nodes(&mut self) -> BTreeMap<&'a str, usize> {
         let graph: &'a StrategyGraph = self.graph;
         let mut index = BTreeMap::new();
         for (position, node) in graph.nodes.iter().enumerate() {
@@ -202,7 +81,7 @@ impl<'a> Checker<'a> {
         index
     }
 
-    fn check_params(&mut self, node: &Node) {
+    pub(super) fn check_params(&mut self, node: &Node) {
         let id = node.id.as_str();
         let mut problems: Vec<String> = Vec::new();
         let period = |name: &str, value: u32, min: u32, problems: &mut Vec<String>| {
@@ -286,7 +165,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn resolve_edges(&mut self, index: &BTreeMap<&str, usize>) -> Vec<Wire> {
+    pub(super) fn resolve_edges(&mut self, index: &BTreeMap<&str, usize>) -> Vec<Wire> {
         let graph: &'a StrategyGraph = self.graph;
         let nodes = &graph.nodes;
         let mut wires = Vec::with_capacity(graph.edges.len());
@@ -408,7 +287,7 @@ impl<'a> Checker<'a> {
         wires
     }
 
-    fn check_inputs(&mut self, wires: &[Wire]) -> Inputs {
+    pub(super) fn check_inputs(&mut self, wires: &[Wire]) -> Inputs {
         let graph: &'a StrategyGraph = self.graph;
         let nodes = &graph.nodes;
         let mut inputs: Inputs = nodes
@@ -488,7 +367,7 @@ impl<'a> Checker<'a> {
 
     /// Kahn's algorithm, smallest document position first. `None` (with a `cycle` error) when
     /// the wires form a cycle.
-    fn topological_order(&mut self, wires: &[Wire]) -> Option<Vec<usize>> {
+    pub(super) fn topological_order(&mut self, wires: &[Wire]) -> Option<Vec<usize>> {
         let count = self.graph.nodes.len();
         let mut indegree = vec![0_usize; count];
         let mut successors = vec![Vec::new(); count];
@@ -545,7 +424,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn check_risk(&mut self, wires: &[Wire]) {
+    pub(super) fn check_risk(&mut self, wires: &[Wire]) {
         let graph: &'a StrategyGraph = self.graph;
         let nodes = &graph.nodes;
         let mut attached: BTreeMap<(usize, &'static str), usize> = BTreeMap::new();
@@ -582,7 +461,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_has_action(&mut self) {
+    pub(super) fn check_has_action(&mut self) {
         if !self.graph.nodes.iter().any(|node| node.kind.is_action()) {
             self.errors.push(CompileError::new(
                 ErrorCode::NoAction,
@@ -591,7 +470,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_entitlements(&mut self, constraints: &Constraints) {
+    pub(super) fn check_entitlements(&mut self, constraints: &Constraints) {
         let graph: &'a StrategyGraph = self.graph;
         let mut assets: BTreeSet<&str> = BTreeSet::new();
         for node in &graph.nodes {
@@ -641,7 +520,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Which series each numeric output is measured on, and how many items it needs.
-    fn analyze_series(
+    pub(super) fn analyze_series(
         &mut self,
         order: &[usize],
         wires: &[Wire],
@@ -853,7 +732,7 @@ fn check_llm(
 }
 
 /// The assets a node references.
-fn node_assets(kind: &NodeKind) -> Vec<&str> {
+pub(super) fn node_assets(kind: &NodeKind) -> Vec<&str> {
     match kind {
         NodeKind::Price { asset, .. }
         | NodeKind::OpenLong { asset, .. }
@@ -874,292 +753,5 @@ fn source_key(kind: &NodeKind) -> Option<SeriesKey> {
             Some(SeriesKey::Outcome(OutcomeKey::new(market, outcome)))
         }
         _ => None,
-    }
-}
-
-fn to_f64(value: Decimal) -> f64 {
-    value.to_f64().unwrap_or(f64::NAN)
-}
-
-fn size_of(period: u32) -> usize {
-    usize::try_from(period).unwrap_or(usize::MAX)
-}
-
-/// Builds the plan of a graph that passed every check.
-fn build(
-    graph: &StrategyGraph,
-    order: &[usize],
-    wires: &[Wire],
-    inputs: &Inputs,
-    series: SeriesAnalysis,
-) -> CompiledPlan {
-    let nodes = &graph.nodes;
-
-    // Numeric slots, in topological order.
-    let mut slot_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    let mut slot_clock = Vec::new();
-    let mut numeric = Vec::new();
-    // Boolean slots, in topological order.
-    let mut bool_of: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut logic = Vec::new();
-
-    let first_wire = |node: usize, port: usize| -> Option<Wire> {
-        inputs[node].get(port)?.first().map(|&w| wires[w])
-    };
-    for &position in order {
-        let kind = &nodes[position].kind;
-        if kind.outputs().first().map(|port| port.ty) == Some(PortType::Number) {
-            let out = slot_clock.len();
-            for port in 0..kind.outputs().len() {
-                slot_of.insert((position, port), out + port);
-                let clock = series
-                    .slots
-                    .get(&(position, port))
-                    .map_or(0, |info| info.clock);
-                slot_clock.push(clock);
-            }
-            let slot = |port: usize| {
-                first_wire(position, port)
-                    .and_then(|wire| slot_of.get(&(wire.from, wire.output)).copied())
-                    .unwrap_or(0)
-            };
-            let clock = series
-                .slots
-                .get(&(position, 0))
-                .map_or(0, |info| info.clock);
-            let numeric_kind = match kind {
-                NodeKind::Price { field, .. } => NumericKind::Candles {
-                    clock,
-                    field: *field,
-                },
-                NodeKind::OutcomePrice { .. } => NumericKind::Outcome { clock },
-                NodeKind::Sma { period } => NumericKind::Sma {
-                    input: slot(0),
-                    period: size_of(*period),
-                },
-                NodeKind::Ema { period } => NumericKind::Ema {
-                    input: slot(0),
-                    period: size_of(*period),
-                },
-                NodeKind::Rsi { period } => NumericKind::Rsi {
-                    input: slot(0),
-                    period: size_of(*period),
-                },
-                NodeKind::Atr { period } => NumericKind::Atr {
-                    high: slot(0),
-                    low: slot(1),
-                    close: slot(2),
-                    period: size_of(*period),
-                },
-                NodeKind::Macd { fast, slow, signal } => NumericKind::Macd {
-                    input: slot(0),
-                    fast: size_of(*fast),
-                    slow: size_of(*slow),
-                    signal: size_of(*signal),
-                },
-                NodeKind::Bollinger { period, multiplier } => NumericKind::Bollinger {
-                    input: slot(0),
-                    period: size_of(*period),
-                    multiplier: to_f64(*multiplier),
-                },
-                NodeKind::Returns { period } => NumericKind::Returns {
-                    input: slot(0),
-                    period: size_of(*period),
-                },
-                NodeKind::Volatility { period } => NumericKind::Volatility {
-                    input: slot(0),
-                    period: size_of(*period),
-                },
-                _ => continue,
-            };
-            numeric.push(NumericOp {
-                kind: numeric_kind,
-                out,
-            });
-        } else if kind.outputs().first().map(|port| port.ty) == Some(PortType::Bool) {
-            let number = |port: usize| {
-                first_wire(position, port)
-                    .and_then(|wire| slot_of.get(&(wire.from, wire.output)).copied())
-            };
-            let booleans = |port: usize| -> Vec<usize> {
-                inputs[position]
-                    .get(port)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|&w| bool_of.get(&wires[w].from).copied())
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            let right = |threshold: &Option<Decimal>| match (number(1), threshold) {
-                (Some(slot), _) => Operand::Slot(slot),
-                (None, Some(value)) => Operand::Constant(to_f64(*value)),
-                (None, None) => Operand::Constant(f64::NAN),
-            };
-            let op = match kind {
-                NodeKind::Compare { op, threshold } => LogicOp::Compare {
-                    op: *op,
-                    left: number(0).unwrap_or(0),
-                    right: right(threshold),
-                },
-                NodeKind::CrossesAbove { threshold } => LogicOp::CrossesAbove {
-                    left: number(0).unwrap_or(0),
-                    right: right(threshold),
-                },
-                NodeKind::CrossesBelow { threshold } => LogicOp::CrossesBelow {
-                    left: number(0).unwrap_or(0),
-                    right: right(threshold),
-                },
-                NodeKind::And => LogicOp::And(booleans(0)),
-                NodeKind::Or => LogicOp::Or(booleans(0)),
-                NodeKind::Not => LogicOp::Not(booleans(0).first().copied().unwrap_or(0)),
-                _ => continue,
-            };
-            bool_of.insert(position, logic.len());
-            logic.push(op);
-        }
-    }
-
-    // Risk rules and the settings they give each action.
-    let mut risk_rules = Vec::new();
-    let mut settings: BTreeMap<usize, RiskSettings> = BTreeMap::new();
-    for (position, node) in nodes.iter().enumerate() {
-        let kind = match &node.kind {
-            NodeKind::StopLoss { percent } => RiskKind::StopLoss { percent: *percent },
-            NodeKind::TakeProfit { percent } => RiskKind::TakeProfit { percent: *percent },
-            NodeKind::MaxPosition { size } => RiskKind::MaxPosition { size: *size },
-            _ => continue,
-        };
-        let mut actions = Vec::new();
-        for &w in inputs[position]
-            .first()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let action = wires[w].from;
-            actions.push(nodes[action].id.clone());
-            let entry = settings.entry(action).or_default();
-            match kind {
-                RiskKind::StopLoss { percent } => entry.stop_loss_percent = Some(percent),
-                RiskKind::TakeProfit { percent } => entry.take_profit_percent = Some(percent),
-                RiskKind::MaxPosition { size } => entry.max_position = Some(size),
-            }
-        }
-        actions.sort();
-        risk_rules.push(RiskRule {
-            node: node.id.clone(),
-            kind,
-            actions,
-        });
-    }
-    risk_rules.sort_by(|a, b| a.node.cmp(&b.node));
-
-    // Actions and model instructions, sorted by node id.
-    let mut actions = Vec::new();
-    let mut llm = Vec::new();
-    let when = |position: usize| -> Option<usize> {
-        first_wire(position, 0).and_then(|wire| bool_of.get(&wire.from).copied())
-    };
-    for (position, node) in nodes.iter().enumerate() {
-        let risk = settings.get(&position).copied().unwrap_or_default();
-        let (asset, kind, size) = match &node.kind {
-            NodeKind::OpenLong { asset, size } => (asset, ActionKind::OpenLong, Some(*size)),
-            NodeKind::OpenShort { asset, size } => (asset, ActionKind::OpenShort, Some(*size)),
-            NodeKind::Close { asset } => (asset, ActionKind::Close, None),
-            NodeKind::TargetPosition { asset, size } => {
-                (asset, ActionKind::TargetPosition, Some(*size))
-            }
-            NodeKind::LlmInstruction {
-                model,
-                guidance,
-                allowed_actions,
-                assets,
-            } => {
-                let mut context: Vec<(String, usize)> = inputs[position]
-                    .get(1)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|&w| {
-                        let wire = wires[w];
-                        let source = &nodes[wire.from];
-                        let label = if source.kind.outputs().len() > 1 {
-                            format!("{}.{}", source.id, source.kind.outputs()[wire.output].name)
-                        } else {
-                            source.id.clone()
-                        };
-                        slot_of
-                            .get(&(wire.from, wire.output))
-                            .map(|&slot| (label, slot))
-                    })
-                    .collect();
-                context.sort();
-                let mut allowed_actions = allowed_actions.clone();
-                allowed_actions.sort();
-                let mut assets = assets.clone();
-                assets.sort();
-                llm.push(LlmOp {
-                    node: node.id.clone(),
-                    model: model.clone(),
-                    guidance: guidance.clone(),
-                    allowed_actions,
-                    assets,
-                    when: when(position),
-                    context,
-                    risk,
-                });
-                continue;
-            }
-            _ => continue,
-        };
-        actions.push(ActionOp {
-            node: node.id.clone(),
-            asset: asset.clone(),
-            kind,
-            size,
-            when: when(position).unwrap_or(0),
-            risk,
-        });
-    }
-    actions.sort_by(|a, b| a.node.cmp(&b.node));
-    llm.sort_by(|a, b| a.node.cmp(&b.node));
-
-    let mut assets = BTreeSet::new();
-    let mut traded = BTreeSet::new();
-    let mut models = BTreeSet::new();
-    for node in nodes {
-        for asset in node_assets(&node.kind) {
-            assets.insert(asset.to_owned());
-            if node.kind.is_action() {
-                traded.insert(asset.to_owned());
-            }
-        }
-        if let NodeKind::LlmInstruction { model, .. } = &node.kind {
-            models.insert(model.clone());
-        }
-    }
-
-    let requirements = series
-        .clocks
-        .iter()
-        .zip(&series.requirements)
-        .map(|(series, warmup)| DataRequirement {
-            series: series.clone(),
-            warmup_bars: (*warmup).max(1),
-        })
-        .collect();
-
-    CompiledPlan {
-        clocks: series.clocks,
-        numeric,
-        slot_clock,
-        logic,
-        actions,
-        llm,
-        requirements,
-        risk_rules,
-        assets: assets.into_iter().collect(),
-        traded_assets: traded.into_iter().collect(),
-        models: models.into_iter().collect(),
     }
 }
