@@ -36,7 +36,9 @@ pub use error::LifecycleError;
 pub use facts::PgCompetitionFacts;
 pub use rules::{Basis, DrawdownMode, FailureRule};
 pub use service::{LifecycleSettings, PgLifecycleService};
-pub use status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
+pub use status::{
+    AuditionEventActor, AuditionEventKind, MembershipStatus, RefundStatus, SkipReason,
+};
 pub use views::*;
 
 /// Auditions, the Promotion Queue and the Arena.

@@ -28,7 +28,9 @@ use crate::rules::{
     Basis, DrawdownMode, EvalState, Evaluator, FailureRule, RetryRefusal, Rules, Snapshot, Verdict,
     Window, parse_time_zone, standing,
 };
-use crate::status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
+use crate::status::{
+    AuditionEventActor, AuditionEventKind, MembershipStatus, RefundStatus, SkipReason,
+};
 use crate::views::{
     ArenaMembershipView, ArenaReport, AuditionDetail, AuditionEvent, AuditionProgress,
     AuditionStatus, AuditionView, CloneLifecycleState, EvaluationReport, PromotionEntryView,
@@ -238,8 +240,9 @@ fn load_view(
 fn event_view(row: RunEventRow) -> Result<AuditionEvent, LifecycleError> {
     Ok(AuditionEvent {
         id: row.id,
-        kind: EventKind::parse(&row.kind).ok_or_else(|| corrupt("audition event kind"))?,
-        actor: EventActor::parse(&row.actor).ok_or_else(|| corrupt("audition event actor"))?,
+        kind: AuditionEventKind::parse(&row.kind).ok_or_else(|| corrupt("audition event kind"))?,
+        actor: AuditionEventActor::parse(&row.actor)
+            .ok_or_else(|| corrupt("audition event actor"))?,
         actor_user_id: row.actor_user_id,
         reason: row.reason,
         details: row.details,
@@ -327,16 +330,16 @@ enum Actor {
 
 fn event(
     run: &RunRow,
-    kind: EventKind,
+    kind: AuditionEventKind,
     actor: Actor,
     reason: Option<&str>,
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> RunEventRow {
     let (actor_name, actor_user_id) = match actor {
-        Actor::Owner(user) => (EventActor::Owner, Some(user)),
-        Actor::Admin(user) => (EventActor::Admin, Some(user)),
-        Actor::Worker => (EventActor::Worker, None),
+        Actor::Owner(user) => (AuditionEventActor::Owner, Some(user)),
+        Actor::Admin(user) => (AuditionEventActor::Admin, Some(user)),
+        Actor::Worker => (AuditionEventActor::Worker, None),
     };
     RunEventRow {
         id: Uuid::new_v4(),
@@ -566,7 +569,7 @@ impl PgLifecycleService {
                     });
                     repo::insert_event(
                         conn,
-                        &event(&run, EventKind::Started, actor, None, details, now),
+                        &event(&run, AuditionEventKind::Started, actor, None, details, now),
                     )?;
                     if let Some(previous) = retry_of {
                         let old = repo::find_run(conn, previous)?
@@ -575,7 +578,7 @@ impl PgLifecycleService {
                             serde_json::json!({ "retryRunId": run.id, "attempt": run.attempt });
                         repo::insert_event(
                             conn,
-                            &event(&old, EventKind::Retried, actor, None, details, now),
+                            &event(&old, AuditionEventKind::Retried, actor, None, details, now),
                         )?;
                     }
                     return Ok(StartedAudition {
@@ -708,7 +711,7 @@ impl PgLifecycleService {
                             conn,
                             &event(
                                 &current,
-                                EventKind::Passed,
+                                AuditionEventKind::Passed,
                                 Actor::Worker,
                                 None,
                                 details,
@@ -751,7 +754,7 @@ impl PgLifecycleService {
                             conn,
                             &event(
                                 &current,
-                                EventKind::Failed,
+                                AuditionEventKind::Failed,
                                 Actor::Worker,
                                 None,
                                 details,
@@ -1257,7 +1260,7 @@ impl LifecycleService for PgLifecycleService {
                     conn,
                     &event(
                         &run,
-                        EventKind::RefundAuthorized,
+                        AuditionEventKind::RefundAuthorized,
                         Actor::Admin(admin),
                         Some(&reason),
                         details,
@@ -1415,7 +1418,7 @@ fn void_locked(
         conn,
         &event(
             run,
-            EventKind::Voided,
+            AuditionEventKind::Voided,
             Actor::Admin(admin),
             Some(reason),
             details,

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 /// What an audition audit event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum EventKind {
+pub enum AuditionEventKind {
     /// The run started.
     Started,
     /// The run passed.
@@ -26,28 +26,28 @@ pub enum EventKind {
     RefundAuthorized,
 }
 
-impl EventKind {
+impl AuditionEventKind {
     /// The database and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            EventKind::Started => "started",
-            EventKind::Passed => "passed",
-            EventKind::Failed => "failed",
-            EventKind::Retried => "retried",
-            EventKind::Voided => "voided",
-            EventKind::RefundAuthorized => "refund_authorized",
+            AuditionEventKind::Started => "started",
+            AuditionEventKind::Passed => "passed",
+            AuditionEventKind::Failed => "failed",
+            AuditionEventKind::Retried => "retried",
+            AuditionEventKind::Voided => "voided",
+            AuditionEventKind::RefundAuthorized => "refund_authorized",
         }
     }
 
     /// Parses a database name.
     pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "started" => Some(EventKind::Started),
-            "passed" => Some(EventKind::Passed),
-            "failed" => Some(EventKind::Failed),
-            "retried" => Some(EventKind::Retried),
-            "voided" => Some(EventKind::Voided),
-            "refund_authorized" => Some(EventKind::RefundAuthorized),
+            "started" => Some(AuditionEventKind::Started),
+            "passed" => Some(AuditionEventKind::Passed),
+            "failed" => Some(AuditionEventKind::Failed),
+            "retried" => Some(AuditionEventKind::Retried),
+            "voided" => Some(AuditionEventKind::Voided),
+            "refund_authorized" => Some(AuditionEventKind::RefundAuthorized),
             _ => None,
         }
     }
@@ -56,7 +56,7 @@ impl EventKind {
 /// Who caused an audition audit event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum EventActor {
+pub enum AuditionEventActor {
     /// The clone's owner.
     Owner,
     /// An administrator.
@@ -65,22 +65,22 @@ pub enum EventActor {
     Worker,
 }
 
-impl EventActor {
+impl AuditionEventActor {
     /// The database and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            EventActor::Owner => "owner",
-            EventActor::Admin => "admin",
-            EventActor::Worker => "worker",
+            AuditionEventActor::Owner => "owner",
+            AuditionEventActor::Admin => "admin",
+            AuditionEventActor::Worker => "worker",
         }
     }
 
     /// Parses a database name.
     pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "owner" => Some(EventActor::Owner),
-            "admin" => Some(EventActor::Admin),
-            "worker" => Some(EventActor::Worker),
+            "owner" => Some(AuditionEventActor::Owner),
+            "admin" => Some(AuditionEventActor::Admin),
+            "worker" => Some(AuditionEventActor::Worker),
             _ => None,
         }
     }
@@ -180,14 +180,14 @@ mod tests {
     #[test]
     fn stored_names_round_trip_and_match_the_wire() {
         for kind in [
-            EventKind::Started,
-            EventKind::Passed,
-            EventKind::Failed,
-            EventKind::Retried,
-            EventKind::Voided,
-            EventKind::RefundAuthorized,
+            AuditionEventKind::Started,
+            AuditionEventKind::Passed,
+            AuditionEventKind::Failed,
+            AuditionEventKind::Retried,
+            AuditionEventKind::Voided,
+            AuditionEventKind::RefundAuthorized,
         ] {
-            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(AuditionEventKind::parse(kind.as_str()), Some(kind));
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),
                 serde_json::Value::from(kind.as_str())

@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::rules::{Basis, DrawdownMode, FailureRule};
-use crate::status::{EventActor, EventKind, MembershipStatus, RefundStatus, SkipReason};
+use crate::status::{
+    AuditionEventActor, AuditionEventKind, MembershipStatus, RefundStatus, SkipReason,
+};
 
 /// A rule set an audition can run under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -211,9 +213,9 @@ pub struct AuditionEvent {
     /// The event id.
     pub id: Uuid,
     /// What happened.
-    pub kind: EventKind,
+    pub kind: AuditionEventKind,
     /// Who caused it.
-    pub actor: EventActor,
+    pub actor: AuditionEventActor,
     /// The acting user, when a user acted.
     pub actor_user_id: Option<Uuid>,
     /// Why (admin actions).

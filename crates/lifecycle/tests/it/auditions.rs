@@ -67,7 +67,7 @@ async fn the_same_purchase_starts_one_audition_even_concurrently() {
         .unwrap()
         .events;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].kind, clones_lifecycle::EventKind::Started);
+    assert_eq!(events[0].kind, clones_lifecycle::AuditionEventKind::Started);
     assert_eq!(f.service.auditions(owner, clone_b).await.unwrap().len(), 1);
 }
 

@@ -275,7 +275,7 @@ async fn retries_follow_the_rule_set() {
         detail
             .events
             .iter()
-            .any(|event| event.kind == clones_lifecycle::EventKind::Retried)
+            .any(|event| event.kind == clones_lifecycle::AuditionEventKind::Retried)
     );
 
     f.snapshot(&second, owner, "2026-03-02T14:00:00Z", "94000", "94000")
