@@ -1,6 +1,3 @@
-DROP INDEX ingestion_runs_recent_idx;
-CREATE INDEX ingestion_runs_recent_idx ON ingestion_runs (started_at DESC);
-
 DROP INDEX security_events_user_created_idx;
 CREATE INDEX security_events_user_created_idx ON security_events (user_id, created_at DESC, seq DESC);
 

@@ -20,6 +20,3 @@ CREATE INDEX audition_refund_authorizations_created_idx ON audition_refund_autho
 
 DROP INDEX security_events_user_created_idx;
 CREATE INDEX security_events_user_created_idx ON security_events (user_id, created_at, id);
-
-DROP INDEX ingestion_runs_recent_idx;
-CREATE INDEX ingestion_runs_recent_idx ON ingestion_runs (started_at, id);
