@@ -28,6 +28,7 @@ mod views;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_kernel::{Page, PageRequest};
 use clones_market::Timeframe;
 use rust_decimal::Decimal;
 
@@ -136,12 +137,13 @@ pub trait IngestService: MarketData {
         error: &str,
     ) -> Result<IngestionRun, IngestError>;
 
-    /// The latest runs, newest first, optionally of one source (at most 500).
+    /// Ingestion runs, newest first by (start, id), optionally of one source, one page at a
+    /// time.
     async fn runs(
         &self,
         source: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<IngestionRun>, IngestError>;
+        page: PageRequest,
+    ) -> Result<Page<IngestionRun>, IngestError>;
 
     /// Per source and channel: latest run, latest success, failures since, latest error.
     async fn source_health(&self) -> Result<Vec<SourceHealth>, IngestError>;

@@ -10,6 +10,7 @@ use clones_db::schema::{
     defi_metrics, ingestion_runs, market_books, market_candles, market_funding_rates,
     market_instruments, market_mids, prediction_markets, prediction_outcome_prices,
 };
+use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel::upsert::excluded;
@@ -319,13 +320,22 @@ pub(crate) fn defi(
 pub(crate) fn runs(
     conn: &mut PgConnection,
     source: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<RunRow>> {
     let mut query = ingestion_runs::table
         .select(RunRow::as_select())
         .order((ingestion_runs::started_at.desc(), ingestion_runs::id.desc()))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .into_boxed();
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            ingestion_runs::started_at
+                .lt(at)
+                .or(ingestion_runs::started_at
+                    .eq(at)
+                    .and(ingestion_runs::id.lt(id))),
+        );
+    }
     if let Some(source) = source {
         query = query.filter(ingestion_runs::source.eq(source.to_string()));
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use clones_db::Db;
-use clones_kernel::Clock;
+use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -590,15 +590,14 @@ impl IngestService for PgIngestService {
     async fn runs(
         &self,
         source: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<IngestionRun>, IngestError> {
-        let limit = clamp_limit(limit, 500);
+        page: PageRequest,
+    ) -> Result<Page<IngestionRun>, IngestError> {
         let source = source.map(str::to_string);
         let rows = self
             .db
-            .run(move |conn| repo::runs(conn, source.as_deref(), limit).map_err(IngestError::from))
+            .run(move |conn| repo::runs(conn, source.as_deref(), &page).map_err(IngestError::from))
             .await?;
-        Ok(rows.into_iter().map(run_view).collect())
+        Ok(Page::from_rows(rows, &page, |row| Cursor::new(row.started_at, row.id)).map(run_view))
     }
 
     async fn source_health(&self) -> Result<Vec<SourceHealth>, IngestError> {

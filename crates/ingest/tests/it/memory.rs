@@ -1,7 +1,7 @@
 //! Market memory: idempotent upserts, kept history, "latest as of" and range reads, run
 //! bookkeeping and source health.
 
-use clones_kernel::DomainError;
+use clones_kernel::{DomainError, PageRequest};
 
 use chrono::Duration;
 use clones_ingest::{
@@ -398,8 +398,38 @@ async fn an_invalid_batch_stores_nothing_and_health_counts_failures() {
     let other = health.iter().find(|h| h.source == "other").unwrap();
     assert_eq!(other.last_error.as_deref(), Some("boom"));
 
-    let runs = env.service.runs(None, 10).await.unwrap();
+    let ten = PageRequest::new(Some(10), None).unwrap();
+    let runs = env.service.runs(None, ten).await.unwrap().items;
     assert_eq!(runs.len(), 4);
     assert!(runs.windows(2).all(|w| w[0].started_at >= w[1].started_at));
-    assert_eq!(env.service.runs(Some("other"), 10).await.unwrap().len(), 1);
+    let other = env.service.runs(Some("other"), ten).await.unwrap();
+    assert_eq!(other.items.len(), 1);
+}
+
+#[tokio::test]
+async fn runs_sharing_a_start_are_paged_through_exactly_once() {
+    let env = env().await;
+    let mut recorded = Vec::new();
+    for channel in ["a", "b", "c", "d", "e"] {
+        let run = env
+            .service
+            .record_failure("tied", channel, t0(), 1, "boom")
+            .await
+            .unwrap();
+        recorded.push(run.id);
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let request = PageRequest::new(Some(2), cursor).unwrap();
+        let page = env.service.runs(Some("tied"), request).await.unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.iter().map(|run| run.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    recorded.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(seen, recorded, "newest first by (start, id), each run once");
 }

@@ -9,6 +9,7 @@ use clones_ingest::sources::replay::{
     parse_json,
 };
 use clones_ingest::{IngestService, Ingestor, MarketData, RunStatus};
+use clones_kernel::PageRequest;
 use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -278,6 +279,10 @@ async fn the_generator_feeds_market_memory_cycle_after_cycle() {
             .0,
         expected[364].close
     );
-    let runs = svc.runs(Some("replay"), 10).await.unwrap();
+    let runs = svc
+        .runs(Some("replay"), PageRequest::new(Some(10), None).unwrap())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(runs.len(), 2);
 }

@@ -10,6 +10,7 @@ use clones_ingest::sources::defillama::{DefiLlamaConfig, DefiLlamaSource};
 use clones_ingest::sources::hyperliquid::{HyperliquidConfig, HyperliquidSource};
 use clones_ingest::sources::polymarket::{PolymarketConfig, PolymarketSource};
 use clones_ingest::{IngestService, Ingestor, MarketData, Resolution, RunStatus, Source};
+use clones_kernel::PageRequest;
 use clones_market::Timeframe;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -205,7 +206,15 @@ async fn a_partial_or_malformed_response_stores_nothing() {
     assert_eq!(outcome.succeeded(), 0, "{:?}", outcome.runs);
     assert_eq!(outcome.failed(), 5);
     assert_eq!(env.market_rows(), 0);
-    let runs = env.service.runs(Some("hyperliquid"), 10).await.unwrap();
+    let runs = env
+        .service
+        .runs(
+            Some("hyperliquid"),
+            PageRequest::new(Some(10), None).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items;
     let error = |channel: &str| {
         runs.iter()
             .find(|run| run.channel == channel)

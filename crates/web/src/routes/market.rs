@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{AuthUser, OperatorCaller, Query};
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -240,28 +241,27 @@ pub async fn book(
         .ok_or_else(|| no_data("book", &key))
 }
 
-/// Which runs to list.
+/// Which runs to list, besides the page.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RunQuery {
     /// Only this source.
     pub source: Option<String>,
-    /// Most items (1–500, default 100).
-    pub limit: Option<u32>,
 }
 
-/// Ingestion runs.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RunList {
-    /// Newest first.
-    pub items: Vec<IngestionRun>,
-}
+paged_response!(
+    /// Ingestion runs.
+    RunList,
+    IngestionRun,
+    "Newest first by (start, id)."
+);
 
-/// The latest ingestion runs. Admins, or service tokens with `health:read`.
-#[utoipa::path(tag = "ingestion", params(RunQuery), security(("user_bearer" = []), ("service_bearer" = [])), responses(
+/// Ingestion runs, newest first, one page at a time. Admins, or service tokens with
+/// `health:read`.
+#[utoipa::path(tag = "ingestion", params(RunQuery, PageParams), security(("user_bearer" = []), ("service_bearer" = [])), responses(
     (status = 200, body = RunList),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -269,13 +269,13 @@ pub struct RunList {
 pub async fn runs(
     state: web::Data<AppState>,
     _caller: OperatorCaller,
-    query: Query<RunQuery>,
+    query: Paged<RunQuery>,
 ) -> Result<web::Json<RunList>, ApiError> {
-    let items = state
+    let page = state
         .ingest
-        .runs(query.source.as_deref(), query.limit.unwrap_or(100))
+        .runs(query.filter.source.as_deref(), query.page)
         .await?;
-    Ok(web::Json(RunList { items }))
+    Ok(web::Json(page.into()))
 }
 
 /// Source health.
