@@ -101,7 +101,7 @@ impl PgDecisionService {
     }
 
     /// Decides for every assignment of `roster`, reading it `page_size` at a time and deciding
-    /// at most [`DecisionSettings::concurrency`] at once, so no active clone is left out however
+    /// at most [`DecisionSettings::concurrency`](super::DecisionSettings::concurrency) at once, so no active clone is left out however
     /// many there are. A failing assignment is counted and logged; it never stops the others.
     ///
     /// # Errors
