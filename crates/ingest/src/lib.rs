@@ -62,7 +62,8 @@ pub trait MarketData: Send + Sync {
         as_of: DateTime<Utc>,
     ) -> Result<Option<BookSnapshot>, IngestError>;
 
-    /// Bars opening in `[from, to)`, ascending (at most 5000).
+    /// Bars opening in `[from, to)`, ascending (at most 5000): the recent window a
+    /// decision reads. Longer ranges are read with [`MarketData::candle_page`].
     async fn candles(
         &self,
         key: &str,
@@ -70,6 +71,16 @@ pub trait MarketData: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Candle>, IngestError>;
+
+    /// One page of the bars opening in `[from, to)`, ascending, keyed by open time.
+    async fn candle_page(
+        &self,
+        key: &str,
+        timeframe: Timeframe,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        page: PageRequest<DateTime<Utc>>,
+    ) -> Result<Page<Candle, DateTime<Utc>>, IngestError>;
 
     /// The latest funding rate at or before `as_of`.
     async fn latest_funding(
@@ -89,25 +100,28 @@ pub trait MarketData: Send + Sync {
 /// Market memory with its writes, listings and ingestion bookkeeping.
 #[async_trait]
 pub trait IngestService: MarketData {
-    /// Instruments, ordered by key.
-    async fn instruments(&self, filter: InstrumentFilter) -> Result<Vec<Instrument>, IngestError>;
+    /// One page of instruments, ordered by key.
+    async fn instruments(
+        &self,
+        filter: InstrumentFilter,
+        page: PageRequest<String>,
+    ) -> Result<Page<Instrument, String>, IngestError>;
 
-    /// Prediction markets with their outcome keys, soonest end first.
+    /// One page of prediction markets with their outcome keys, soonest end first (undated
+    /// last), then by market id.
     async fn prediction_markets(
         &self,
         closed: Option<bool>,
-        limit: u32,
-    ) -> Result<Vec<PredictionMarket>, IngestError>;
+        page: PageRequest<MarketSortKey>,
+    ) -> Result<Page<PredictionMarket, MarketSortKey>, IngestError>;
 
-    /// DeFi metrics, newest first per subject and metric, within `[from, to)` when given.
+    /// One page of DeFi metrics ordered by subject and metric, newest first within each,
+    /// within `[from, to)` when given.
     async fn defi_metrics(
         &self,
-        subject: Option<&str>,
-        metric: Option<&str>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<DefiMetric>, IngestError>;
+        filter: DefiFilter,
+        page: PageRequest<DefiSortKey>,
+    ) -> Result<Page<DefiMetric, DefiSortKey>, IngestError>;
 
     /// Validates `batch` and writes it with its succeeded run in one transaction, returning the
     /// run. A batch that fails validation, or breaks a constraint while being written, stores

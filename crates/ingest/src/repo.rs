@@ -160,14 +160,17 @@ pub(crate) fn list_instruments(
     venue: Option<&str>,
     kind: Option<&str>,
     active_only: bool,
-    limit: i64,
+    page: &PageRequest<String>,
 ) -> QueryResult<Vec<(InstrumentRow, Option<MarketRow>)>> {
     let mut query = market_instruments::table
         .left_join(prediction_markets::table)
         .select((InstrumentRow::as_select(), Option::<MarketRow>::as_select()))
         .order(market_instruments::key.asc())
-        .limit(limit)
+        .limit(page.fetch_limit())
         .into_boxed();
+    if let Some(after) = page.after() {
+        query = query.filter(market_instruments::key.gt(after.clone()));
+    }
     if let Some(venue) = venue {
         query = query.filter(market_instruments::venue.eq(venue.to_string()));
     }
@@ -255,10 +258,35 @@ pub(crate) fn candles(
         .load(conn)
 }
 
+/// One page of [`candles`]: bars after the cursor's open time, one more than the limit.
+pub(crate) fn candle_page(
+    conn: &mut PgConnection,
+    key: &str,
+    timeframe: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    page: &PageRequest<DateTime<Utc>>,
+) -> QueryResult<Vec<CandleRow>> {
+    let mut query = market_candles::table
+        .filter(market_candles::instrument_key.eq(key))
+        .filter(market_candles::timeframe.eq(timeframe))
+        .filter(market_candles::open_time.ge(from))
+        .filter(market_candles::open_time.lt(to))
+        .into_boxed();
+    if let Some(after) = page.after() {
+        query = query.filter(market_candles::open_time.gt(*after));
+    }
+    query
+        .order(market_candles::open_time.asc())
+        .limit(page.fetch_limit())
+        .select(CandleRow::as_select())
+        .load(conn)
+}
+
 pub(crate) fn markets(
     conn: &mut PgConnection,
     closed: Option<bool>,
-    limit: i64,
+    page: &PageRequest<(Option<DateTime<Utc>>, String)>,
 ) -> QueryResult<Vec<MarketRow>> {
     let mut query = prediction_markets::table
         .select(MarketRow::as_select())
@@ -266,8 +294,28 @@ pub(crate) fn markets(
             prediction_markets::end_date.asc().nulls_last(),
             prediction_markets::market_id.asc(),
         ))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .into_boxed();
+    // Markets without an end date sort last, so after a dated one come later dates, the same
+    // date with a greater id, and every undated market.
+    match page.after() {
+        Some((Some(end), id)) => {
+            query = query.filter(
+                prediction_markets::end_date
+                    .gt(*end)
+                    .or(prediction_markets::end_date
+                        .eq(*end)
+                        .and(prediction_markets::market_id.gt(id.clone())))
+                    .or(prediction_markets::end_date.is_null()),
+            );
+        }
+        Some((None, id)) => {
+            query = query
+                .filter(prediction_markets::end_date.is_null())
+                .filter(prediction_markets::market_id.gt(id.clone()));
+        }
+        None => {}
+    }
     if let Some(closed) = closed {
         query = query.filter(prediction_markets::closed.eq(closed));
     }
@@ -291,7 +339,7 @@ pub(crate) fn defi(
     metric: Option<&str>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest<(String, String, DateTime<Utc>)>,
 ) -> QueryResult<Vec<DefiRow>> {
     let mut query = defi_metrics::table
         .select(DefiRow::as_select())
@@ -300,8 +348,22 @@ pub(crate) fn defi(
             defi_metrics::metric.asc(),
             defi_metrics::metric_time.desc(),
         ))
-        .limit(limit)
+        .limit(page.fetch_limit())
         .into_boxed();
+    if let Some((after_subject, after_metric, after_time)) = page.after() {
+        // The primary key's order, with time descending inside one subject and metric.
+        query = query.filter(
+            defi_metrics::subject
+                .gt(after_subject.clone())
+                .or(defi_metrics::subject.eq(after_subject.clone()).and(
+                    defi_metrics::metric
+                        .gt(after_metric.clone())
+                        .or(defi_metrics::metric
+                            .eq(after_metric.clone())
+                            .and(defi_metrics::metric_time.lt(*after_time))),
+                )),
+        );
+    }
     if let Some(subject) = subject {
         query = query.filter(defi_metrics::subject.eq(subject.to_string()));
     }

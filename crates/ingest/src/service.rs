@@ -19,8 +19,9 @@ use crate::models::{
     RunRow,
 };
 use crate::views::{
-    BookSnapshot, Candle, DefiMetric, FundingRate, IngestionRun, Instrument, InstrumentFilter,
-    Level, MarketOutcome, OutcomeInfo, PredictionMarket, Resolution, RunStatus, SourceHealth,
+    BookSnapshot, Candle, DefiFilter, DefiMetric, DefiSortKey, FundingRate, IngestionRun,
+    Instrument, InstrumentFilter, Level, MarketOutcome, MarketSortKey, OutcomeInfo,
+    PredictionMarket, Resolution, RunStatus, SourceHealth,
 };
 use crate::{IngestError, IngestService, MarketData, repo};
 
@@ -307,10 +308,6 @@ fn write_batch(
     Ok(written)
 }
 
-fn clamp_limit(limit: u32, max: u32) -> i64 {
-    i64::from(limit.clamp(1, max))
-}
-
 #[async_trait]
 impl MarketData for PgIngestService {
     async fn instrument(&self, key: &str) -> Result<Option<Instrument>, IngestError> {
@@ -371,6 +368,25 @@ impl MarketData for PgIngestService {
         Ok(rows.into_iter().map(candle_view).collect())
     }
 
+    async fn candle_page(
+        &self,
+        key: &str,
+        timeframe: Timeframe,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        page: PageRequest<DateTime<Utc>>,
+    ) -> Result<Page<Candle, DateTime<Utc>>, IngestError> {
+        let key = key_text(key)?;
+        let rows = self
+            .db
+            .run(move |conn| {
+                repo::candle_page(conn, &key, timeframe.as_str(), from, to, &page)
+                    .map_err(IngestError::from)
+            })
+            .await?;
+        Ok(Page::from_rows(rows, &page, |row| Cursor::at_key(row.open_time)).map(candle_view))
+    }
+
     async fn latest_funding(
         &self,
         key: &str,
@@ -406,8 +422,12 @@ impl MarketData for PgIngestService {
 
 #[async_trait]
 impl IngestService for PgIngestService {
-    async fn instruments(&self, filter: InstrumentFilter) -> Result<Vec<Instrument>, IngestError> {
-        let limit = clamp_limit(filter.limit, 1000);
+    async fn instruments(
+        &self,
+        filter: InstrumentFilter,
+        page: PageRequest<String>,
+    ) -> Result<Page<Instrument, String>, IngestError> {
+        let request = page.clone();
         let rows = self
             .db
             .run(move |conn| {
@@ -416,27 +436,28 @@ impl IngestService for PgIngestService {
                     filter.venue.as_deref(),
                     filter.kind.map(InstrumentKind::as_str),
                     filter.active_only,
-                    limit,
+                    &request,
                 )
                 .map_err(IngestError::from)
             })
             .await?;
-        rows.into_iter()
-            .map(|(row, market)| instrument_view(row, market))
-            .collect()
+        Page::from_rows(rows, &page, |(row, _)| Cursor::at_key(row.key.clone()))
+            .try_map(|(row, market)| instrument_view(row, market))
     }
 
     async fn prediction_markets(
         &self,
         closed: Option<bool>,
-        limit: u32,
-    ) -> Result<Vec<PredictionMarket>, IngestError> {
-        let limit = clamp_limit(limit, 500);
+        page: PageRequest<MarketSortKey>,
+    ) -> Result<Page<PredictionMarket, MarketSortKey>, IngestError> {
         let (markets, instruments) = self
             .db
             .run(move |conn| {
-                let markets = repo::markets(conn, closed, limit)?;
-                let ids: Vec<String> = markets.iter().map(|m| m.market_id.clone()).collect();
+                let markets = repo::markets(conn, closed, &page)?;
+                let markets = Page::from_rows(markets, &page, |market| {
+                    Cursor::at_key((market.end_date, market.market_id.clone()))
+                });
+                let ids: Vec<String> = markets.items.iter().map(|m| m.market_id.clone()).collect();
                 let instruments = repo::outcome_instruments(conn, &ids)?;
                 Ok::<_, IngestError>((markets, instruments))
             })
@@ -450,51 +471,50 @@ impl IngestService for PgIngestService {
                 });
             }
         }
-        Ok(markets
-            .into_iter()
-            .map(|market| PredictionMarket {
-                outcomes: outcomes.remove(&market.market_id).unwrap_or_default(),
-                market_id: market.market_id,
-                venue: market.venue,
-                condition_id: market.condition_id,
-                question: market.question,
-                slug: market.slug,
-                end_date: market.end_date,
-                active: market.active,
-                closed: market.closed,
-                resolved_outcome: market.resolved_outcome,
-                updated_at: market.updated_at,
-            })
-            .collect())
+        Ok(markets.map(|market| PredictionMarket {
+            outcomes: outcomes.remove(&market.market_id).unwrap_or_default(),
+            market_id: market.market_id,
+            venue: market.venue,
+            condition_id: market.condition_id,
+            question: market.question,
+            slug: market.slug,
+            end_date: market.end_date,
+            active: market.active,
+            closed: market.closed,
+            resolved_outcome: market.resolved_outcome,
+            updated_at: market.updated_at,
+        }))
     }
 
     async fn defi_metrics(
         &self,
-        subject: Option<&str>,
-        metric: Option<&str>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<DefiMetric>, IngestError> {
-        let limit = clamp_limit(limit, 5000);
-        let subject = subject.map(str::to_string);
-        let metric = metric.map(str::to_string);
+        filter: DefiFilter,
+        page: PageRequest<DefiSortKey>,
+    ) -> Result<Page<DefiMetric, DefiSortKey>, IngestError> {
+        let request = page.clone();
         let rows = self
             .db
             .run(move |conn| {
-                repo::defi(conn, subject.as_deref(), metric.as_deref(), from, to, limit)
-                    .map_err(IngestError::from)
+                repo::defi(
+                    conn,
+                    filter.subject.as_deref(),
+                    filter.metric.as_deref(),
+                    filter.from,
+                    filter.to,
+                    &request,
+                )
+                .map_err(IngestError::from)
             })
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DefiMetric {
-                subject: row.subject,
-                metric: row.metric,
-                time: row.metric_time,
-                value: n(row.value),
-            })
-            .collect())
+        let page = Page::from_rows(rows, &page, |row| {
+            Cursor::at_key((row.subject.clone(), row.metric.clone(), row.metric_time))
+        });
+        Ok(page.map(|row| DefiMetric {
+            subject: row.subject,
+            metric: row.metric,
+            time: row.metric_time,
+            value: n(row.value),
+        }))
     }
 
     async fn store_batch(

@@ -315,6 +315,23 @@ pub struct InstrumentFilter {
     pub kind: Option<InstrumentKind>,
     /// Only active ones.
     pub active_only: bool,
-    /// Most rows (capped at 1000).
-    pub limit: u32,
+}
+
+/// The sort key of the prediction market list: end date (undated last), then market id.
+pub type MarketSortKey = (Option<DateTime<Utc>>, String);
+
+/// The sort key of the DeFi metric list: subject, metric, then time (newest first).
+pub type DefiSortKey = (String, String, DateTime<Utc>);
+
+/// Which DeFi metrics to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefiFilter {
+    /// Only this subject (`protocol:<slug>` or `chain:<name>`).
+    pub subject: Option<String>,
+    /// Only this metric (e.g. `tvl`).
+    pub metric: Option<String>,
+    /// Earliest time (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Time bound (exclusive).
+    pub to: Option<DateTime<Utc>>,
 }

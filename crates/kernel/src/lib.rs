@@ -13,5 +13,5 @@ pub mod secret;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{DomainError, ErrorKind, FieldProblem};
-pub use page::{Cursor, Page, PageError, PageRequest};
+pub use page::{Cursor, CursorKey, Page, PageError, PageRequest, TimeKey};
 pub use secret::Secret;

@@ -9,22 +9,23 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use clones_kernel::{Cursor, PageError, PageRequest};
+use clones_kernel::{Cursor, CursorKey, PageError, PageRequest, TimeKey};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 use crate::extract::Query;
 
-/// A list route's query: the page request and the route's own filter parameters `F`.
+/// A list route's query: the page request and the route's own filter parameters `F`. `K` is
+/// the shape of the list's sort key, a timestamp and id unless the list orders otherwise.
 ///
 /// A malformed `limit` or `cursor` (or either given twice) answers 400 `invalid_page`; any
 /// other query problem, a control character in any parameter included, answers 400
 /// `invalid_query`, as for [`Query`].
 #[derive(Debug)]
-pub struct Paged<F = NoFilter> {
+pub struct Paged<F = NoFilter, K = TimeKey> {
     /// Which page.
-    pub page: PageRequest,
+    pub page: PageRequest<K>,
     /// The route's other query parameters.
     pub filter: F,
 }
@@ -45,8 +46,12 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+/// The description of a paged route's 400 answer in the OpenAPI document.
+pub const BAD_PAGE: &str =
+    "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`";
+
 /// The text of a page's next cursor, as list responses carry it in `nextCursor`.
-pub fn next_cursor(cursor: Option<Cursor>) -> Option<String> {
+pub fn next_cursor<K: CursorKey>(cursor: Option<Cursor<K>>) -> Option<String> {
     cursor.map(|cursor| cursor.encode())
 }
 
@@ -64,8 +69,8 @@ macro_rules! paged_response {
             pub next_cursor: Option<String>,
         }
 
-        impl From<clones_kernel::Page<$item>> for $name {
-            fn from(page: clones_kernel::Page<$item>) -> Self {
+        impl<K: clones_kernel::CursorKey> From<clones_kernel::Page<$item, K>> for $name {
+            fn from(page: clones_kernel::Page<$item, K>) -> Self {
                 Self {
                     items: page.items,
                     next_cursor: $crate::paging::next_cursor(page.next_cursor),
@@ -76,7 +81,7 @@ macro_rules! paged_response {
 }
 pub(crate) use paged_response;
 
-fn parse<F: DeserializeOwned>(query: &str) -> Result<Paged<F>, ApiError> {
+fn parse<F: DeserializeOwned, K: CursorKey>(query: &str) -> Result<Paged<F, K>, ApiError> {
     // Read through `Query` first, so the paging parameters are refused for control
     // characters exactly as every other query parameter is.
     let Query(pairs) = Query::<Vec<(String, String)>>::from_query(query)?;
@@ -106,7 +111,7 @@ fn parse<F: DeserializeOwned>(query: &str) -> Result<Paged<F>, ApiError> {
     Ok(Paged { page, filter })
 }
 
-impl<F: DeserializeOwned> FromRequest for Paged<F> {
+impl<F: DeserializeOwned, K: CursorKey> FromRequest for Paged<F, K> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
@@ -127,7 +132,7 @@ mod tests {
 
     #[test]
     fn paging_parameters_are_split_from_the_filter() -> Result<(), ApiError> {
-        let paged: Paged<Filter> = parse("status=open&limit=7")?;
+        let paged: Paged<Filter> = parse::<Filter, TimeKey>("status=open&limit=7")?;
         assert_eq!(paged.page.limit(), 7);
         assert_eq!(paged.filter.status.as_deref(), Some("open"));
         let paged: Paged = parse("")?;
@@ -138,7 +143,7 @@ mod tests {
     #[test]
     fn bad_paging_is_invalid_page_and_a_bad_filter_invalid_query() {
         let code = |query: &str| {
-            parse::<Filter>(query)
+            parse::<Filter, TimeKey>(query)
                 .map(drop)
                 .err()
                 .map(|e| e.code().to_string())

@@ -7,6 +7,7 @@
 )]
 
 mod memory;
+mod pages;
 mod replay;
 mod sources;
 mod support;

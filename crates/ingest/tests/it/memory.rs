@@ -305,30 +305,41 @@ async fn outcome_instruments_carry_market_and_resolution() {
     );
     assert_eq!(no_view.outcome.unwrap().resolved_payout, Some(Decimal::ONE));
 
-    let markets = env.service.prediction_markets(None, 10).await.unwrap();
+    let markets = env
+        .service
+        .prediction_markets(None, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(markets.len(), 1);
     assert_eq!(markets[0].outcomes.len(), 2);
     assert_eq!(markets[0].resolved_outcome.as_deref(), Some("No"));
     let outcomes = env
         .service
-        .instruments(InstrumentFilter {
-            venue: Some("polymarket".into()),
-            kind: Some(InstrumentKind::Outcome),
-            active_only: false,
-            limit: 100,
-        })
+        .instruments(
+            InstrumentFilter {
+                venue: Some("polymarket".into()),
+                kind: Some(InstrumentKind::Outcome),
+                active_only: false,
+            },
+            PageRequest::first(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(outcomes.len(), 2);
     let perps = env
         .service
-        .instruments(InstrumentFilter {
-            kind: Some(InstrumentKind::Perp),
-            limit: 100,
-            ..InstrumentFilter::default()
-        })
+        .instruments(
+            InstrumentFilter {
+                kind: Some(InstrumentKind::Perp),
+                ..InstrumentFilter::default()
+            },
+            PageRequest::first(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(perps.is_empty());
 }
 

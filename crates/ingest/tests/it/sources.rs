@@ -9,7 +9,9 @@ use clones_ingest::http::HttpClient;
 use clones_ingest::sources::defillama::{DefiLlamaConfig, DefiLlamaSource};
 use clones_ingest::sources::hyperliquid::{HyperliquidConfig, HyperliquidSource};
 use clones_ingest::sources::polymarket::{PolymarketConfig, PolymarketSource};
-use clones_ingest::{IngestService, Ingestor, MarketData, Resolution, RunStatus, Source};
+use clones_ingest::{
+    DefiFilter, IngestService, Ingestor, MarketData, Resolution, RunStatus, Source,
+};
 use clones_kernel::PageRequest;
 use clones_market::Timeframe;
 use rust_decimal::Decimal;
@@ -335,7 +337,11 @@ async fn polymarket_gamma_and_clob() {
         .unwrap();
     assert_eq!(book.bids, vec![(d("0.61"), d("50")), (d("0.60"), d("100"))]);
     assert_eq!(book.asks, vec![(d("0.63"), d("30")), (d("0.64"), d("20"))]);
-    let markets = svc.prediction_markets(Some(true), 10).await.unwrap();
+    let markets = svc
+        .prediction_markets(Some(true), PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(markets.len(), 1);
     assert_eq!(markets[0].resolved_outcome.as_deref(), Some("No"));
 
@@ -441,9 +447,17 @@ async fn defillama_protocol_and_chain_tvl() {
     assert_eq!(outcome.failed(), 0, "{:?}", outcome.runs);
     let metrics = env
         .service
-        .defi_metrics(Some("protocol:aave"), Some("tvl"), None, None, 100)
+        .defi_metrics(
+            DefiFilter {
+                subject: Some("protocol:aave".into()),
+                metric: Some("tvl".into()),
+                ..DefiFilter::default()
+            },
+            PageRequest::first(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         metrics.len(),
         2,
@@ -456,9 +470,17 @@ async fn defillama_protocol_and_chain_tvl() {
     );
     let chain = env
         .service
-        .defi_metrics(Some("chain:Ethereum"), None, None, None, 100)
+        .defi_metrics(
+            DefiFilter {
+                subject: Some("chain:Ethereum".into()),
+                metric: None,
+                ..DefiFilter::default()
+            },
+            PageRequest::first(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(chain.len(), 2);
     assert_eq!(chain[1].value, d("61234567890.5"));
 }

@@ -8,7 +8,7 @@ use clones_ai_decision::{RunDetail, RunView};
 use uuid::Uuid;
 
 use crate::extract::AuthUser;
-use crate::paging::{PageParams, Paged, paged_response};
+use crate::paging::{BAD_PAGE, PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -25,7 +25,7 @@ paged_response!(
 /// The clone's decision runs, newest first.
 #[utoipa::path(tag = "decisions", params(("id" = Uuid, Path, description = "clone id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = RunPage),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]

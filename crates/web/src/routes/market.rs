@@ -9,15 +9,15 @@ use super::ServiceConfig;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use clones_ingest::{
-    BookSnapshot, Candle, DefiMetric, IngestionRun, Instrument, InstrumentFilter, PredictionMarket,
-    SourceHealth,
+    BookSnapshot, Candle, DefiFilter, DefiMetric, DefiSortKey, IngestionRun, Instrument,
+    InstrumentFilter, MarketSortKey, PredictionMarket, SourceHealth,
 };
 use clones_market::{InstrumentKey, InstrumentKind, Timeframe};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{AuthUser, OperatorCaller, Query};
-use crate::paging::{PageParams, Paged, paged_response};
+use crate::paging::{BAD_PAGE, PageParams, Paged, next_cursor, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -58,41 +58,40 @@ pub struct AssetQuery {
     /// Only active instruments.
     #[serde(default)]
     pub active: bool,
-    /// Most items (1–1000, default 200).
-    pub limit: Option<u32>,
 }
 
-/// Instruments.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AssetList {
-    /// Ordered by key.
-    pub items: Vec<Instrument>,
-}
+paged_response!(
+    /// Instruments.
+    AssetList,
+    Instrument,
+    "Ordered by key."
+);
 
-/// Instruments in market memory.
-#[utoipa::path(tag = "market", params(AssetQuery), security(("user_bearer" = [])), responses(
+/// Instruments in market memory, one page at a time.
+#[utoipa::path(tag = "market", params(AssetQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = AssetList),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/assets")]
 pub async fn assets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: Query<AssetQuery>,
+    query: Paged<AssetQuery, String>,
 ) -> Result<web::Json<AssetList>, ApiError> {
-    let query = query.into_inner();
-    let items = state
+    let Paged { page, filter } = query;
+    let page = state
         .ingest
-        .instruments(InstrumentFilter {
-            venue: query.venue,
-            kind: query.kind,
-            active_only: query.active,
-            limit: query.limit.unwrap_or(200),
-        })
+        .instruments(
+            InstrumentFilter {
+                venue: filter.venue,
+                kind: filter.kind,
+                active_only: filter.active,
+            },
+            page,
+        )
         .await?;
-    Ok(web::Json(AssetList { items }))
+    Ok(web::Json(page.into()))
 }
 
 /// One instrument (for outcome tokens: market, resolution and payout).
@@ -138,14 +137,16 @@ pub struct CandleList {
     pub key: String,
     /// The timeframe.
     pub timeframe: String,
-    /// Bars opening in `[from, to)`, ascending (at most 5000).
+    /// Bars opening in `[from, to)`, ascending.
     pub items: Vec<Candle>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// Candles opening in `[from, to)`, ascending.
-#[utoipa::path(tag = "market", params(("key" = String, Path, description = "instrument key, percent-encoded"), CandleQuery), security(("user_bearer" = [])), responses(
+/// Candles opening in `[from, to)`, ascending, one page at a time.
+#[utoipa::path(tag = "market", params(("key" = String, Path, description = "instrument key, percent-encoded"), CandleQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = CandleList),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/assets/{key}/candles")]
@@ -153,17 +154,18 @@ pub async fn candles(
     state: web::Data<AppState>,
     _user: AuthUser,
     key: web::Path<String>,
-    query: Query<CandleQuery>,
+    query: Paged<CandleQuery, DateTime<Utc>>,
 ) -> Result<web::Json<CandleList>, ApiError> {
-    let query = query.into_inner();
-    let items = state
+    let Paged { page, filter } = query;
+    let page = state
         .ingest
-        .candles(&key, query.timeframe, query.from, query.to)
+        .candle_page(&key, filter.timeframe, filter.from, filter.to, page)
         .await?;
     Ok(web::Json(CandleList {
         key: key.into_inner(),
-        timeframe: query.timeframe.to_string(),
-        items,
+        timeframe: filter.timeframe.to_string(),
+        items: page.items,
+        next_cursor: next_cursor(page.next_cursor),
     }))
 }
 
@@ -261,7 +263,7 @@ paged_response!(
 /// `health:read`.
 #[utoipa::path(tag = "ingestion", params(RunQuery, PageParams), security(("user_bearer" = []), ("service_bearer" = [])), responses(
     (status = 200, body = RunList),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -314,35 +316,32 @@ pub async fn health(
 pub struct MarketQuery {
     /// Only closed (true) or open (false) markets.
     pub closed: Option<bool>,
-    /// Most items (1–500, default 100).
-    pub limit: Option<u32>,
 }
 
-/// Prediction markets.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MarketList {
-    /// Soonest end first.
-    pub items: Vec<PredictionMarket>,
-}
+paged_response!(
+    /// Prediction markets.
+    MarketList,
+    PredictionMarket,
+    "Soonest end first (undated last), then by market id."
+);
 
-/// Tracked Polymarket markets with their outcome instruments.
-#[utoipa::path(tag = "market", params(MarketQuery), security(("user_bearer" = [])), responses(
+/// Tracked Polymarket markets with their outcome instruments, one page at a time.
+#[utoipa::path(tag = "market", params(MarketQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = MarketList),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/polymarket/markets")]
 pub async fn polymarket_markets(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: Query<MarketQuery>,
+    query: Paged<MarketQuery, MarketSortKey>,
 ) -> Result<web::Json<MarketList>, ApiError> {
-    let items = state
+    let page = state
         .ingest
-        .prediction_markets(query.closed, query.limit.unwrap_or(100))
+        .prediction_markets(query.filter.closed, query.page)
         .await?;
-    Ok(web::Json(MarketList { items }))
+    Ok(web::Json(page.into()))
 }
 
 /// Which metrics to list.
@@ -358,40 +357,39 @@ pub struct MetricQuery {
     pub from: Option<DateTime<Utc>>,
     /// Time bound (exclusive).
     pub to: Option<DateTime<Utc>>,
-    /// Most items (1–5000, default 500).
-    pub limit: Option<u32>,
 }
 
-/// DeFi metrics.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MetricList {
-    /// Newest first per subject and metric.
-    pub items: Vec<DefiMetric>,
-}
+paged_response!(
+    /// DeFi metrics.
+    MetricList,
+    DefiMetric,
+    "By subject and metric, newest first within each."
+);
 
-/// DefiLlama metrics (protocol and chain TVL).
-#[utoipa::path(tag = "market", params(MetricQuery), security(("user_bearer" = [])), responses(
+/// DefiLlama metrics (protocol and chain TVL), one page at a time.
+#[utoipa::path(tag = "market", params(MetricQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = MetricList),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/defillama/metrics")]
 pub async fn defillama_metrics(
     state: web::Data<AppState>,
     _user: AuthUser,
-    query: Query<MetricQuery>,
+    query: Paged<MetricQuery, DefiSortKey>,
 ) -> Result<web::Json<MetricList>, ApiError> {
-    let query = query.into_inner();
-    let items = state
+    let Paged { page, filter } = query;
+    let page = state
         .ingest
         .defi_metrics(
-            query.subject.as_deref(),
-            query.metric.as_deref(),
-            query.from,
-            query.to,
-            query.limit.unwrap_or(500),
+            DefiFilter {
+                subject: filter.subject,
+                metric: filter.metric,
+                from: filter.from,
+                to: filter.to,
+            },
+            page,
         )
         .await?;
-    Ok(web::Json(MetricList { items }))
+    Ok(web::Json(page.into()))
 }

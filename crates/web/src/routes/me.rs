@@ -5,7 +5,7 @@ use clones_auth::{Me, SecurityEvent};
 
 use super::ServiceConfig;
 use crate::extract::AuthUser;
-use crate::paging::{PageParams, Paged, paged_response};
+use crate::paging::{BAD_PAGE, PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -40,7 +40,7 @@ paged_response!(
     security(("user_bearer" = [])),
     responses(
         (status = 200, body = SecurityEvents),
-        (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]

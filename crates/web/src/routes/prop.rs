@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::extract::{AdminUser, AuthUser, Json};
-use crate::paging::{PageParams, Paged, paged_response};
+use crate::paging::{BAD_PAGE, PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure_owner(config: &mut ServiceConfig) {
@@ -169,7 +169,7 @@ pub async fn positions(
 /// The account's orders (gate rejections and no-fills included), newest first.
 #[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropOrders),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -192,7 +192,7 @@ pub async fn orders(
 /// The account's fills, newest first.
 #[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropFills),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -215,7 +215,7 @@ pub async fn fills(
 /// The account's ledger events with their entries (each event sums to zero), newest first.
 #[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropLedger),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -238,7 +238,7 @@ pub async fn ledger(
 /// The account's equity curve (mark-to-market snapshots), newest first.
 #[utoipa::path(tag = "prop", params(("id" = Uuid, Path, description = "account id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropEquity),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -336,7 +336,7 @@ pub async fn adjust(
 /// The admin audit log of prop accounts, newest first.
 #[utoipa::path(tag = "prop", params(AuditQuery, PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = PropAudit),
-    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
 ))]

@@ -191,6 +191,48 @@ async fn market_reads_need_a_user_and_take_encoded_keys() {
         .await;
     assert_eq!(metrics.status, 200, "{}", metrics.body);
     assert_eq!(metrics.body["items"][0]["value"], "12345678901.23");
+
+    // Market lists page like every other list: one limit policy, cursors of their own shape.
+    let first = app.get("/api/v1/assets?limit=2", bearer).await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let cursor = first.body["nextCursor"].as_str().unwrap().to_string();
+    let rest = app
+        .get(&format!("/api/v1/assets?limit=2&cursor={cursor}"), bearer)
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.body);
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 1);
+    assert!(rest.body["nextCursor"].is_null());
+    assert!(first.body["items"][1]["key"].as_str() < rest.body["items"][0]["key"].as_str());
+    let bars = app
+        .get(
+            "/api/v1/assets/replay:perp:BTC/candles?timeframe=1m&from=2026-11-20T12:00:00Z&to=2026-11-20T13:00:00Z&limit=2",
+            bearer,
+        )
+        .await;
+    assert_eq!(bars.body["items"].as_array().unwrap().len(), 2);
+    let bar_cursor = bars.body["nextCursor"].as_str().unwrap().to_string();
+    let last_bar = app
+        .get(
+            &format!("/api/v1/assets/replay:perp:BTC/candles?timeframe=1m&from=2026-11-20T12:00:00Z&to=2026-11-20T13:00:00Z&limit=2&cursor={bar_cursor}"),
+            bearer,
+        )
+        .await;
+    assert_eq!(
+        last_bar.body["items"][0]["openTime"],
+        "2026-11-20T12:02:00Z"
+    );
+    for path in [
+        "/api/v1/assets?limit=1000".to_string(),
+        "/api/v1/polymarket/markets?limit=0".to_string(),
+        "/api/v1/defillama/metrics?limit=501".to_string(),
+        // An asset cursor is not a market cursor.
+        format!("/api/v1/polymarket/markets?cursor={cursor}"),
+        "/api/v1/defillama/metrics?cursor=garbage".to_string(),
+    ] {
+        app.get(&path, bearer)
+            .await
+            .assert_problem(400, "invalid_page");
+    }
 }
 
 #[tokio::test]
