@@ -6,6 +6,7 @@
 //! provider, never read from `clones.status`.
 
 use chrono::{DateTime, Utc};
+use clones_kernel::{Cursor, Page, PageRequest};
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -70,16 +71,19 @@ async fn views(service: &PgCloneService, rows: Vec<CloneFacts>) -> Vec<CloneView
 pub(super) async fn list(
     service: &PgCloneService,
     owner: Uuid,
-) -> Result<Vec<CloneView>, CloneError> {
-    let rows = service
+    page: PageRequest,
+) -> Result<Page<CloneView>, CloneError> {
+    let facts = service
         .as_owner(owner, move |conn, now| {
-            repo::clones_of(conn, owner)?
-                .into_iter()
-                .map(|clone| facts_of(conn, clone, now))
-                .collect::<Result<Vec<_>, _>>()
+            let rows = repo::clones_page(conn, owner, &page)?;
+            Page::from_rows(rows, &page, |clone| Cursor::new(clone.created_at, clone.id))
+                .try_map(|clone| facts_of(conn, clone, now))
         })
         .await?;
-    Ok(views(service, rows).await)
+    Ok(Page {
+        items: views(service, facts.items).await,
+        next_cursor: facts.next_cursor,
+    })
 }
 
 /// [`CloneService::get_clone`](crate::CloneService::get_clone).

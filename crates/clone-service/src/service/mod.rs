@@ -95,8 +95,12 @@ fn owned_clone(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<CloneRo
 
 #[async_trait]
 impl CloneService for PgCloneService {
-    async fn list_clones(&self, owner: Uuid) -> Result<Vec<CloneView>, CloneError> {
-        clones::list(self, owner).await
+    async fn list_clones(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<CloneView>, CloneError> {
+        clones::list(self, owner, page).await
     }
 
     async fn get_clone(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneView, CloneError> {
@@ -133,8 +137,9 @@ impl CloneService for PgCloneService {
         &self,
         owner: Uuid,
         clone_id: Uuid,
-    ) -> Result<Vec<VersionView>, CloneError> {
-        versions::list(self, owner, clone_id).await
+        page: PageRequest,
+    ) -> Result<Page<VersionView>, CloneError> {
+        versions::list(self, owner, clone_id, page).await
     }
 
     async fn entitlement(
@@ -222,8 +227,12 @@ impl CloneService for PgCloneService {
         moderation::reinstate(self, admin, clone_id, reason).await
     }
 
-    async fn moderation_history(&self, clone_id: Uuid) -> Result<Vec<ModerationEntry>, CloneError> {
-        moderation::history(self, clone_id).await
+    async fn moderation_history(
+        &self,
+        clone_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<ModerationEntry>, CloneError> {
+        moderation::history(self, clone_id, page).await
     }
 
     async fn grant_entitlement(

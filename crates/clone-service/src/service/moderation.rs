@@ -6,7 +6,7 @@
 //! logged; reports are filed in the reporter's own tenant.
 
 use chrono::{DateTime, Utc};
-use clones_kernel::{Cursor, Page, PageRequest};
+use clones_kernel::{Cursor, Page, PageError, PageRequest};
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -257,14 +257,26 @@ pub(super) async fn reinstate(
 pub(super) async fn history(
     service: &PgCloneService,
     clone_id: Uuid,
-) -> Result<Vec<ModerationEntry>, CloneError> {
+    page: PageRequest,
+) -> Result<Page<ModerationEntry>, CloneError> {
     service
         .as_moderator("moderation: clone history", move |conn, _now| {
             repo::find_clone(conn, clone_id)?.ok_or(CloneError::CloneNotFound)?;
-            repo::moderation_history(conn, clone_id)?
-                .into_iter()
-                .map(moderation_entry)
-                .collect()
+            // Entries written together share a timestamp (a report actioned and the retirement
+            // it caused) and keep the order they were written in: the list is ordered by
+            // (created_at, seq). The cursor names the page's last entry by its time and id;
+            // the next page starts after that entry's position.
+            let after = match page.cursor() {
+                None => None,
+                Some(cursor) => Some(
+                    repo::moderation_position(conn, clone_id, cursor.id())?
+                        .filter(|(at, _)| Cursor::new(*at, cursor.id()) == cursor)
+                        .ok_or(PageError::MalformedCursor)?,
+                ),
+            };
+            let rows = repo::moderation_page(conn, clone_id, after, page.fetch_limit())?;
+            Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
+                .try_map(moderation_entry)
         })
         .await
 }

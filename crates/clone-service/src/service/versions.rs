@@ -5,6 +5,7 @@
 //! on every save and publish; a publish holds the clone's row lock so versions stay gapless.
 
 use chrono::{DateTime, Utc};
+use clones_kernel::{Cursor, Page, PageError, PageRequest};
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -135,14 +136,29 @@ pub(super) async fn list(
     service: &PgCloneService,
     owner: Uuid,
     clone_id: Uuid,
-) -> Result<Vec<VersionView>, CloneError> {
+    page: PageRequest,
+) -> Result<Page<VersionView>, CloneError> {
     service
         .as_owner(owner, move |conn, _now| {
             owned_clone(conn, owner, clone_id)?;
-            Ok(repo::versions_of(conn, clone_id)?
-                .into_iter()
-                .map(version_view)
-                .collect())
+            // Versions are listed by number, the order they were published in: two publishes
+            // may read the same clock, or read it before taking the clone's lock, so their
+            // times can tie or cross. The cursor names the page's last version by its time and
+            // id; the next page starts below that version's number.
+            let below = match page.cursor() {
+                None => None,
+                Some(cursor) => Some(
+                    repo::version_position(conn, clone_id, cursor.id())?
+                        .filter(|(at, _)| Cursor::new(*at, cursor.id()) == cursor)
+                        .map(|(_, version)| version)
+                        .ok_or(PageError::MalformedCursor)?,
+                ),
+            };
+            let rows = repo::versions_page(conn, clone_id, below, page.fetch_limit())?;
+            Ok(
+                Page::from_rows(rows, &page, |row| Cursor::new(row.published_at, row.id))
+                    .map(version_view),
+            )
         })
         .await
 }
