@@ -1,7 +1,7 @@
 //! Clone-service failures, each with a stable machine code.
 
 use clones_db::DbError;
-use clones_kernel::{DomainError, ErrorKind, FieldProblem};
+use clones_kernel::{DomainError, ErrorKind, FieldProblem, PageError};
 
 /// A clone-service failure. [`CloneError::code`] is part of the public API.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,9 @@ pub enum CloneError {
     /// A stored row holds a value this code does not know (details are logged, not shown).
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    /// A page cursor this list did not issue: it names no row of the list.
+    #[error(transparent)]
+    Page(#[from] PageError),
     /// A database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -74,6 +77,7 @@ impl DomainError for CloneError {
             NothingToPublish | UsernameTaken(_) | ProfileRetired | ReportResolved
             | StateConflict(_) | PurchaseAlreadyUsed => ErrorKind::Conflict,
             Corrupt(_) => ErrorKind::Internal,
+            Page(error) => error.kind(),
             Db(error) => error.kind(),
         }
     }
@@ -97,6 +101,7 @@ impl DomainError for CloneError {
             StateConflict(_) => "state_conflict",
             PurchaseAlreadyUsed => "purchase_already_used",
             Corrupt(_) => "internal",
+            Page(error) => error.code(),
             Db(error) => error.code(),
         }
     }

@@ -39,8 +39,15 @@ pub use views::*;
 /// Clone operations for owners, the public and moderators.
 #[async_trait]
 pub trait CloneService: Send + Sync {
-    /// The owner's clones, oldest first.
-    async fn list_clones(&self, owner: Uuid) -> Result<Vec<CloneView>, CloneError>;
+    /// The owner's clones, oldest first by (creation time, id), one page at a time.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn list_clones(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<CloneView>, CloneError>;
 
     /// One of the owner's clones (someone else's is not found).
     async fn get_clone(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneView, CloneError>;
@@ -67,12 +74,17 @@ pub trait CloneService: Send + Sync {
     /// Publishes the draft as the next immutable version and makes it the active one.
     async fn publish(&self, owner: Uuid, clone_id: Uuid) -> Result<VersionView, CloneError>;
 
-    /// Published versions, newest first.
+    /// Published versions, newest (highest number) first, one page at a time. The cursor names
+    /// a page's last version by its publish time and id.
+    ///
+    /// # Errors
+    /// `clone_not_found`; `invalid_page` for a cursor that names no version of this clone.
     async fn list_versions(
         &self,
         owner: Uuid,
         clone_id: Uuid,
-    ) -> Result<Vec<VersionView>, CloneError>;
+        page: PageRequest,
+    ) -> Result<Page<VersionView>, CloneError>;
 
     /// The effective entitlement.
     async fn entitlement(
@@ -151,8 +163,16 @@ pub trait CloneService: Send + Sync {
         reason: String,
     ) -> Result<(), CloneError>;
 
-    /// Admin: the clone's moderation history, oldest first.
-    async fn moderation_history(&self, clone_id: Uuid) -> Result<Vec<ModerationEntry>, CloneError>;
+    /// Admin: the clone's moderation history, oldest first in the order it was written, one
+    /// page at a time. The cursor names a page's last entry by its time and id.
+    ///
+    /// # Errors
+    /// `clone_not_found`; `invalid_page` for a cursor that names no entry of this clone.
+    async fn moderation_history(
+        &self,
+        clone_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<ModerationEntry>, CloneError>;
 
     /// Operator: makes a manual or debug grant the clone's effective entitlement.
     async fn grant_entitlement(

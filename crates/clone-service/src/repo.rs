@@ -59,11 +59,26 @@ pub(crate) fn lock_clone(conn: &mut PgConnection, id: Uuid) -> QueryResult<Optio
         .optional()
 }
 
-pub(crate) fn clones_of(conn: &mut PgConnection, owner: Uuid) -> QueryResult<Vec<CloneRow>> {
-    clones::table
+/// The owner's clones, oldest first, after the (created_at, id) cursor.
+pub(crate) fn clones_page(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    page: &PageRequest,
+) -> QueryResult<Vec<CloneRow>> {
+    let mut query = clones::table
         .filter(clones::owner_user_id.eq(owner))
-        .order((clones::created_at.asc(), clones::id.asc()))
         .select(CloneRow::as_select())
+        .into_boxed();
+    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            clones::created_at
+                .gt(created_at)
+                .or(clones::created_at.eq(created_at).and(clones::id.gt(id))),
+        );
+    }
+    query
+        .order((clones::created_at.asc(), clones::id.asc()))
+        .limit(page.fetch_limit())
         .load(conn)
 }
 
@@ -120,11 +135,38 @@ pub(crate) fn upsert_draft(conn: &mut PgConnection, row: &DraftRow) -> QueryResu
         .map(drop)
 }
 
-pub(crate) fn versions_of(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<Vec<VersionRow>> {
+/// The publish time and number of the clone's version `id`, if it is one of the clone's.
+pub(crate) fn version_position(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<(DateTime<Utc>, i32)>> {
     versions::table
+        .find(id)
         .filter(versions::clone_id.eq(clone_id))
-        .order(versions::version.desc())
+        .select((versions::published_at, versions::version))
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` of the clone's versions, highest number first, numbered below `below` when
+/// given.
+pub(crate) fn versions_page(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    below: Option<i32>,
+    limit: i64,
+) -> QueryResult<Vec<VersionRow>> {
+    let mut query = versions::table
+        .filter(versions::clone_id.eq(clone_id))
         .select(VersionRow::as_select())
+        .into_boxed();
+    if let Some(below) = below {
+        query = query.filter(versions::version.lt(below));
+    }
+    query
+        .order(versions::version.desc())
+        .limit(limit)
         .load(conn)
 }
 
@@ -333,13 +375,44 @@ pub(crate) fn insert_moderation(conn: &mut PgConnection, row: &ModerationRow) ->
         .map(drop)
 }
 
-pub(crate) fn moderation_history(
+/// The time and write sequence of the clone's moderation entry `id`, if it is one of the
+/// clone's.
+pub(crate) fn moderation_position(
     conn: &mut PgConnection,
     clone_id: Uuid,
-) -> QueryResult<Vec<ModerationRow>> {
+    id: Uuid,
+) -> QueryResult<Option<(DateTime<Utc>, i64)>> {
     moderation::table
+        .find(id)
         .filter(moderation::clone_id.eq(clone_id))
-        .order((moderation::created_at.asc(), moderation::seq.asc()))
+        .select((moderation::created_at, moderation::seq))
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` of the clone's moderation entries, oldest first by (created_at, seq), after
+/// the position `after` when given.
+pub(crate) fn moderation_page(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<ModerationRow>> {
+    let mut query = moderation::table
+        .filter(moderation::clone_id.eq(clone_id))
         .select(ModerationRow::as_select())
+        .into_boxed();
+    if let Some((created_at, seq)) = after {
+        query = query.filter(
+            moderation::created_at
+                .gt(created_at)
+                .or(moderation::created_at
+                    .eq(created_at)
+                    .and(moderation::seq.gt(seq))),
+        );
+    }
+    query
+        .order((moderation::created_at.asc(), moderation::seq.asc()))
+        .limit(limit)
         .load(conn)
 }

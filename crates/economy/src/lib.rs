@@ -23,6 +23,7 @@ pub mod settings;
 pub mod views;
 
 use async_trait::async_trait;
+use clones_kernel::{Page, PageRequest};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -64,8 +65,25 @@ pub trait EconomyService: Send + Sync {
     /// One of the caller's deposits.
     async fn deposit(&self, user: Uuid, deposit_id: Uuid) -> Result<DepositOutcome, EconomyError>;
 
-    /// The caller's purchases, newest first.
-    async fn purchases(&self, user: Uuid) -> Result<Vec<PurchaseView>, EconomyError>;
+    /// The caller's purchases, newest first by (time, id), one page at a time.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn purchases(
+        &self,
+        user: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<PurchaseView>, EconomyError>;
+
+    /// One of the caller's purchases; `None` when it does not exist or is someone else's.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn purchase(
+        &self,
+        user: Uuid,
+        purchase_id: Uuid,
+    ) -> Result<Option<PurchaseView>, EconomyError>;
 
     /// Operator: records a grant of a clone to its owner, without payment, and creates the
     /// clone in the same transaction as a paid clone creation does. A repeat with the same

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use clones_db::schema::{
     economy_deposits as deposits, economy_purchases as purchases, economy_quotes as quotes,
 };
+use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
@@ -196,10 +197,27 @@ pub(crate) fn find_purchase(conn: &mut PgConnection, id: Uuid) -> QueryResult<Op
         .optional()
 }
 
-pub(crate) fn purchases_of(conn: &mut PgConnection, payer: Uuid) -> QueryResult<Vec<PurchaseRow>> {
-    purchases::table
+/// The payer's purchases, newest first, before the (created_at, id) cursor.
+pub(crate) fn purchases_page(
+    conn: &mut PgConnection,
+    payer: Uuid,
+    page: &PageRequest,
+) -> QueryResult<Vec<PurchaseRow>> {
+    let mut query = purchases::table
         .filter(purchases::payer_user_id.eq(payer))
-        .order(purchases::created_at.desc())
         .select(PurchaseRow::as_select())
+        .into_boxed();
+    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query.filter(
+            purchases::created_at
+                .lt(created_at)
+                .or(purchases::created_at
+                    .eq(created_at)
+                    .and(purchases::id.lt(id))),
+        );
+    }
+    query
+        .order((purchases::created_at.desc(), purchases::id.desc()))
+        .limit(page.fetch_limit())
         .load(conn)
 }

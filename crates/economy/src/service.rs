@@ -11,7 +11,7 @@ use clones_auth::AccessAdmin;
 use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{EntitlementGrant, EntitlementSource, Tier};
 use clones_db::Db;
-use clones_kernel::{Clock, DomainError, ErrorKind};
+use clones_kernel::{Clock, Cursor, DomainError, ErrorKind, Page, PageRequest};
 use clones_vault::{DepositStatus, DepositVerifier, Purpose, Quote, VerifiedDeposit};
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -565,13 +565,33 @@ impl EconomyService for PgEconomyService {
             .await
     }
 
-    async fn purchases(&self, user: Uuid) -> Result<Vec<PurchaseView>, EconomyError> {
+    async fn purchases(
+        &self,
+        user: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<PurchaseView>, EconomyError> {
         self.db
             .tenant_transaction(user, move |conn| {
-                Ok(repo::purchases_of(conn, user)?
-                    .iter()
-                    .map(purchase_view)
-                    .collect())
+                let rows = repo::purchases_page(conn, user, &page)?;
+                Ok(
+                    Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
+                        .map(|row| purchase_view(&row)),
+                )
+            })
+            .await
+    }
+
+    async fn purchase(
+        &self,
+        user: Uuid,
+        purchase_id: Uuid,
+    ) -> Result<Option<PurchaseView>, EconomyError> {
+        self.db
+            .tenant_transaction(user, move |conn| {
+                Ok(repo::find_purchase(conn, purchase_id)?
+                    .filter(|row| row.payer_user_id == user)
+                    .as_ref()
+                    .map(purchase_view))
             })
             .await
     }

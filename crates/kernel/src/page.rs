@@ -305,8 +305,8 @@ impl<K: CursorKey> PageRequest<K> {
     }
 
     /// The previous page's last row, if this is not the first page.
-    pub fn cursor(&self) -> Option<&Cursor<K>> {
-        self.cursor.as_ref()
+    pub fn cursor(&self) -> Option<Cursor<K>> {
+        self.cursor.clone()
     }
 
     /// The sort key of the previous page's last row, if this is not the first page.

@@ -490,10 +490,8 @@ impl PgLifecycleService {
     ) -> Result<PurchaseView, LifecycleError> {
         let purchase = self
             .economy
-            .purchases(user)
+            .purchase(user, purchase_id)
             .await?
-            .into_iter()
-            .find(|purchase| purchase.purchase_id == purchase_id)
             .ok_or(LifecycleError::PurchaseNotFound)?;
         if purchase.purpose != Purpose::AuditionFee.as_str() || purchase.clone_id != Some(clone_id)
         {

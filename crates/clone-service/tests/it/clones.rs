@@ -4,6 +4,7 @@ use clones_clone_service::{
     CloneError, ClonePatch, CloneService, DisplayState, EntitlementGrant, EntitlementSource,
     SelectionMode, Tier, TradeUniverse,
 };
+use clones_kernel::PageRequest;
 use uuid::Uuid;
 
 use crate::support::fixture;
@@ -18,7 +19,12 @@ async fn paid_creation_is_idempotent_and_sets_up_draft_and_starter() {
     let (again, created_again) = f.create(owner, purchase).await.unwrap();
     assert_eq!((again, created_again), (first, false));
 
-    let clones = f.service.list_clones(owner).await.unwrap();
+    let clones = f
+        .service
+        .list_clones(owner, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(clones.len(), 1);
     let clone = &clones[0];
     assert_eq!(clone.display_state, DisplayState::SetupRequired);
@@ -44,7 +50,12 @@ async fn another_users_clone_is_not_found_everywhere() {
     not_found(f.service.get_clone(stranger, clone).await.map(drop));
     not_found(f.service.get_draft(stranger, clone).await.map(drop));
     not_found(f.service.publish(stranger, clone).await.map(drop));
-    not_found(f.service.list_versions(stranger, clone).await.map(drop));
+    not_found(
+        f.service
+            .list_versions(stranger, clone, PageRequest::first())
+            .await
+            .map(drop),
+    );
     not_found(f.service.entitlement(stranger, clone).await.map(drop));
     not_found(f.service.runtime(stranger, clone).await.map(drop));
     not_found(
@@ -60,7 +71,14 @@ async fn another_users_clone_is_not_found_everywhere() {
             .await
             .map(drop),
     );
-    assert!(f.service.list_clones(stranger).await.unwrap().is_empty());
+    assert!(
+        f.service
+            .list_clones(stranger, PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -309,7 +327,12 @@ async fn the_runtime_read_carries_model_active_version_entitlement_and_universe(
     let active = after.active_version.unwrap();
     assert_eq!(active.version, 1);
     assert!(active.is_active);
-    let listed = &f.service.list_versions(owner, clone).await.unwrap()[0];
+    let listed = &f
+        .service
+        .list_versions(owner, clone, PageRequest::first())
+        .await
+        .unwrap()
+        .items[0];
     assert_eq!(
         (active.fingerprint.as_str(), &active.graph),
         (listed.fingerprint.as_str(), &listed.graph)
@@ -370,7 +393,7 @@ async fn an_unknown_stored_clone_status_is_an_internal_error_never_active() {
         (ErrorKind::Internal, "internal")
     );
     assert!(matches!(
-        f.service.list_clones(owner).await,
+        f.service.list_clones(owner, PageRequest::first()).await,
         Err(CloneError::Corrupt(_))
     ));
 }

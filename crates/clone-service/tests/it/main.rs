@@ -10,4 +10,5 @@ mod support;
 
 mod clones;
 mod moderation;
+mod pages;
 mod strategy;

@@ -180,9 +180,10 @@ async fn reports_retirement_and_reinstatement() {
 
     let history: Vec<ModerationAction> = f
         .service
-        .moderation_history(clone)
+        .moderation_history(clone, PageRequest::first())
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|e| e.action)
         .collect();
@@ -318,7 +319,7 @@ async fn an_unknown_stored_profile_status_is_an_internal_error_never_hidden() {
         Err(CloneError::Corrupt(_))
     ));
     assert!(matches!(
-        f.service.list_clones(owner).await,
+        f.service.list_clones(owner, PageRequest::first()).await,
         Err(CloneError::Corrupt(_))
     ));
 }

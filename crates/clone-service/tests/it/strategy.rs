@@ -1,6 +1,7 @@
 //! Drafts, validation against the entitlement and universe, and publishing (with races).
 
 use clones_clone_service::{CloneError, CloneService, DisplayState, SelectionMode, TradeUniverse};
+use clones_kernel::PageRequest;
 use diesel::RunQueryDsl;
 use serde_json::json;
 
@@ -57,7 +58,12 @@ async fn drafts_are_validated_and_publishing_keeps_one_active_version() {
         .unwrap();
     let second = f.service.publish(owner, clone).await.unwrap();
     assert_eq!(second.version, 2);
-    let versions = f.service.list_versions(owner, clone).await.unwrap();
+    let versions = f
+        .service
+        .list_versions(owner, clone, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     let summary: Vec<(i32, bool)> = versions.iter().map(|v| (v.version, v.is_active)).collect();
     assert_eq!(summary, [(2, true), (1, false)]);
     assert_eq!(
@@ -122,7 +128,12 @@ async fn concurrent_publishes_leave_one_active_version_and_no_gap() {
                 .all(|r| matches!(r, Err(CloneError::NothingToPublish)))
         );
     }
-    let versions = f.service.list_versions(owner, clone).await.unwrap();
+    let versions = f
+        .service
+        .list_versions(owner, clone, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     let numbers: Vec<i32> = versions.iter().map(|v| v.version).collect();
     assert_eq!(numbers, [3, 2, 1]);
     assert_eq!(versions.iter().filter(|v| v.is_active).count(), 1);

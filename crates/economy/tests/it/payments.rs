@@ -3,6 +3,7 @@
 use alloy::primitives::U256;
 use clones_clone_service::{CloneService, EntitlementSource, Tier};
 use clones_economy::{DepositState, EconomyError, EconomyService, QuoteRequest};
+use clones_kernel::PageRequest;
 use clones_vault::Purpose;
 use uuid::Uuid;
 
@@ -30,7 +31,12 @@ async fn the_whole_paid_creation_path_creates_one_clone() {
     assert_eq!(purchase.purpose, "clone_creation");
     let clone_id = purchase.clone_id.unwrap();
 
-    let clones = env.clones.list_clones(payer.user).await.unwrap();
+    let clones = env
+        .clones
+        .list_clones(payer.user, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(clones.len(), 1);
     assert_eq!(
         (clones[0].id, clones[0].display_name.as_str()),
@@ -64,7 +70,15 @@ async fn the_whole_paid_creation_path_creates_one_clone() {
         (env.count("economy_purchases"), env.count("clones")),
         (1, 1)
     );
-    assert_eq!(env.economy.purchases(payer.user).await.unwrap().len(), 1);
+    assert_eq!(
+        env.economy
+            .purchases(payer.user, PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     let polled = env
         .economy
         .deposit(payer.user, outcome.deposit_id)

@@ -7,10 +7,11 @@ use clones_clone_service::{
     ClonePatch, CloneView, DraftView, EffectiveEntitlement, ProfileSubmission, ProfileView,
     TradeUniverse, VersionView,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::extract::{AuthUser, Json};
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -29,13 +30,12 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(submit_profile);
 }
 
-/// The caller's clones.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Clones {
-    /// Oldest first.
-    pub items: Vec<CloneView>,
-}
+paged_response!(
+    /// A page of the caller's clones, oldest first.
+    Clones,
+    CloneView,
+    "Oldest first."
+);
 
 /// A strategy draft to save.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -46,27 +46,27 @@ pub struct DraftBody {
     pub graph: serde_json::Value,
 }
 
-/// Published versions.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Versions {
-    /// Newest first.
-    pub items: Vec<VersionView>,
-}
+paged_response!(
+    /// A page of published versions, newest first.
+    Versions,
+    VersionView,
+    "Newest (highest version) first."
+);
 
-/// Lists the caller's clones.
-#[utoipa::path(tag = "clones", security(("user_bearer" = [])), responses(
+/// Lists the caller's clones, oldest first.
+#[utoipa::path(tag = "clones", params(PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = Clones),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/clones")]
 pub async fn list_clones(
     state: web::Data<AppState>,
     user: AuthUser,
+    query: Paged,
 ) -> Result<web::Json<Clones>, ApiError> {
-    Ok(web::Json(Clones {
-        items: state.clones.list_clones(user.user_id).await?,
-    }))
+    let page = state.clones.list_clones(user.user_id, query.page).await?;
+    Ok(web::Json(page.into()))
 }
 
 /// One of the caller's clones, with its derived display state and entitlement.
@@ -174,8 +174,9 @@ pub async fn publish(
 }
 
 /// Published versions, newest first.
-#[utoipa::path(tag = "clones", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "clones", params(("id" = Uuid, Path, description = "clone id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = Versions),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -184,13 +185,13 @@ pub async fn list_versions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    query: Paged,
 ) -> Result<web::Json<Versions>, ApiError> {
-    Ok(web::Json(Versions {
-        items: state
-            .clones
-            .list_versions(user.user_id, id.into_inner())
-            .await?,
-    }))
+    let page = state
+        .clones
+        .list_versions(user.user_id, id.into_inner(), query.page)
+        .await?;
+    Ok(web::Json(page.into()))
 }
 
 /// The effective entitlement (Starter when nothing else applies).

@@ -6,10 +6,10 @@ use actix_web::{HttpResponse, get, post, web};
 use clones_economy::{
     DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest, SignedQuote,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::extract::{AuthUser, Json};
+use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
 pub(super) fn configure(config: &mut ServiceConfig) {
@@ -20,13 +20,12 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(purchases);
 }
 
-/// The caller's purchases.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Purchases {
-    /// Newest first.
-    pub items: Vec<PurchaseView>,
-}
+paged_response!(
+    /// A page of the caller's purchases, newest first.
+    Purchases,
+    PurchaseView,
+    "Newest first."
+);
 
 /// Prices and signs a quote to pay into the SignedVault.
 #[utoipa::path(tag = "economy", request_body = QuoteRequest, security(("user_bearer" = [])), responses(
@@ -95,17 +94,18 @@ pub async fn get_deposit(
     ))
 }
 
-/// The caller's purchases.
-#[utoipa::path(tag = "economy", security(("user_bearer" = [])), responses(
+/// The caller's purchases, newest first.
+#[utoipa::path(tag = "economy", params(PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = Purchases),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/purchases")]
 pub async fn purchases(
     state: web::Data<AppState>,
     user: AuthUser,
+    query: Paged,
 ) -> Result<web::Json<Purchases>, ApiError> {
-    Ok(web::Json(Purchases {
-        items: state.economy.purchases(user.user_id).await?,
-    }))
+    let page = state.economy.purchases(user.user_id, query.page).await?;
+    Ok(web::Json(page.into()))
 }

@@ -3,7 +3,7 @@
 use super::ServiceConfig;
 use actix_web::{HttpResponse, get, post, web};
 use clones_clone_service::{ModerationEntry, ModerationReason, ReportResolution, ReportView};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::extract::{AdminUser, Json};
@@ -35,13 +35,12 @@ paged_response!(
     "Reports, oldest first."
 );
 
-/// A clone's moderation history.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct History {
-    /// Oldest first.
-    pub items: Vec<ModerationEntry>,
-}
+paged_response!(
+    /// A page of a clone's moderation history, oldest first.
+    History,
+    ModerationEntry,
+    "Oldest first, in the order they were written."
+);
 
 /// The report queue, oldest first.
 #[utoipa::path(tag = "moderation", params(ReportsQuery, PageParams), security(("user_bearer" = [])), responses(
@@ -135,9 +134,10 @@ pub async fn reinstate(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A clone's moderation history (append-only audit).
-#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+/// A clone's moderation history (append-only audit), oldest first.
+#[utoipa::path(tag = "moderation", params(("id" = Uuid, Path, description = "clone id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = History),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -147,8 +147,11 @@ pub async fn history(
     state: web::Data<AppState>,
     _admin: AdminUser,
     id: web::Path<Uuid>,
+    query: Paged,
 ) -> Result<web::Json<History>, ApiError> {
-    Ok(web::Json(History {
-        items: state.clones.moderation_history(id.into_inner()).await?,
-    }))
+    let page = state
+        .clones
+        .moderation_history(id.into_inner(), query.page)
+        .await?;
+    Ok(web::Json(page.into()))
 }

@@ -539,3 +539,85 @@ async fn profiles_reports_and_moderation() {
         .await
         .assert_problem(403, "admin_required");
 }
+
+#[tokio::test]
+async fn user_lists_page_by_cursor_and_refuse_bad_paging() {
+    let app = spawn().await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let admin = crate::prop::admin(&app).await;
+    // Five clones created at one instant: the pages split them by id, each seen once.
+    let mut clones = Vec::new();
+    for _ in 0..5 {
+        clones.push(paid_clone(&app, alice.id).await);
+    }
+    clones.sort_unstable();
+    let mut seen = Vec::new();
+    let mut cursors = Vec::new();
+    let mut query = "limit=2".to_string();
+    loop {
+        let page = app
+            .get(&format!("/api/v1/clone/clones?{query}"), Some(&alice.token))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(
+            items
+                .iter()
+                .map(|clone| clone["id"].as_str().unwrap().to_string()),
+        );
+        match page.body["nextCursor"].as_str() {
+            Some(cursor) => {
+                cursors.push(cursor.to_string());
+                query = format!("limit=2&cursor={cursor}");
+            }
+            None => {
+                assert_eq!(page.body["nextCursor"], Value::Null);
+                break;
+            }
+        }
+    }
+    let expected: Vec<String> = clones.iter().map(Uuid::to_string).collect();
+    assert_eq!(seen, expected);
+
+    let clone = clones[0];
+    let owner_routes = [
+        "/api/v1/clone/clones".to_string(),
+        clone_path(clone, "/strategy/versions"),
+        "/api/v1/economy/purchases".to_string(),
+    ];
+    let history = format!("/api/v1/admin/moderation/clones/{clone}/history");
+    for query in ["limit=0", "limit=501", "cursor=garbage"] {
+        for route in &owner_routes {
+            app.get(&format!("{route}?{query}"), Some(&alice.token))
+                .await
+                .assert_problem(400, "invalid_page");
+        }
+        app.get(&format!("{history}?{query}"), Some(&admin.token))
+            .await
+            .assert_problem(400, "invalid_page");
+    }
+    // A well-formed cursor of another list names no version or entry of this clone.
+    app.get(
+        &format!(
+            "{}?cursor={}",
+            clone_path(clone, "/strategy/versions"),
+            cursors[0]
+        ),
+        Some(&alice.token),
+    )
+    .await
+    .assert_problem(400, "invalid_page");
+    app.get(
+        &format!("{history}?cursor={}", cursors[0]),
+        Some(&admin.token),
+    )
+    .await
+    .assert_problem(400, "invalid_page");
+    // Without paging parameters each list answers its first page.
+    for route in &owner_routes {
+        let page = app.get(route, Some(&alice.token)).await;
+        assert_eq!(page.status, 200, "{route}: {}", page.body);
+        assert_eq!(page.body["nextCursor"], Value::Null, "{route}");
+    }
+}

@@ -1,0 +1,165 @@
+//! Clones as their owners see them: the list, one clone, renaming and changing the model, and
+//! the runtime view decision makers read.
+//!
+//! A clone's display state is derived here from its setup facts (an active version, retirement)
+//! and the competition facts of the wired [`CompetitionFacts`](crate::CompetitionFacts)
+//! provider, never read from `clones.status`.
+
+use chrono::{DateTime, Utc};
+use clones_kernel::{Cursor, Page, PageRequest};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use super::capacity::{effective, universe_in};
+use super::mapping::{clone_status, profile_status, version_view};
+use super::{PgCloneService, owned_clone};
+use crate::display::{SetupFacts, display_state};
+use crate::entitlement::EffectiveEntitlement;
+use crate::models::CloneRow;
+use crate::profile::validate_text;
+use crate::status::{CloneStatus, ProfileStatus};
+use crate::views::{ClonePatch, CloneRuntime, CloneView};
+use crate::{CloneError, repo};
+
+/// What a clone's view is made of besides competition: the row, its effective entitlement,
+/// its active version number and whether it is retired.
+type CloneFacts = (CloneRow, EffectiveEntitlement, Option<i32>, bool);
+
+fn facts_of(
+    conn: &mut PgConnection,
+    clone: CloneRow,
+    now: DateTime<Utc>,
+) -> Result<CloneFacts, CloneError> {
+    let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
+    let active = repo::active_version(conn, clone.id)?.map(|version| version.version);
+    let profile_retired = match repo::find_profile(conn, clone.id)? {
+        Some(profile) => profile_status(&profile)? == ProfileStatus::Retired,
+        None => false,
+    };
+    let retired = profile_retired || clone_status(&clone)? == CloneStatus::Retired;
+    Ok((clone, entitlement, active, retired))
+}
+
+/// The views of `rows`, with their display states from one competition lookup.
+async fn views(service: &PgCloneService, rows: Vec<CloneFacts>) -> Vec<CloneView> {
+    let ids: Vec<Uuid> = rows.iter().map(|(clone, ..)| clone.id).collect();
+    let competition = service.competition.competition(&ids).await;
+    rows.into_iter()
+        .map(|(clone, entitlement, active_version, retired)| {
+            let setup = SetupFacts {
+                has_active_version: active_version.is_some(),
+                retired,
+            };
+            CloneView {
+                id: clone.id,
+                display_name: clone.display_name,
+                model: clone.model,
+                display_state: display_state(
+                    setup,
+                    competition.get(&clone.id).copied().unwrap_or_default(),
+                ),
+                active_version,
+                entitlement,
+                created_at: clone.created_at,
+                updated_at: clone.updated_at,
+            }
+        })
+        .collect()
+}
+
+/// [`CloneService::list_clones`](crate::CloneService::list_clones).
+pub(super) async fn list(
+    service: &PgCloneService,
+    owner: Uuid,
+    page: PageRequest,
+) -> Result<Page<CloneView>, CloneError> {
+    let facts = service
+        .as_owner(owner, move |conn, now| {
+            let rows = repo::clones_page(conn, owner, &page)?;
+            Page::from_rows(rows, &page, |clone| Cursor::new(clone.created_at, clone.id))
+                .try_map(|clone| facts_of(conn, clone, now))
+        })
+        .await?;
+    Ok(Page {
+        items: views(service, facts.items).await,
+        next_cursor: facts.next_cursor,
+    })
+}
+
+/// [`CloneService::get_clone`](crate::CloneService::get_clone).
+pub(super) async fn get(
+    service: &PgCloneService,
+    owner: Uuid,
+    clone_id: Uuid,
+) -> Result<CloneView, CloneError> {
+    let row = service
+        .as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            facts_of(conn, clone, now)
+        })
+        .await?;
+    views(service, vec![row])
+        .await
+        .pop()
+        .ok_or(CloneError::CloneNotFound)
+}
+
+/// [`CloneService::update_clone`](crate::CloneService::update_clone): the model is checked against
+/// the entitlement only when it changes.
+pub(super) async fn update(
+    service: &PgCloneService,
+    owner: Uuid,
+    clone_id: Uuid,
+    patch: ClonePatch,
+) -> Result<CloneView, CloneError> {
+    if let Some(name) = &patch.display_name {
+        validate_text("displayName", name, 1, 80)?;
+    }
+    if let Some(model) = &patch.model {
+        validate_text("model", model, 1, 100)?;
+    }
+    let row = service
+        .as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
+            let model = patch.model.unwrap_or_else(|| clone.model.clone());
+            if model != clone.model && !entitlement.allows_model(&model) {
+                return Err(CloneError::ModelNotAllowed(model));
+            }
+            let name = patch
+                .display_name
+                .unwrap_or_else(|| clone.display_name.clone());
+            repo::update_clone(conn, clone.id, &name, &model, now)?;
+            let updated = owned_clone(conn, owner, clone_id)?;
+            facts_of(conn, updated, now)
+        })
+        .await?;
+    views(service, vec![row])
+        .await
+        .pop()
+        .ok_or(CloneError::CloneNotFound)
+}
+
+/// [`CloneService::runtime`](crate::CloneService::runtime): one transaction, so the version,
+/// entitlement and universe belong together.
+pub(super) async fn runtime(
+    service: &PgCloneService,
+    owner: Uuid,
+    clone_id: Uuid,
+) -> Result<CloneRuntime, CloneError> {
+    service
+        .as_owner(owner, move |conn, now| {
+            let clone = owned_clone(conn, owner, clone_id)?;
+            let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
+            let active_version = repo::active_version(conn, clone.id)?.map(version_view);
+            let trade_universe = universe_in(conn, clone.id, &entitlement)?;
+            Ok(CloneRuntime {
+                clone_id: clone.id,
+                model: clone.model,
+                active_version,
+                entitlement,
+                trade_universe,
+            })
+        })
+        .await
+}
