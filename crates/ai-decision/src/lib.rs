@@ -17,7 +17,6 @@
 mod error;
 pub mod model;
 mod models;
-pub mod orders;
 mod repo;
 pub mod roster;
 mod service;

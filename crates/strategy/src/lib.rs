@@ -32,6 +32,7 @@ mod market;
 mod model;
 mod parse;
 mod plan;
+pub mod sizing;
 mod strength;
 #[cfg(test)]
 mod test_support;

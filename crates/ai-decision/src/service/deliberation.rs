@@ -24,8 +24,8 @@ use crate::model::{
     ArtifactDraft, ContextPacket, DecisionModel, ModelInput, ModelOutcome, PacketAccount,
     PacketAsset, PacketStrategy, Proposal, RuleModel, SizeBounds, Task,
 };
-use crate::orders::size_order;
 use crate::views::{Adapter, RunStatus};
+use clones_strategy::sizing::size_order;
 
 /// One order to record and execute.
 #[derive(Debug, Clone)]
@@ -275,6 +275,9 @@ impl PgDecisionService {
                 account.equity,
                 mid,
                 position,
+                // The prop account's fee is not known here; prop-engine's gates refuse an order
+                // the account cannot carry.
+                Decimal::ZERO,
             ) {
                 let signed = match order.side {
                     Side::Buy => order.size,

@@ -1,11 +1,13 @@
-//! Turning a proposal into an order: pure arithmetic on equity, mid and the current position.
+//! Turning a proposal into an order: pure arithmetic on equity, price and the current
+//! position, shared by live decisions and backtests so both size a proposal alike.
 //!
-//! Sizes are in units of the asset, truncated towards zero to the prop engine's 10 decimal
-//! places. It never reads a database or a clock; overflow yields no order instead of a panic.
+//! Sizes are in units of the asset, truncated towards zero to 10 decimal places (the prop
+//! engine's scale). Overflow yields no order instead of a panic.
 
 use clones_market::Side;
-use clones_strategy::{ActionKind, SizeSpec};
 use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::model::{ActionKind, SizeSpec};
 
 /// The order a proposal becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,18 +20,21 @@ pub struct SizedOrder {
     pub reduce_only: bool,
 }
 
-/// Signed units of `spec` at `mid` for an account worth `equity`: `percent_equity` of equity
-/// divided by the mid, or `notional` divided by the mid. `None` for a share of an equity that
-/// is not positive: an account with nothing left sizes nothing by percentage.
-pub fn units(spec: &SizeSpec, equity: Decimal, mid: Decimal) -> Option<Decimal> {
-    if mid <= Decimal::ZERO {
+/// Signed units of `spec` at `mid` for an account worth `equity`, when trading costs
+/// `fee_rate` of the traded value: `percent_equity` of equity less the fee on it, divided by
+/// the mid (so 100% of equity plus its fee never costs more than the equity), or `notional`
+/// divided by the mid. `None` for a share of an equity that is not positive: an account with
+/// nothing left sizes nothing by percentage.
+pub fn units(spec: &SizeSpec, equity: Decimal, mid: Decimal, fee_rate: Decimal) -> Option<Decimal> {
+    if mid <= Decimal::ZERO || fee_rate < Decimal::ZERO {
         return None;
     }
     let notional = match spec {
         SizeSpec::PercentEquity(_) if equity <= Decimal::ZERO => return None,
         SizeSpec::PercentEquity(percent) => equity
             .checked_mul(*percent)?
-            .checked_div(Decimal::ONE_HUNDRED)?,
+            .checked_div(Decimal::ONE_HUNDRED)?
+            .checked_div(Decimal::ONE.checked_add(fee_rate)?)?,
         SizeSpec::Notional(amount) => *amount,
     };
     notional
@@ -55,22 +60,24 @@ fn signed(delta: Decimal, reduce_only: bool) -> Option<SizedOrder> {
     }
 }
 
-/// The order for `kind` with `size`, given the account's `equity`, the asset's `mid` and the
-/// current signed `position`. `None` when there is nothing to do: a `close` while flat, a
-/// target equal to the position, a size that rounds to zero, or an open without a size.
+/// The order for `kind` with `size`, given the account's `equity`, the asset's `mid`, the
+/// current signed `position` and the fee rate (see [`units`]). `None` when there is nothing
+/// to do: a `close` while flat, a target equal to the position, a size that rounds to zero,
+/// or an open without a size.
 pub fn size_order(
     kind: ActionKind,
     size: Option<&SizeSpec>,
     equity: Decimal,
     mid: Decimal,
     position: Decimal,
+    fee_rate: Decimal,
 ) -> Option<SizedOrder> {
     match kind {
-        ActionKind::OpenLong => signed(units(size?, equity, mid)?.abs(), false),
-        ActionKind::OpenShort => signed(-units(size?, equity, mid)?.abs(), false),
+        ActionKind::OpenLong => signed(units(size?, equity, mid, fee_rate)?.abs(), false),
+        ActionKind::OpenShort => signed(-units(size?, equity, mid, fee_rate)?.abs(), false),
         ActionKind::Close => signed(-position, true),
         ActionKind::TargetPosition => {
-            let target = units(size?, equity, mid)?;
+            let target = units(size?, equity, mid, fee_rate)?;
             signed(target.checked_sub(position)?, false)
         }
     }
@@ -92,6 +99,7 @@ mod tests {
             d("100000"),
             d("50000"),
             d("0"),
+            Decimal::ZERO,
         );
         assert_eq!(
             order,
@@ -107,6 +115,7 @@ mod tests {
             d("1"),
             d("3"),
             d("0"),
+            Decimal::ZERO,
         );
         assert_eq!(
             order.map(|o| (o.side, o.size)),
@@ -118,7 +127,10 @@ mod tests {
     fn an_account_without_positive_equity_sizes_nothing_by_percentage() {
         let long_target = SizeSpec::PercentEquity(d("10"));
         for equity in ["0", "-2500"] {
-            assert_eq!(units(&long_target, d(equity), d("100")), None);
+            assert_eq!(
+                units(&long_target, d(equity), d("100"), Decimal::ZERO),
+                None
+            );
             assert_eq!(
                 size_order(
                     ActionKind::TargetPosition,
@@ -126,6 +138,7 @@ mod tests {
                     d(equity),
                     d("100"),
                     d("3"),
+                    Decimal::ZERO,
                 ),
                 None,
                 "a long target must not close or flip the position"
@@ -136,22 +149,43 @@ mod tests {
                     Some(&long_target),
                     d(equity),
                     d("100"),
-                    d("0")
+                    d("0"),
+                    Decimal::ZERO
                 ),
                 None
             );
         }
         // Fixed notionals do not depend on equity.
         assert_eq!(
-            units(&SizeSpec::Notional(d("500")), d("-2500"), d("100")),
+            units(
+                &SizeSpec::Notional(d("500")),
+                d("-2500"),
+                d("100"),
+                Decimal::ZERO
+            ),
             Some(d("5"))
         );
     }
 
     #[test]
+    fn all_of_equity_leaves_room_for_the_fee() {
+        let all = SizeSpec::PercentEquity(d("100"));
+        let size = units(&all, d("1000"), d("10"), d("0.001")).unwrap_or_default();
+        let cost = size * d("10") * d("1.001");
+        assert!(cost <= d("1000") && cost > d("999.99"), "{cost}");
+    }
+
+    #[test]
     fn close_reduces_to_flat_and_does_nothing_when_flat() {
         assert_eq!(
-            size_order(ActionKind::Close, None, d("1"), d("1"), d("-0.5")),
+            size_order(
+                ActionKind::Close,
+                None,
+                d("1"),
+                d("1"),
+                d("-0.5"),
+                Decimal::ZERO
+            ),
             Some(SizedOrder {
                 side: Side::Buy,
                 size: d("0.5"),
@@ -159,7 +193,14 @@ mod tests {
             })
         );
         assert_eq!(
-            size_order(ActionKind::Close, None, d("1"), d("1"), d("0")),
+            size_order(
+                ActionKind::Close,
+                None,
+                d("1"),
+                d("1"),
+                d("0"),
+                Decimal::ZERO
+            ),
             None
         );
     }
@@ -173,6 +214,7 @@ mod tests {
             d("1000"),
             d("10"),
             d("5"),
+            Decimal::ZERO,
         );
         assert_eq!(order.map(|o| (o.side, o.size)), Some((Side::Sell, d("15"))));
         let spec = SizeSpec::Notional(d("50"));
@@ -182,7 +224,8 @@ mod tests {
                 Some(&spec),
                 d("1000"),
                 d("10"),
-                d("5")
+                d("5"),
+                Decimal::ZERO
             ),
             None
         );
