@@ -18,6 +18,10 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+mod coverage;
+
+pub use coverage::{AfterJudging, Coverage, Pages};
+
 /// Which value a limit is measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -476,6 +480,42 @@ impl<'a> Evaluator<'a> {
             }
         }
         Verdict::Running
+    }
+
+    /// One evaluation pass over pages read after the state's cursors, as `coverage` allows:
+    /// judges the covered snapshots (each after the fills at or before it), then counts the
+    /// page's fills or closes the window when `coverage` says so and no snapshot ended the
+    /// audition first.
+    pub fn pass(
+        &self,
+        state: &mut EvalState,
+        coverage: Coverage,
+        fills: &[DateTime<Utc>],
+        snapshots: &[Snapshot],
+        now: DateTime<Utc>,
+    ) -> Verdict {
+        let covered = snapshots.get(..coverage.snapshots).unwrap_or(snapshots);
+        let verdict = self.run(state, fills, covered);
+        if verdict.is_final() {
+            return verdict;
+        }
+        match coverage.then {
+            AfterJudging::Wait => verdict,
+            AfterJudging::CountFills => {
+                // Fills already counted while judging are passed over.
+                for at in fills {
+                    self.apply_fill(state, *at);
+                }
+                verdict
+            }
+            AfterJudging::Close => {
+                // The trades made after the window's last snapshot but inside it still count.
+                for at in fills {
+                    self.apply_fill(state, *at);
+                }
+                self.close(state, now)
+            }
+        }
     }
 
     /// The verdict once the window is over at `now` and every snapshot of it was judged.
