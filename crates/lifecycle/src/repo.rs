@@ -210,7 +210,8 @@ pub(crate) fn save_evaluation(
     diesel::update(evaluations::table.find(id))
         .set((
             evaluations::last_snapshot_at.eq(state.last_snapshot_at),
-            evaluations::last_fill_at.eq(state.last_fill_at),
+            evaluations::last_fill_at.eq(state.last_fill.map(|fill| fill.at)),
+            evaluations::last_fill_id.eq(state.last_fill.map(|fill| fill.id)),
             evaluations::trading_day.eq(state.trading_day),
             evaluations::day_start_value.eq(state.day_start_value),
             evaluations::peak_value.eq(state.peak_value),

@@ -9,6 +9,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::Fill;
+
 /// One pass's pages as coverage sees them: timestamps, oldest first, and whether more rows
 /// follow each page.
 #[derive(Debug, Clone, Copy)]
@@ -17,8 +19,8 @@ pub struct Pages<'a> {
     pub snapshots: &'a [DateTime<Utc>],
     /// Whether snapshots after the page exist.
     pub more_snapshots: bool,
-    /// When each fill of the page was made.
-    pub fills: &'a [DateTime<Utc>],
+    /// The page's fills.
+    pub fills: &'a [Fill],
     /// Whether fills after the page exist.
     pub more_fills: bool,
 }
@@ -65,7 +67,7 @@ impl Coverage {
             && let Some(covered) = pages.fills.last()
         {
             // Snapshots are oldest first, so the covered ones are a prefix.
-            let snapshots = pages.snapshots.partition_point(|at| at < covered);
+            let snapshots = pages.snapshots.partition_point(|at| *at < covered.at);
             let then = if snapshots == 0 {
                 AfterJudging::CountFills
             } else {
@@ -107,7 +109,14 @@ mod tests {
         now: i64,
     ) -> Coverage {
         let snapshots: Vec<_> = snapshots.iter().copied().map(at).collect();
-        let fills: Vec<_> = fills.iter().copied().map(at).collect();
+        let fills: Vec<_> = fills
+            .iter()
+            .zip(1u128..)
+            .map(|(minute, id)| Fill {
+                at: at(*minute),
+                id: uuid::Uuid::from_u128(id),
+            })
+            .collect();
         Coverage::of(
             Pages {
                 snapshots: &snapshots,
@@ -151,6 +160,18 @@ mod tests {
         // Even past the end: fills inside the window may still follow.
         assert_eq!(
             coverage(&[90, 110], false, &[95, 99], true, 200),
+            Coverage {
+                snapshots: 1,
+                then: AfterJudging::Wait
+            }
+        );
+    }
+
+    #[test]
+    fn a_fill_page_ending_inside_an_order_does_not_cover_a_snapshot_at_its_time() {
+        // The rest of the order's fills, stamped 30 too, precede the snapshot taken at 30.
+        assert_eq!(
+            coverage(&[20, 30], false, &[15, 30, 30], true, 40),
             Coverage {
                 snapshots: 1,
                 then: AfterJudging::Wait

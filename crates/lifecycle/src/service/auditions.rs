@@ -89,6 +89,7 @@ pub(super) fn new_run(
         evaluated_at: None,
         lease_expires_at: None,
         updated_at: now,
+        last_fill_id: None,
     };
     Ok((run, evaluation))
 }

@@ -5,21 +5,23 @@
 //! nobody judged newer snapshots meanwhile.
 
 use chrono::{DateTime, Utc};
-use clones_kernel::DomainError;
+use clones_kernel::{Cursor, DomainError, PageRequest};
+use clones_prop_engine::EquityPoint;
 use uuid::Uuid;
 
 use super::mapping::{frozen_rules, state_of, status_of};
 use super::{Actor, PgLifecycleService, corrupt, event};
 use crate::models::{EntryRow, EvaluationRow, RunRow};
-use crate::rules::{Coverage, Evaluator, Pages, Snapshot, Verdict, Window};
+use crate::rules::{Coverage, Evaluator, Fill, Pages, Snapshot, Verdict, Window};
 use crate::status::AuditionEventKind;
 use crate::views::{AuditionStatus, EvaluationReport, PromotionStatus};
 use crate::{LifecycleError, repo};
 
-/// Snapshots read per run and pass.
-const SNAPSHOT_PAGE: u32 = 500;
-/// Fills read per run and pass.
-const FILL_PAGE: u32 = 1000;
+/// A forward page of `limit` rows (clamped to the page policy) after `cursor`.
+fn page(limit: u32, cursor: Option<Cursor>) -> Result<PageRequest, LifecycleError> {
+    PageRequest::new(Some(limit.clamp(1, PageRequest::MAX_LIMIT)), cursor)
+        .map_err(|error| LifecycleError::InvalidInput(error.to_string()))
+}
 
 impl PgLifecycleService {
     pub(super) async fn evaluate_running_impl(
@@ -57,15 +59,31 @@ impl PgLifecycleService {
         let rules = frozen_rules(&run)?;
         let owner = run.owner_user_id;
         let account = run.prop_account_id;
+        let mut state = state_of(&evaluation)?;
         let points = self
             .prop
-            .equity_after(owner, account, evaluation.last_snapshot_at, SNAPSHOT_PAGE)
+            .equity_after(
+                owner,
+                account,
+                page(
+                    self.settings.snapshot_page,
+                    evaluation.last_snapshot_at.map(EquityPoint::position_at),
+                )?,
+            )
             .await?;
         let fills = self
             .prop
-            .fills_after(owner, account, evaluation.last_fill_at, FILL_PAGE)
+            .fills_after(
+                owner,
+                account,
+                page(
+                    self.settings.fill_page,
+                    state.last_fill.map(|fill| Cursor::new(fill.at, fill.id)),
+                )?,
+            )
             .await?;
         let snapshots: Vec<Snapshot> = points
+            .items
             .iter()
             .map(|point| Snapshot {
                 at: point.at,
@@ -73,15 +91,22 @@ impl PgLifecycleService {
                 cash: point.cash,
             })
             .collect();
-        let snapshot_times: Vec<DateTime<Utc>> = points.iter().map(|point| point.at).collect();
-        let fill_times: Vec<DateTime<Utc>> = fills.iter().map(|fill| fill.created_at).collect();
-        // A page shorter than its limit is the last one.
+        let snapshot_times: Vec<DateTime<Utc>> =
+            points.items.iter().map(|point| point.at).collect();
+        let fills_read: Vec<Fill> = fills
+            .items
+            .iter()
+            .map(|fill| Fill {
+                at: fill.created_at,
+                id: fill.id,
+            })
+            .collect();
         let coverage = Coverage::of(
             Pages {
                 snapshots: &snapshot_times,
-                more_snapshots: points.len() >= SNAPSHOT_PAGE as usize,
-                fills: &fill_times,
-                more_fills: fills.len() >= FILL_PAGE as usize,
+                more_snapshots: points.next_cursor.is_some(),
+                fills: &fills_read,
+                more_fills: fills.next_cursor.is_some(),
             },
             run.window_end,
             now,
@@ -94,12 +119,11 @@ impl PgLifecycleService {
                 end: run.window_end,
             },
         );
-        let mut state = state_of(&evaluation);
-        let verdict = evaluator.pass(&mut state, coverage, &fill_times, &snapshots, now);
+        let verdict = evaluator.pass(&mut state, coverage, &fills_read, &snapshots, now);
         let judged = snapshots.len().min(coverage.snapshots);
         report.evaluated += 1;
         report.snapshots += u64::try_from(judged).unwrap_or_default();
-        let seen = evaluation.last_snapshot_at;
+        let seen = (evaluation.last_snapshot_at, evaluation.last_fill_id);
         let held = evaluation.lease_expires_at;
         let stored = self
             .db
@@ -111,7 +135,7 @@ impl PgLifecycleService {
                     .ok_or_else(|| corrupt("run without evaluation"))?;
                 // A void or another evaluator got there first: keep what they stored.
                 if status_of(&current)? != AuditionStatus::Running
-                    || stored.last_snapshot_at != seen
+                    || (stored.last_snapshot_at, stored.last_fill_id) != seen
                 {
                     if let Some(held) = held {
                         repo::release_run(conn, run.id, held)?;

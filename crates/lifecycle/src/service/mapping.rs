@@ -12,7 +12,9 @@ use super::{corrupt, to_u32};
 use crate::models::{
     EntryRow, EvaluationRow, MembershipRow, RefundRow, RuleSetRow, RunEventRow, RunRow,
 };
-use crate::rules::{Basis, DrawdownMode, EvalState, FailureRule, Rules, parse_time_zone, standing};
+use crate::rules::{
+    Basis, DrawdownMode, EvalState, FailureRule, Fill, Rules, parse_time_zone, standing,
+};
 use crate::status::{
     AuditionEventActor, AuditionEventKind, MembershipStatus, RefundStatus, SkipReason,
 };
@@ -73,10 +75,15 @@ pub(super) fn frozen_rules(run: &RunRow) -> Result<Rules, LifecycleError> {
     serde_json::from_value(run.rules.clone()).map_err(|_| corrupt("frozen audition rules"))
 }
 
-pub(super) fn state_of(evaluation: &EvaluationRow) -> EvalState {
-    EvalState {
+pub(super) fn state_of(evaluation: &EvaluationRow) -> Result<EvalState, LifecycleError> {
+    let last_fill = match (evaluation.last_fill_at, evaluation.last_fill_id) {
+        (Some(at), Some(id)) => Some(Fill { at, id }),
+        (None, None) => None,
+        _ => return Err(corrupt("evaluation fill cursor without its time or id")),
+    };
+    Ok(EvalState {
         last_snapshot_at: evaluation.last_snapshot_at,
-        last_fill_at: evaluation.last_fill_at,
+        last_fill,
         trading_day: evaluation.trading_day,
         day_start_value: evaluation.day_start_value,
         peak_value: evaluation.peak_value,
@@ -84,7 +91,7 @@ pub(super) fn state_of(evaluation: &EvaluationRow) -> EvalState {
         trading_days: to_u32(evaluation.trading_days),
         latest_equity: evaluation.latest_equity,
         latest_cash: evaluation.latest_cash,
-    }
+    })
 }
 
 pub(super) fn status_of(run: &RunRow) -> Result<AuditionStatus, LifecycleError> {
@@ -97,7 +104,7 @@ pub(super) fn run_view(
     now: DateTime<Utc>,
 ) -> Result<AuditionView, LifecycleError> {
     let rules = frozen_rules(run)?;
-    let state = state_of(evaluation);
+    let state = state_of(evaluation)?;
     let standing = standing(&rules, &state);
     let status = status_of(run)?;
     let seconds_left = if status == AuditionStatus::Running {

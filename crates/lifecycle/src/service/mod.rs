@@ -53,6 +53,12 @@ pub struct LifecycleSettings {
     /// How long after a window's end its verdict waits for a snapshot taken after the end
     /// (which proves every snapshot of the window was judged) before closing without one.
     pub close_grace: Duration,
+    /// Snapshots read per run and evaluation pass, 1 to [`PageRequest::MAX_LIMIT`] (a value
+    /// outside is clamped).
+    pub snapshot_page: u32,
+    /// Fills read per run and evaluation pass, 1 to [`PageRequest::MAX_LIMIT`] (a value
+    /// outside is clamped).
+    pub fill_page: u32,
 }
 
 impl Default for LifecycleSettings {
@@ -63,6 +69,8 @@ impl Default for LifecycleSettings {
             arena_quote_currency: "USDC".into(),
             lease: Duration::minutes(5),
             close_grace: Duration::minutes(2),
+            snapshot_page: PageRequest::MAX_LIMIT,
+            fill_page: PageRequest::MAX_LIMIT,
         }
     }
 }

@@ -189,21 +189,18 @@ impl PropService for PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<chrono::DateTime<chrono::Utc>>,
-        limit: u32,
-    ) -> Result<Vec<EquityPoint>, PropError> {
-        self.equity_after_impl(owner, account_id, after, limit)
-            .await
+        page: PageRequest,
+    ) -> Result<Page<EquityPoint>, PropError> {
+        self.equity_after_impl(owner, account_id, page).await
     }
 
     async fn fills_after(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<chrono::DateTime<chrono::Utc>>,
-        limit: u32,
-    ) -> Result<Vec<FillView>, PropError> {
-        self.fills_after_impl(owner, account_id, after, limit).await
+        page: PageRequest,
+    ) -> Result<Page<FillView>, PropError> {
+        self.fills_after_impl(owner, account_id, page).await
     }
 
     async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError> {

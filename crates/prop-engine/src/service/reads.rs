@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use clones_kernel::{Cursor, Page, PageRequest};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -172,15 +171,15 @@ impl PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<EquityPoint>, PropError> {
-        let limit = i64::from(limit.clamp(1, 1000));
+        page: PageRequest,
+    ) -> Result<Page<EquityPoint>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
-            Ok(repo::snapshots_after(conn, account_id, after, limit)?
-                .iter()
-                .map(equity_point)
-                .collect())
+            Ok(Page::from_rows(
+                repo::snapshots_after(conn, account_id, &page)?,
+                &page,
+                |row| EquityPoint::position_at(row.at),
+            )
+            .map(|row| equity_point(&row)))
         })
         .await
     }
@@ -189,15 +188,13 @@ impl PgPropService {
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<FillView>, PropError> {
-        let limit = i64::from(limit.clamp(1, 1000));
+        page: PageRequest,
+    ) -> Result<Page<FillView>, PropError> {
         self.owner_read(owner, account_id, move |conn, _| {
-            repo::fills_after(conn, account_id, after, limit)?
-                .iter()
-                .map(fill_view)
-                .collect()
+            Page::from_rows(repo::fills_after(conn, account_id, &page)?, &page, |row| {
+                Cursor::new(row.created_at, row.id)
+            })
+            .try_map(|row| fill_view(&row))
         })
         .await
     }
