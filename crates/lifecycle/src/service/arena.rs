@@ -80,8 +80,8 @@ impl PgLifecycleService {
         let (latest_audition, promotion, arena, competition) = self
             .db
             .tenant_transaction(user, move |conn| {
-                let latest = match repo::runs_of_clone(conn, clone_id)?.first() {
-                    Some(run) => Some(load_view(conn, run, now)?),
+                let latest = match repo::latest_run_of_clone(conn, clone_id)? {
+                    Some(run) => Some(load_view(conn, &run, now)?),
                     None => None,
                 };
                 let competition = facts::competition_in(conn, &[clone_id])?

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use clones_economy::{PurchaseView, QuoteRequest, SignedQuote};
+use clones_kernel::{Cursor, Page, PageRequest};
 use clones_prop_engine::{AccountContext, OpenAccount};
 use clones_vault::Purpose;
 use uuid::Uuid;
@@ -340,26 +341,28 @@ impl PgLifecycleService {
         &self,
         user: Uuid,
         clone_id: Uuid,
-    ) -> Result<Vec<AuditionView>, LifecycleError> {
+        page: PageRequest,
+    ) -> Result<Page<AuditionView>, LifecycleError> {
         self.owned_clone(user, clone_id).await?;
         let now = self.clock.now();
         self.db
             .tenant_transaction(user, move |conn| {
-                let runs = repo::runs_of_clone(conn, clone_id)?;
-                let ids: Vec<Uuid> = runs.iter().map(|run| run.id).collect();
+                let runs =
+                    Page::from_rows(repo::runs_of_clone(conn, clone_id, &page)?, &page, |run| {
+                        Cursor::new(run.created_at, run.id)
+                    });
+                let ids: Vec<Uuid> = runs.items.iter().map(|run| run.id).collect();
                 let evaluations: std::collections::BTreeMap<Uuid, EvaluationRow> =
                     repo::evaluations_of(conn, &ids)?
                         .into_iter()
                         .map(|evaluation| (evaluation.run_id, evaluation))
                         .collect();
-                runs.iter()
-                    .map(|run| {
-                        let evaluation = evaluations
-                            .get(&run.id)
-                            .ok_or_else(|| corrupt("run without evaluation"))?;
-                        run_view(run, evaluation, now)
-                    })
-                    .collect()
+                runs.try_map(|run| {
+                    let evaluation = evaluations
+                        .get(&run.id)
+                        .ok_or_else(|| corrupt("run without evaluation"))?;
+                    run_view(&run, evaluation, now)
+                })
             })
             .await
     }

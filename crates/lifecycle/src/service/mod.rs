@@ -201,8 +201,9 @@ impl LifecycleService for PgLifecycleService {
         &self,
         user: Uuid,
         clone_id: Uuid,
-    ) -> Result<Vec<AuditionView>, LifecycleError> {
-        self.auditions_impl(user, clone_id).await
+        page: PageRequest,
+    ) -> Result<Page<AuditionView>, LifecycleError> {
+        self.auditions_impl(user, clone_id, page).await
     }
 
     async fn audition(&self, user: Uuid, run_id: Uuid) -> Result<AuditionDetail, LifecycleError> {
