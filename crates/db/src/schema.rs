@@ -66,6 +66,7 @@ diesel::table! {
         evaluated_at -> Nullable<Timestamptz>,
         lease_expires_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        last_fill_id -> Nullable<Uuid>,
     }
 }
 

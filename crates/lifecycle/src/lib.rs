@@ -65,12 +65,13 @@ pub trait LifecycleService: Send + Sync {
         request: StartAudition,
     ) -> Result<StartedAudition, LifecycleError>;
 
-    /// Owner: the clone's auditions, newest first.
+    /// Owner: the clone's auditions, newest first by (creation time, id), one page at a time.
     async fn auditions(
         &self,
         user: Uuid,
         clone_id: Uuid,
-    ) -> Result<Vec<AuditionView>, LifecycleError>;
+        page: PageRequest,
+    ) -> Result<Page<AuditionView>, LifecycleError>;
 
     /// Owner: one audition with its progress and audit trail.
     async fn audition(&self, user: Uuid, run_id: Uuid) -> Result<AuditionDetail, LifecycleError>;

@@ -69,6 +69,8 @@ pub(crate) struct EvaluationRow {
     pub evaluated_at: Option<DateTime<Utc>>,
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// With `last_fill_at`, the position of the last fill read (both set or both null).
+    pub last_fill_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

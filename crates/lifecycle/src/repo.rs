@@ -108,10 +108,36 @@ pub(crate) fn running_run_of_clone(
         .optional()
 }
 
-pub(crate) fn runs_of_clone(conn: &mut PgConnection, clone_id: Uuid) -> QueryResult<Vec<RunRow>> {
+/// The clone's latest run: the last created, the later attempt among runs created at once.
+pub(crate) fn latest_run_of_clone(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+) -> QueryResult<Option<RunRow>> {
     runs::table
         .filter(runs::clone_id.eq(clone_id))
         .order((runs::created_at.desc(), runs::attempt.desc()))
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of the clone's runs, newest first by (creation time, id).
+pub(crate) fn runs_of_clone(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    page: &PageRequest,
+) -> QueryResult<Vec<RunRow>> {
+    let mut query = runs::table.filter(runs::clone_id.eq(clone_id)).into_boxed();
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        // `(created_at, id) < cursor`, with the first bound for the (clone_id, created_at, id)
+        // index.
+        query = query
+            .filter(runs::created_at.le(at))
+            .filter(runs::created_at.lt(at).or(runs::id.lt(id)));
+    }
+    query
+        .order((runs::created_at.desc(), runs::id.desc()))
+        .limit(page.fetch_limit())
         .select(RunRow::as_select())
         .load(conn)
 }
@@ -210,7 +236,8 @@ pub(crate) fn save_evaluation(
     diesel::update(evaluations::table.find(id))
         .set((
             evaluations::last_snapshot_at.eq(state.last_snapshot_at),
-            evaluations::last_fill_at.eq(state.last_fill_at),
+            evaluations::last_fill_at.eq(state.last_fill.map(|fill| fill.at)),
+            evaluations::last_fill_id.eq(state.last_fill.map(|fill| fill.id)),
             evaluations::trading_day.eq(state.trading_day),
             evaluations::day_start_value.eq(state.day_start_value),
             evaluations::peak_value.eq(state.peak_value),

@@ -17,6 +17,11 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+mod coverage;
+
+pub use coverage::{AfterJudging, Coverage, Pages};
 
 /// Which value a limit is measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -284,13 +289,24 @@ pub struct Snapshot {
     pub cash: Decimal,
 }
 
+/// One fill as evaluation sees it: when it was made, and its id, which orders the fills that
+/// share a timestamp (every fill of one order does). Fills are fed in (time, id) order, the
+/// order prop-engine reads them forward in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fill {
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// Its id.
+    pub id: Uuid,
+}
+
 /// What evaluation has learned so far; stored with the run between worker passes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalState {
     /// The last snapshot judged.
     pub last_snapshot_at: Option<DateTime<Utc>>,
-    /// The last fill counted.
-    pub last_fill_at: Option<DateTime<Utc>>,
+    /// The last fill read, counted or passed over: the next pass reads the fills after it.
+    pub last_fill: Option<Fill>,
     /// The current trading day (of the last snapshot).
     pub trading_day: Option<NaiveDate>,
     /// The daily-loss basis value at the start of the current trading day.
@@ -312,7 +328,7 @@ impl EvalState {
     pub fn new(rules: &Rules) -> Self {
         Self {
             last_snapshot_at: None,
-            last_fill_at: None,
+            last_fill: None,
             trading_day: None,
             day_start_value: rules.starting_balance,
             peak_value: rules.starting_balance,
@@ -360,16 +376,18 @@ impl<'a> Evaluator<'a> {
         Self { rules, window }
     }
 
-    /// Counts a fill at `at`: its trading day becomes a traded day. Fills outside the window
-    /// or not after the last counted one are ignored.
-    pub fn apply_fill(&self, state: &mut EvalState, at: DateTime<Utc>) {
-        if at > self.window.end
-            || at < self.window.start
-            || state.last_fill_at.is_some_and(|last| at <= last)
-        {
+    /// Reads a fill: it becomes the last fill read, and inside the window its trading day
+    /// becomes a traded day. A fill not after the last one read changes nothing; one outside
+    /// the window is passed over (read, not counted), so the cursor still moves past it.
+    pub fn apply_fill(&self, state: &mut EvalState, fill: Fill) {
+        if state.last_fill.is_some_and(|last| fill <= last) {
             return;
         }
-        state.last_fill_at = Some(at);
+        state.last_fill = Some(fill);
+        let at = fill.at;
+        if at > self.window.end || at < self.window.start {
+            return;
+        }
         let day = self.rules.trading_day(at);
         // Days only move forward: when a repeated local hour moves the wall clock back across
         // the reset time, the day already counted stays the current one.
@@ -459,16 +477,11 @@ impl<'a> Evaluator<'a> {
     /// Feeds a batch in time order: each snapshot is judged after the fills at or before it.
     /// Fills later than the last judged snapshot are left for the next pass (they stay
     /// uncounted in `state`). Stops at the first final verdict.
-    pub fn run(
-        &self,
-        state: &mut EvalState,
-        fills: &[DateTime<Utc>],
-        snapshots: &[Snapshot],
-    ) -> Verdict {
+    pub fn run(&self, state: &mut EvalState, fills: &[Fill], snapshots: &[Snapshot]) -> Verdict {
         let mut fills = fills.iter().copied().peekable();
         for snapshot in snapshots {
-            while let Some(at) = fills.next_if(|at| *at <= snapshot.at) {
-                self.apply_fill(state, at);
+            while let Some(fill) = fills.next_if(|fill| fill.at <= snapshot.at) {
+                self.apply_fill(state, fill);
             }
             let verdict = self.apply_snapshot(state, *snapshot);
             if verdict.is_final() {
@@ -476,6 +489,42 @@ impl<'a> Evaluator<'a> {
             }
         }
         Verdict::Running
+    }
+
+    /// One evaluation pass over pages read after the state's cursors, as `coverage` allows:
+    /// judges the covered snapshots (each after the fills at or before it), then counts the
+    /// page's fills or closes the window when `coverage` says so and no snapshot ended the
+    /// audition first.
+    pub fn pass(
+        &self,
+        state: &mut EvalState,
+        coverage: Coverage,
+        fills: &[Fill],
+        snapshots: &[Snapshot],
+        now: DateTime<Utc>,
+    ) -> Verdict {
+        let covered = snapshots.get(..coverage.snapshots).unwrap_or(snapshots);
+        let verdict = self.run(state, fills, covered);
+        if verdict.is_final() {
+            return verdict;
+        }
+        match coverage.then {
+            AfterJudging::Wait => verdict,
+            AfterJudging::CountFills => {
+                // Fills already read while judging are skipped.
+                for fill in fills {
+                    self.apply_fill(state, *fill);
+                }
+                verdict
+            }
+            AfterJudging::Close => {
+                // The trades made after the window's last snapshot but inside it still count.
+                for fill in fills {
+                    self.apply_fill(state, *fill);
+                }
+                self.close(state, now)
+            }
+        }
     }
 
     /// The verdict once the window is over at `now` and every snapshot of it was judged.

@@ -34,7 +34,6 @@ mod service;
 pub mod views;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use clones_kernel::{Page, PageRequest};
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
@@ -149,25 +148,28 @@ pub trait PropService: Send + Sync {
         account_id: Uuid,
     ) -> Result<Option<EquityPoint>, PropError>;
 
-    /// The account's equity snapshots taken strictly after `after` (all when `None`), oldest
-    /// first, at most `limit` (1..=1000). For consumers that follow the curve incrementally.
+    /// The account's equity snapshots after the page's cursor (from the first without one),
+    /// oldest first by (time, id), at most the page's limit. For consumers that follow the
+    /// curve incrementally: the position after a point is [`EquityPoint::position`], and the
+    /// page's `next_cursor` is the last point's when more follow.
     async fn equity_after(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<EquityPoint>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<EquityPoint>, PropError>;
 
-    /// The account's fills created strictly after `after` (all when `None`), oldest first, at
-    /// most `limit` (1..=1000).
+    /// The account's fills after the page's cursor (from the first without one), oldest first
+    /// by (creation time, id), at most the page's limit. The fills of one order share its
+    /// timestamp, so the id keeps a page that ends inside an order from skipping the rest of
+    /// it: the position after a fill is [`FillView::position`], and the page's `next_cursor`
+    /// is the last fill's when more follow.
     async fn fills_after(
         &self,
         owner: Uuid,
         account_id: Uuid,
-        after: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<FillView>, PropError>;
+        page: PageRequest,
+    ) -> Result<Page<FillView>, PropError>;
 
     /// Operator: proves the tracked balances equal the sums of the ledger's entries.
     async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError>;

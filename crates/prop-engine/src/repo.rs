@@ -273,22 +273,22 @@ pub(crate) fn fills_of(
 pub(crate) fn fills_after(
     conn: &mut PgConnection,
     account_id: Uuid,
-    after: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<FillRow>> {
     let mut query = fills::table
         .filter(fills::account_id.eq(account_id))
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(fills::created_at.gt(after));
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        // `(created_at, id) > cursor`: the first bound starts the scan of the (account_id,
+        // created_at, id) index at the cursor; the id orders the fills of one order, which all
+        // share its timestamp.
+        query = query
+            .filter(fills::created_at.ge(at))
+            .filter(fills::created_at.gt(at).or(fills::id.gt(id)));
     }
     query
-        .order((
-            fills::created_at.asc(),
-            fills::order_id.asc(),
-            fills::seq.asc(),
-        ))
-        .limit(limit)
+        .order((fills::created_at.asc(), fills::id.asc()))
+        .limit(page.fetch_limit())
         .select(FillRow::as_select())
         .load(conn)
 }
@@ -490,18 +490,20 @@ pub(crate) fn snapshots_of(
 pub(crate) fn snapshots_after(
     conn: &mut PgConnection,
     account_id: Uuid,
-    after: Option<DateTime<Utc>>,
-    limit: i64,
+    page: &PageRequest,
 ) -> QueryResult<Vec<EquitySnapshotRow>> {
     let mut query = snapshots::table
         .filter(snapshots::account_id.eq(account_id))
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(snapshots::at.gt(after));
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        // `(at, id) > cursor`, with the first bound for the (account_id, at) unique index.
+        query = query
+            .filter(snapshots::at.ge(at))
+            .filter(snapshots::at.gt(at).or(snapshots::id.gt(id)));
     }
     query
-        .order(snapshots::at.asc())
-        .limit(limit)
+        .order((snapshots::at.asc(), snapshots::id.asc()))
+        .limit(page.fetch_limit())
         .select(EquitySnapshotRow::as_select())
         .load(conn)
 }

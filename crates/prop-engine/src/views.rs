@@ -2,6 +2,7 @@
 //! Amounts, prices and sizes are decimal strings on the wire.
 
 use chrono::{DateTime, Utc};
+use clones_kernel::Cursor;
 use clones_market::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -283,6 +284,14 @@ pub struct FillView {
     pub created_at: DateTime<Utc>,
 }
 
+impl FillView {
+    /// The forward-read position of this fill: its time and id (see
+    /// [`PropService::fills_after`](crate::PropService::fills_after)).
+    pub fn position(&self) -> Cursor {
+        Cursor::new(self.created_at, self.id)
+    }
+}
+
 /// The result of placing an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -351,6 +360,21 @@ pub struct EquityPoint {
     /// Peak minus equity.
     #[schema(value_type = String)]
     pub drawdown: Decimal,
+}
+
+impl EquityPoint {
+    /// The forward-read position of the snapshot taken at `at` (see
+    /// [`PropService::equity_after`](crate::PropService::equity_after)). An account has at
+    /// most one snapshot per instant, so its time places it; the largest id sorts the position
+    /// after that snapshot whatever its id.
+    pub fn position_at(at: DateTime<Utc>) -> Cursor {
+        Cursor::new(at, Uuid::max())
+    }
+
+    /// The forward-read position of this snapshot: [`EquityPoint::position_at`] its time.
+    pub fn position(&self) -> Cursor {
+        Self::position_at(self.at)
+    }
 }
 
 /// A tracked balance next to the one derived from the ledger.

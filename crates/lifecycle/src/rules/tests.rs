@@ -54,6 +54,18 @@ fn snap2(when: &str, equity: &str, cash: &str) -> Snapshot {
     }
 }
 
+/// Fills at `times`, with ids in the same order.
+fn fills_at(times: &[DateTime<Utc>]) -> Vec<Fill> {
+    times
+        .iter()
+        .zip(1u128..)
+        .map(|(at, id)| Fill {
+            at: *at,
+            id: Uuid::from_u128(id),
+        })
+        .collect()
+}
+
 fn failed_rule(verdict: &Verdict) -> Option<FailureRule> {
     match verdict {
         Verdict::Failed { rule, .. } => Some(*rule),
@@ -172,11 +184,11 @@ fn min_trading_days_count_days_with_fills() {
     rules.min_trading_days = 2;
     let eval = Evaluator::new(&rules, window());
     let mut state = EvalState::new(&rules);
-    let fills = [
+    let fills = fills_at(&[
         at("2026-03-02T09:00:00Z"),
         at("2026-03-02T09:30:00Z"),
         at("2026-03-03T09:00:00Z"),
-    ];
+    ]);
     let verdict = eval.run(
         &mut state,
         &fills,
@@ -187,7 +199,7 @@ fn min_trading_days_count_days_with_fills() {
     );
     assert_eq!(verdict, Verdict::Running);
     assert_eq!(state.trading_days, 1);
-    assert_eq!(state.last_fill_at, Some(fills[1]));
+    assert_eq!(state.last_fill, Some(fills[1]));
     let verdict = eval.run(
         &mut state,
         &fills[2..],
@@ -207,7 +219,7 @@ fn without_a_target_only_the_window_end_passes() {
     // However high equity goes, a running audition without a target keeps running.
     let verdict = eval.run(
         &mut state,
-        &[at("2026-03-02T09:00:00Z")],
+        &fills_at(&[at("2026-03-02T09:00:00Z")]),
         &[snap("2026-03-02T10:00:00Z", "150000")],
     );
     assert_eq!(verdict, Verdict::Running);
@@ -358,7 +370,8 @@ proptest! {
             rules.daily_reset_time = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
         }
         let snapshots = build(&steps);
-        let fills: Vec<DateTime<Utc>> = snapshots.iter().step_by(3).map(|s| s.at - Duration::seconds(1)).collect();
+        let times: Vec<DateTime<Utc>> = snapshots.iter().step_by(3).map(|s| s.at - Duration::seconds(1)).collect();
+        let fills = fills_at(&times);
         let eval = Evaluator::new(&rules, window());
         let mut whole = EvalState::new(&rules);
         let whole_verdict = eval.run(&mut whole, &fills, &snapshots);
@@ -367,7 +380,7 @@ proptest! {
         let mut parts = EvalState::new(&rules);
         let mut verdict = eval.run(&mut parts, &fills, &snapshots[..split]);
         if !verdict.is_final() {
-            let rest: Vec<DateTime<Utc>> = fills.iter().copied().filter(|at| parts.last_fill_at.is_none_or(|last| *at > last)).collect();
+            let rest: Vec<Fill> = fills.iter().copied().filter(|fill| parts.last_fill.is_none_or(|last| *fill > last)).collect();
             verdict = eval.run(&mut parts, &rest, &snapshots[split..]);
         }
         prop_assert_eq!(verdict, whole_verdict);
@@ -386,9 +399,41 @@ proptest! {
         for step in minutes {
             when += Duration::minutes(step);
             if when > window().end { break; }
-            eval.apply_fill(&mut state, when);
+            eval.apply_fill(&mut state, Fill { at: when, id: Uuid::nil() });
             days.insert(rules.trading_day(when));
         }
         prop_assert_eq!(state.trading_days as usize, days.len());
     }
+}
+
+#[test]
+fn fills_sharing_a_timestamp_are_read_once_each_across_passes() {
+    let rules = rules();
+    let eval = Evaluator::new(&rules, window());
+    let mut state = EvalState::new(&rules);
+    // One order's five fills share its time; a page of three ends inside it.
+    let fills = fills_at(&[at("2026-03-02T09:00:00Z"); 5]);
+    for fill in &fills[..3] {
+        eval.apply_fill(&mut state, *fill);
+    }
+    assert_eq!(state.last_fill, Some(fills[2]));
+    // The next page starts after the third; a fill read again changes nothing.
+    for fill in &fills[2..] {
+        eval.apply_fill(&mut state, *fill);
+    }
+    assert_eq!(state.last_fill, Some(fills[4]));
+    assert_eq!(state.trading_days, 1);
+}
+
+#[test]
+fn fills_outside_the_window_move_the_cursor_but_count_no_day() {
+    let rules = rules();
+    let eval = Evaluator::new(&rules, window());
+    let mut state = EvalState::new(&rules);
+    let fills = fills_at(&[at("2026-03-31T00:00:01Z"), at("2026-03-31T08:00:00Z")]);
+    for fill in &fills {
+        eval.apply_fill(&mut state, *fill);
+    }
+    assert_eq!(state.last_fill, Some(fills[1]));
+    assert_eq!((state.trading_days, state.last_fill_day), (0, None));
 }

@@ -1,6 +1,6 @@
 //! Starting auditions: idempotency, races, refusals and quotes.
 
-use clones_kernel::DomainError;
+use clones_kernel::{DomainError, PageRequest};
 
 use clones_lifecycle::{AuditionStatus, LifecycleError, LifecycleService, StartAudition};
 
@@ -68,7 +68,12 @@ async fn the_same_purchase_starts_one_audition_even_concurrently() {
         .events;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, clones_lifecycle::AuditionEventKind::Started);
-    assert_eq!(f.service.auditions(owner, clone_b).await.unwrap().len(), 1);
+    let listed = f
+        .service
+        .auditions(owner, clone_b, PageRequest::first())
+        .await
+        .unwrap();
+    assert_eq!((listed.items.len(), listed.next_cursor), (1, None));
 }
 
 #[tokio::test]
@@ -135,7 +140,7 @@ async fn bad_starts_are_refused_and_change_nothing() {
     // Someone else's clone and audition are not found.
     assert_eq!(
         f.service
-            .auditions(stranger, published)
+            .auditions(stranger, published, PageRequest::first())
             .await
             .unwrap_err()
             .code(),

@@ -4,12 +4,14 @@
 use chrono::{Duration, NaiveDate};
 use clones_clone_service::{CloneService, DisplayState};
 use clones_kernel::{Clock, DomainError};
-use clones_lifecycle::{AuditionStatus, AuditionView, FailureRule, LifecycleService};
+use clones_lifecycle::{
+    AuditionStatus, AuditionView, FailureRule, LifecycleService, LifecycleSettings,
+};
 use clones_market::Side;
 use clones_prop_engine::PropService;
 use uuid::Uuid;
 
-use crate::support::{BTC, Fixture, at, d, fixture, fixture_at};
+use crate::support::{BTC, Fixture, at, d, fixture, fixture_at, fixture_with};
 
 const ALL: &str =
     "'max_daily_loss', 'max_total_drawdown', 'window_expired', 'min_trading_days_not_met'";
@@ -334,4 +336,67 @@ async fn trades_after_the_last_snapshot_of_the_window_still_count_at_its_end() {
     let ended = current(&f, owner, &run).await;
     assert_eq!(ended.status, AuditionStatus::Passed, "{ended:?}");
     assert_eq!(ended.progress.trading_days, 1);
+}
+
+#[tokio::test]
+async fn a_fill_page_ending_inside_an_order_still_reads_every_fill_once() {
+    let f = fixture_with(
+        "2026-03-02T12:00:00Z",
+        LifecycleSettings {
+            fill_page: 3,
+            ..LifecycleSettings::default()
+        },
+    )
+    .await;
+    f.rule_set("walk", "equity", "static", "00:00", "UTC", 3, 0, ALL);
+    let (owner, _, run) = f.started(Some("walk")).await;
+    let run = run.audition;
+    // Positions in the order prop-engine reads fills forward: (time, id).
+    let positions = |fills: &[clones_prop_engine::FillView]| {
+        let mut positions: Vec<_> = fills
+            .iter()
+            .map(|fill| (fill.created_at, fill.id))
+            .collect();
+        positions.sort();
+        positions
+    };
+    // One order walks seven levels of the book: seven fills that share its time.
+    let first = positions(&f.trade_through_book(&run, owner, 7).await);
+    assert!(first.iter().all(|(at, _)| *at == first[0].0));
+
+    // No snapshot follows yet: each full page is read on its own, the second one starting
+    // inside the order, after the third fill.
+    f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(f.fill_cursor(run.id), Some(first[2]));
+    f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(f.fill_cursor(run.id), Some(first[5]));
+    // The seventh fill is on the last page: it waits for a snapshot after it.
+    f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(f.fill_cursor(run.id), Some(first[5]));
+    f.clock.advance(Duration::minutes(1));
+    f.feed.set_mid(BTC, d("100"), f.clock.now());
+    f.prop.mark_to_market(100).await.unwrap();
+    let report = f.service.evaluate_running(100).await.unwrap();
+    assert_eq!((report.evaluated, report.snapshots), (1, 1));
+    assert_eq!(f.fill_cursor(run.id), Some(first[6]));
+    assert_eq!(current(&f, owner, &run).await.progress.trading_days, 1);
+
+    // The next day, a second order of four fills: its first page counts the new day once, and
+    // the fourth fill is read with the snapshot after it.
+    f.clock.set(at("2026-03-03T12:00:00Z"));
+    let second = positions(&f.trade_through_book(&run, owner, 4).await);
+    f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(f.fill_cursor(run.id), Some(second[2]));
+    f.clock.advance(Duration::minutes(1));
+    f.feed.set_mid(BTC, d("100"), f.clock.now());
+    f.prop.mark_to_market(100).await.unwrap();
+    f.service.evaluate_running(100).await.unwrap();
+    assert_eq!(f.fill_cursor(run.id), Some(second[3]));
+    let progress = current(&f, owner, &run).await;
+    assert_eq!(progress.status, AuditionStatus::Running);
+    assert_eq!(progress.progress.trading_days, 2);
+    assert_eq!(
+        progress.progress.last_snapshot_at,
+        Some(at("2026-03-03T12:01:00Z"))
+    );
 }

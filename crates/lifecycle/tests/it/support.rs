@@ -17,10 +17,11 @@ use clones_lifecycle::{
 };
 use clones_market::Side;
 use clones_prop_engine::{
-    FixedMarketFeed, OrderRequest, PgPropService, PropService, PropSettings, TimeInForce,
+    Book, FillView, FixedMarketFeed, Level, MarketQuote, OrderRequest, PgPropService, PropService,
+    PropSettings, TimeInForce,
 };
 use clones_test_db::TestDb;
-use diesel::sql_types::{Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::{QueryableByName, RunQueryDsl};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -50,6 +51,10 @@ pub async fn fixture() -> Fixture {
 }
 
 pub async fn fixture_at(start: &str) -> Fixture {
+    fixture_with(start, LifecycleSettings::default()).await
+}
+
+pub async fn fixture_with(start: &str, settings: LifecycleSettings) -> Fixture {
     let db = tokio::task::spawn_blocking(TestDb::new)
         .await
         .unwrap()
@@ -81,7 +86,7 @@ pub async fn fixture_at(start: &str) -> Fixture {
         clones.clone(),
         prop.clone(),
         economy,
-        LifecycleSettings::default(),
+        settings,
     );
     Fixture {
         db,
@@ -101,6 +106,14 @@ fn hex(len: usize) -> String {
     }
     out.truncate(len);
     out
+}
+
+#[derive(QueryableByName)]
+struct FillCursor {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_fill_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    last_fill_id: Option<Uuid>,
 }
 
 #[derive(QueryableByName)]
@@ -282,6 +295,67 @@ impl Fixture {
             .await
             .unwrap();
         assert!(!outcome.fills.is_empty(), "{:?}", outcome.order);
+    }
+
+    /// A buy of `levels` units on the audition's account that walks a book of `levels` asks of
+    /// one unit each: one order, `levels` fills, all stamped with the clock's current time.
+    pub async fn trade_through_book(
+        &self,
+        audition: &AuditionView,
+        owner: Uuid,
+        levels: u32,
+    ) -> Vec<FillView> {
+        let now = self.clock.now();
+        let asks = (0..levels)
+            .map(|step| Level {
+                price: d("100") + d("0.1") * Decimal::from(step),
+                size: d("1"),
+            })
+            .collect();
+        self.feed.set_quote(
+            BTC,
+            MarketQuote {
+                mid: d("100"),
+                mid_at: now,
+                book: Some(Book {
+                    observed_at: now,
+                    bids: Vec::new(),
+                    asks,
+                }),
+            },
+        );
+        let outcome = self
+            .prop
+            .place_order(
+                owner,
+                audition.prop_account_id,
+                OrderRequest {
+                    decision_action_id: None,
+                    instrument: BTC.into(),
+                    side: Side::Buy,
+                    size: Decimal::from(levels),
+                    limit_price: None,
+                    reduce_only: false,
+                    time_in_force: TimeInForce::Ioc,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome.fills.len(), levels as usize, "{:?}", outcome.order);
+        // The book is consumed; later marks use the mid alone.
+        self.feed.set_mid(BTC, d("100"), now);
+        outcome.fills
+    }
+
+    /// The stored position of the last fill the run's evaluation read.
+    pub fn fill_cursor(&self, run_id: Uuid) -> Option<(DateTime<Utc>, Uuid)> {
+        let row = diesel::sql_query(
+            "SELECT last_fill_at, last_fill_id FROM audition_run_evaluations WHERE run_id = $1",
+        )
+        .bind::<SqlUuid, _>(run_id)
+        .get_result::<FillCursor>(&mut self.db.owner_connection().unwrap())
+        .unwrap();
+        row.last_fill_at.zip(row.last_fill_id)
     }
 
     /// A user with a published clone, an audition purchase and a started audition.

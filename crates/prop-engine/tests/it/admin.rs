@@ -169,38 +169,48 @@ async fn equity_and_fills_after_read_forward_in_time_order() {
         f.prop.mark_to_market(100).await.unwrap();
         f.clock.advance(Duration::minutes(1));
     }
+    let page = |limit: u32, cursor| PageRequest::new(Some(limit), cursor).unwrap();
     let all = f
         .prop
-        .equity_after(owner, account, None, 100)
+        .equity_after(owner, account, page(100, None))
         .await
         .unwrap();
+    assert_eq!(all.next_cursor, None);
+    let all = all.items;
     assert_eq!(all.len(), 3);
     assert!(all.windows(2).all(|pair| pair[0].at < pair[1].at));
     let rest = f
         .prop
-        .equity_after(owner, account, Some(all[0].at), 1)
+        .equity_after(owner, account, page(1, Some(all[0].position())))
         .await
         .unwrap();
-    assert_eq!(rest.len(), 1);
-    assert_eq!(rest[0].at, all[1].at);
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].at, all[1].at);
+    assert_eq!(rest.next_cursor, Some(all[1].position()));
 
-    let fills = f.prop.fills_after(owner, account, None, 100).await.unwrap();
+    let fills = f
+        .prop
+        .fills_after(owner, account, page(100, None))
+        .await
+        .unwrap()
+        .items;
     let times: Vec<_> = fills.iter().map(|fill| fill.created_at).collect();
     assert_eq!(times, fill_times);
     let later = f
         .prop
-        .fills_after(owner, account, Some(fill_times[1]), 100)
+        .fills_after(owner, account, page(100, Some(fills[1].position())))
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(later.len(), 1);
     assert_eq!(later[0].created_at, fill_times[2]);
 
     assert!(matches!(
-        f.prop.equity_after(stranger, account, None, 10).await,
+        f.prop.equity_after(stranger, account, page(10, None)).await,
         Err(PropError::AccountNotFound)
     ));
     assert!(matches!(
-        f.prop.fills_after(stranger, account, None, 10).await,
+        f.prop.fills_after(stranger, account, page(10, None)).await,
         Err(PropError::AccountNotFound)
     ));
 }

@@ -76,6 +76,53 @@ async fn fills_of_one_order_are_paged_through_exactly_once() {
     )
     .await;
     assert_each_once(&ids, 7);
+
+    // Forward, oldest first, the way an incremental consumer follows the account: each page
+    // starts at the position of the previous page's last fill, inside the order.
+    let forward = forward_pages(3, |page| prop.fills_after(owner, account, page)).await;
+    assert_each_once(&forward, 7);
+    let mut sorted = forward.clone();
+    sorted.sort();
+    assert_eq!(forward, sorted, "one order's fills come in id order");
+    // The position of any fill, not only a page's last, resumes right after it.
+    let everything = prop
+        .fills_after(owner, account, PageRequest::new(Some(10), None).unwrap())
+        .await
+        .unwrap()
+        .items;
+    let rest = prop
+        .fills_after(
+            owner,
+            account,
+            PageRequest::new(Some(10), Some(everything[4].position())).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items, everything[5..]);
+    assert_eq!(rest.next_cursor, None);
+}
+
+/// Reads a forward list page by page, each starting at the position of the previous page's
+/// last row, until a page says nothing follows; returns the fill ids in order.
+async fn forward_pages<F, Fut>(limit: u32, read: F) -> Vec<Uuid>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<clones_prop_engine::FillView>, PropError>>,
+{
+    let mut cursor = None;
+    let mut ids = Vec::new();
+    loop {
+        let page = read(PageRequest::new(Some(limit), cursor).unwrap())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= limit as usize);
+        ids.extend(page.items.iter().map(|fill| fill.id));
+        if page.next_cursor.is_none() {
+            return ids;
+        }
+        cursor = page.items.last().map(|fill| fill.position());
+        assert_eq!(cursor, page.next_cursor);
+    }
 }
 
 #[tokio::test]

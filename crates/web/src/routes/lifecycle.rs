@@ -61,13 +61,12 @@ pub struct RuleSets {
     pub items: Vec<RuleSetView>,
 }
 
-/// A clone's auditions.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Auditions {
-    /// Newest first.
-    pub items: Vec<AuditionView>,
-}
+paged_response!(
+    /// A page of a clone's auditions.
+    Auditions,
+    AuditionView,
+    "Newest first by creation time, then id."
+);
 
 paged_response!(
     /// Refund authorizations.
@@ -151,8 +150,9 @@ pub async fn start_audition(
 }
 
 /// The clone's auditions, newest first, each with its evaluation progress.
-#[utoipa::path(tag = "lifecycle", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+#[utoipa::path(tag = "lifecycle", params(("id" = Uuid, Path, description = "clone id"), PageParams), security(("user_bearer" = [])), responses(
     (status = 200, body = Auditions),
+    (status = 400, description = "`invalid_page` (limit outside 1-500, or a cursor the API did not issue) or `invalid_query`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
 ))]
@@ -161,13 +161,15 @@ pub async fn auditions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    query: Paged,
 ) -> Result<web::Json<Auditions>, ApiError> {
-    Ok(web::Json(Auditions {
-        items: state
+    Ok(web::Json(
+        state
             .lifecycle
-            .auditions(user.user_id, id.into_inner())
-            .await?,
-    }))
+            .auditions(user.user_id, id.into_inner(), query.page)
+            .await?
+            .into(),
+    ))
 }
 
 /// One audition: status, breached rule, progress against every rule, the event trail and the

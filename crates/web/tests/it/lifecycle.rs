@@ -258,3 +258,114 @@ async fn an_audition_is_paid_started_once_voided_and_refunded_once() {
     assert_eq!(again.body["id"], run_id.as_str());
     assert_eq!(again.body["status"], "voided");
 }
+
+#[tokio::test]
+async fn a_clones_auditions_are_read_in_pages_newest_first() {
+    let env = payments(1).await;
+    let app = &env.app;
+    let (alice, wallet) = env.payer().await;
+    let clone = paid_clone(app, alice.id).await;
+    let lifecycle = format!("/api/v1/lifecycle/clones/{clone}");
+    let published = app
+        .post(
+            &format!("/api/v1/clone/clones/{clone}/strategy/publish"),
+            &Value::Null,
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(published.status, 201, "{}", published.body);
+    let admin = admin(app).await;
+    let payer = json!({ "payerAddress": wallet.address().to_string() });
+    let reason = json!({ "reason": "making room for the next audition" });
+
+    // Three paid auditions of one clone, each voided before the next starts; the first two
+    // start at one instant, so the id orders them.
+    let mut started = Vec::new();
+    for round in 0..3 {
+        if round == 2 {
+            app.clock.advance(chrono::Duration::minutes(1));
+        }
+        let quote = app
+            .post(
+                &format!("{lifecycle}/audition-quote"),
+                &payer,
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(quote.status, 201, "{}", quote.body);
+        let (tx, paid) = env.pay(&wallet, &quote.body, None).await;
+        assert!(paid);
+        let deposit = env.submit(&alice, &quote.body, tx).await;
+        assert_eq!(deposit.status, 201, "{}", deposit.body);
+        let run = app
+            .post(
+                &format!("{lifecycle}/auditions"),
+                &json!({ "purchaseId": deposit.body["purchase"]["purchaseId"] }),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(run.status, 201, "{}", run.body);
+        let id = run.body["id"].as_str().unwrap().to_string();
+        if round < 2 {
+            let voided = app
+                .post(
+                    &format!("/api/v1/admin/lifecycle/auditions/{id}/void"),
+                    &reason,
+                    Some(&admin.token),
+                )
+                .await;
+            assert_eq!(voided.status, 200, "{}", voided.body);
+        }
+        started.push(id);
+    }
+    let mut tied = started[..2].to_vec();
+    tied.sort();
+    let expected = vec![started[2].clone(), tied[1].clone(), tied[0].clone()];
+
+    // Two per page: the page boundary falls between the two that share a creation time.
+    let mut listed = Vec::new();
+    let mut query = "limit=2".to_string();
+    for pages in 1.. {
+        let page = app
+            .get(
+                &format!("{lifecycle}/auditions?{query}"),
+                Some(&alice.token),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        listed.extend(
+            items
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_string()),
+        );
+        match page.body["nextCursor"].as_str() {
+            Some(cursor) => query = format!("limit=2&cursor={cursor}"),
+            None => {
+                assert_eq!(pages, 2);
+                break;
+            }
+        }
+    }
+    assert_eq!(listed, expected);
+    let whole = app
+        .get(&format!("{lifecycle}/auditions"), Some(&alice.token))
+        .await;
+    assert_eq!(whole.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(whole.body["nextCursor"], Value::Null);
+
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=501", "invalid_page"),
+        ("cursor=not-a-cursor", "invalid_page"),
+        ("page=1", "invalid_query"),
+    ] {
+        app.get(
+            &format!("{lifecycle}/auditions?{query}"),
+            Some(&alice.token),
+        )
+        .await
+        .assert_problem(400, code);
+    }
+}

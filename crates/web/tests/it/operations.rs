@@ -178,6 +178,44 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
     ] {
         assert!(schemas.contains_key(schema), "missing schema {schema}");
     }
+    // Every paged answer (one with `nextCursor`) documents `limit` and `cursor`.
+    let mut paged = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let reference = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default();
+        let name = reference.trim_start_matches("#/components/schemas/");
+        if schemas
+            .get(name)
+            .is_none_or(|schema| schema["properties"].get("nextCursor").is_none())
+        {
+            continue;
+        }
+        let params: Vec<&str> = get["parameters"]
+            .as_array()
+            .map(|params| {
+                params
+                    .iter()
+                    .filter(|param| param["in"] == "query")
+                    .filter_map(|param| param["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            params.contains(&"limit") && params.contains(&"cursor"),
+            "{path} answers a page but documents {params:?}"
+        );
+        paged.push(path.as_str());
+    }
+    assert!(
+        paged.contains(&"/api/v1/lifecycle/clones/{id}/auditions"),
+        "{paged:?}"
+    );
+    assert!(
+        paged.contains(&"/api/v1/prop/accounts/{id}/orders"),
+        "{paged:?}"
+    );
     // The document served is the one `clonectl openapi` prints.
     assert_eq!(
         serde_json::to_value(clones_web::openapi::document()).unwrap(),

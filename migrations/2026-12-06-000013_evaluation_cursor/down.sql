@@ -1,0 +1,2 @@
+ALTER TABLE audition_run_evaluations DROP CONSTRAINT audition_run_evaluations_fill_cursor;
+ALTER TABLE audition_run_evaluations DROP COLUMN last_fill_id;
