@@ -1,0 +1,149 @@
+//! What a backtest produces: its fills, round-trip trades, equity curve, metrics and the hash
+//! that pins them. Plain serializable values; money is `Decimal`, ratios `f64`.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Sha3_256};
+
+use crate::metrics::Metrics;
+
+/// Why a fill happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillReason {
+    /// A strategy action.
+    Signal,
+    /// The position's stop-loss triggered inside a bar.
+    StopLoss,
+    /// The position's take-profit triggered inside a bar.
+    TakeProfit,
+    /// Closed after the last bar.
+    End,
+}
+
+/// Long or short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Bought first.
+    Long,
+    /// Sold first.
+    Short,
+}
+
+/// One execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FillRecord {
+    /// When it filled, Unix seconds.
+    pub time: i64,
+    /// The asset.
+    pub asset: String,
+    /// `buy` or `sell`.
+    pub side: clones_market::Side,
+    /// Execution price (after slippage).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+    /// Units, positive.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub size: Decimal,
+    /// Fee charged.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fee: Decimal,
+    /// PnL realized by the fill (before fees).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub realized_pnl: Decimal,
+    /// Why.
+    pub reason: FillReason,
+}
+
+/// One round trip: from flat to flat (a flip ends one trade and starts the next).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trade {
+    /// The asset.
+    pub asset: String,
+    /// Long or short.
+    pub direction: Direction,
+    /// First entry fill, Unix seconds.
+    pub entry_time: i64,
+    /// Last exit fill, Unix seconds.
+    pub exit_time: i64,
+    /// Size-weighted entry price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub entry_price: Decimal,
+    /// Size-weighted exit price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub exit_price: Decimal,
+    /// Largest size held.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub size: Decimal,
+    /// Realized PnL less every fee of the trade.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub pnl: Decimal,
+    /// Fees of the trade's fills.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fees: Decimal,
+    /// Price return in the trade's direction, percent, before fees.
+    pub return_pct: f64,
+    /// Why it ended.
+    pub exit_reason: FillReason,
+}
+
+/// The account after one bar close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EquityPoint {
+    /// The close time, Unix seconds.
+    pub time: i64,
+    /// Cash plus unrealized PnL at the closes.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub equity: Decimal,
+    /// The ledger's cash balance.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cash: Decimal,
+    /// Whether any position was open.
+    pub exposed: bool,
+}
+
+/// Everything a backtest produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestReport {
+    /// The metrics.
+    pub metrics: Metrics,
+    /// Round trips, in exit order.
+    pub trades: Vec<Trade>,
+    /// Every fill, in time order.
+    pub fills: Vec<FillRecord>,
+    /// The equity curve, one point per bar close inside the tested range.
+    pub equity: Vec<EquityPoint>,
+    /// SHA3-256 (hex) of the canonical JSON of the metrics, trades, fills and curve.
+    pub result_hash: String,
+}
+
+#[derive(Serialize)]
+struct Hashed<'a> {
+    metrics: &'a Metrics,
+    trades: &'a [Trade],
+    fills: &'a [FillRecord],
+    equity: &'a [EquityPoint],
+}
+
+/// The hash of a result: SHA3-256 of its JSON, whose field order is fixed by the types and
+/// whose floats are printed shortest-round-trip, so equal results hash equally everywhere.
+pub(crate) fn result_hash(
+    metrics: &Metrics,
+    trades: &[Trade],
+    fills: &[FillRecord],
+    equity: &[EquityPoint],
+) -> String {
+    let json = serde_json::to_vec(&Hashed {
+        metrics,
+        trades,
+        fills,
+        equity,
+    })
+    .unwrap_or_default();
+    clones_strategy::to_hex(&Sha3_256::digest(json))
+}
