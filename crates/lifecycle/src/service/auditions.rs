@@ -292,15 +292,14 @@ impl PgLifecycleService {
         let (existing, rule_set, running) = self
             .db
             .tenant_transaction(user, move |conn| {
+                let running = repo::running_run_of_clone(conn, clone_id)?;
+                // Read after the running run: a concurrent start of this same purchase that
+                // committed in between is then found here, not taken for another audition.
                 let existing = match repo::run_by_attempt(conn, purchase_id, 1)? {
                     Some(run) => Some(load_view(conn, &run, now)?),
                     None => None,
                 };
-                Ok::<_, LifecycleError>((
-                    existing,
-                    repo::rule_set(conn, &lookup)?,
-                    repo::running_run_of_clone(conn, clone_id)?,
-                ))
+                Ok::<_, LifecycleError>((existing, repo::rule_set(conn, &lookup)?, running))
             })
             .await?;
         // A repeat of the same purchase is answered with the run it created.
