@@ -114,6 +114,105 @@ enum Command {
     },
     /// Print the OpenAPI document (needs no database).
     Openapi,
+    /// Backtest a strategy file on an OHLCV file (needs no database); prints the metrics and
+    /// the trade list as JSON.
+    Backtest(BacktestArgs),
+}
+
+/// A backtest of files.
+#[derive(Debug, Args)]
+struct BacktestArgs {
+    /// The strategy graph (JSON); it must read one asset at one timeframe.
+    #[arg(long)]
+    strategy: std::path::PathBuf,
+    /// OHLCV bars: CSV with a header (`time,open,high,low,close,volume`) or a JSON array.
+    #[arg(long)]
+    data: std::path::PathBuf,
+    /// Starting cash.
+    #[arg(long, default_value = "10000")]
+    cash: rust_decimal::Decimal,
+    /// Commission as a fraction of traded value (0.001 is 0.1%); default: the venue's fee.
+    #[arg(long)]
+    commission: Option<rust_decimal::Decimal>,
+    /// Slippage in basis points.
+    #[arg(long, default_value = "0")]
+    slippage_bps: rust_decimal::Decimal,
+    /// When market orders fill.
+    #[arg(long, value_enum, default_value_t = FillOption::NextOpen)]
+    fill: FillOption,
+    /// Close open positions at the end, or leave them marked.
+    #[arg(long, value_enum, default_value_t = EndOption::Close)]
+    end: EndOption,
+    /// The instrument key the asset trades as (its venue and kind choose the default fee).
+    #[arg(long)]
+    instrument: Option<String>,
+}
+
+/// `--fill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FillOption {
+    /// The next bar's open.
+    NextOpen,
+    /// The decision bar's close.
+    Close,
+}
+
+/// `--end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EndOption {
+    /// Close at the last close.
+    Close,
+    /// Leave open, valued at the last close.
+    Mark,
+}
+
+/// Runs a file backtest and returns its JSON answer.
+fn backtest(args: &BacktestArgs) -> anyhow::Result<serde_json::Value> {
+    use clones_backtest::{BacktestInput, BacktestSettings, EndAt, FillAt, TradedInstrument};
+    let graph = std::fs::read_to_string(&args.strategy)
+        .with_context(|| format!("reading {}", args.strategy.display()))?;
+    let plan = clones_strategy::compile_json(&graph, &clones_strategy::Constraints::unrestricted())
+        .map_err(|errors| anyhow::anyhow!("the strategy does not compile: {errors}"))?;
+    let (asset, timeframe) = clones_backtest::single_series(&plan)?;
+    let text = std::fs::read_to_string(&args.data)
+        .with_context(|| format!("reading {}", args.data.display()))?;
+    let json = args.data.extension().is_some_and(|ext| ext == "json");
+    let bars = clones_backtest::parse_bars(&text, json)?;
+    let key = match &args.instrument {
+        Some(key) => clones_market::InstrumentKey::parse(key)?,
+        None => clones_market::InstrumentKey::spot("replay", &asset)?,
+    };
+    let instruments =
+        std::collections::BTreeMap::from([(asset.clone(), TradedInstrument::new(key))]);
+    let window = clones_strategy::MarketWindow::new().with_candles(&asset, timeframe, bars);
+    let settings = BacktestSettings {
+        cash: args.cash,
+        commission: args.commission,
+        slippage_bps: args.slippage_bps,
+        fill_at: match args.fill {
+            FillOption::NextOpen => FillAt::NextOpen,
+            FillOption::Close => FillAt::Close,
+        },
+        end_at: match args.end {
+            EndOption::Close => EndAt::Close,
+            EndOption::Mark => EndAt::Mark,
+        },
+    };
+    let report = clones_backtest::run(
+        &BacktestInput {
+            plan: &plan,
+            window: &window,
+            instruments: &instruments,
+            from: None,
+            to: None,
+        },
+        &settings,
+    )?;
+    Ok(json!({
+        "metrics": report.metrics,
+        "trades": report.trades,
+        "resultHash": report.result_hash,
+    }))
 }
 
 /// Why an operator grants a tier; anything else is refused when the flags are parsed.
@@ -296,6 +395,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backtest(args) => print(&backtest(&args)?),
     }
 }
 

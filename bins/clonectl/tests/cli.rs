@@ -238,3 +238,41 @@ fn commands_needing_a_database_say_so() {
     assert!(!ok);
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 }
+
+#[test]
+fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/backtest/fixtures"
+    );
+    let strategy = format!("{fixtures}/sma_cross.json");
+    let data = format!("{fixtures}/ibm_daily.csv");
+    let (ok, report, stderr) = clonectl(
+        None,
+        &[
+            "backtest",
+            "--strategy",
+            &strategy,
+            "--data",
+            &data,
+            "--commission",
+            "0.001",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    // The same run as the engine's golden test.
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{fixtures}/ibm_sma_cross.golden.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["resultHash"], golden["resultHash"]);
+    assert_eq!(report["trades"].as_array().unwrap().len(), 60);
+    assert_eq!(
+        report["metrics"]["finalEquity"],
+        golden["metrics"]["finalEquity"]
+    );
+
+    let (ok, _, stderr) = clonectl(None, &["backtest", "--strategy", &data, "--data", &data]);
+    assert!(!ok);
+    assert!(stderr.contains("does not compile"), "{stderr}");
+}

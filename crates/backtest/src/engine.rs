@@ -41,6 +41,9 @@ pub enum BacktestError {
     /// A series is out of time order.
     #[error("series out of order: {0}")]
     Unordered(String),
+    /// Market data could not be read.
+    #[error("invalid market data: {0}")]
+    Data(String),
 }
 
 impl BacktestError {
@@ -51,6 +54,7 @@ impl BacktestError {
             BacktestError::NoInstrument(_) => "backtest_instrument_missing",
             BacktestError::NoData(_) => "backtest_no_data",
             BacktestError::Unordered(_) => "unordered_series",
+            BacktestError::Data(_) => "invalid_market_data",
         }
     }
 }

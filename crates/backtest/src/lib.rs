@@ -7,12 +7,14 @@
 //! in-sample and out-of-sample folds. The crate owns no tables and does no I/O here; bar
 //! semantics and metric formulas are on its module page (docs/modules/backtest.md).
 
+mod data;
 mod engine;
 mod metrics;
 mod report;
 mod settings;
 mod walk;
 
+pub use data::{bars_of, parse_bars, single_series};
 pub use engine::{BacktestError, BacktestInput, run, run_with_ledger};
 pub use metrics::Metrics;
 pub use report::{BacktestReport, Direction, EquityPoint, FillReason, FillRecord, Trade};
