@@ -146,6 +146,9 @@ struct BacktestArgs {
     /// The instrument key the asset trades as (its venue and kind choose the default fee).
     #[arg(long)]
     instrument: Option<String>,
+    /// Sizes are rounded down to a multiple of this (1 for whole shares); default 1e-10.
+    #[arg(long)]
+    lot_step: Option<rust_decimal::Decimal>,
 }
 
 /// `--fill`.
@@ -182,8 +185,15 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<serde_json::Value> {
         Some(key) => clones_market::InstrumentKey::parse(key)?,
         None => clones_market::InstrumentKey::spot("replay", &asset)?,
     };
-    let instruments =
-        std::collections::BTreeMap::from([(asset.clone(), TradedInstrument::new(key))]);
+    let mut instrument = TradedInstrument::new(key);
+    if let Some(step) = args.lot_step {
+        anyhow::ensure!(
+            step > rust_decimal::Decimal::ZERO,
+            "--lot-step must be positive"
+        );
+        instrument.lot_step = step;
+    }
+    let instruments = std::collections::BTreeMap::from([(asset.clone(), instrument)]);
     let window = clones_strategy::MarketWindow::new().with_candles(&asset, timeframe, bars);
     let settings = BacktestSettings {
         cash: args.cash,

@@ -1,0 +1,114 @@
+//! Throughput of the backtest engine: bars per second through a whole backtest (replay,
+//! sizing, fills through prop-engine's simulation and paper account, stops, mark-to-market,
+//! metrics and the result hash).
+//!
+//! The strategy is the 11-node graph of the strategy crate's `evaluate` benchmark: EMA(12) and
+//! EMA(26) on BTC 1m closes, a cross up that opens a long (10 % of equity, 5 % stop loss) while
+//! RSI(14) is below 70, and a cross down that closes it. The data is 100 000 one-minute candles
+//! of the replay source's seeded generator, so every run measures the same work.
+//!
+//! Run with `cargo bench -p clones-backtest --bench engine`.
+
+#![expect(clippy::unwrap_used, reason = "a benchmark harness fails loudly")]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use clones_backtest::{BacktestInput, BacktestSettings, TradedInstrument, bars_of, run};
+use clones_ingest::sources::replay::{Generator, GeneratorConfig};
+use clones_market::{InstrumentKey, Timeframe};
+use clones_strategy::{Bar, Constraints, MarketWindow, compile_json};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// Candles in the backtest.
+const BARS: usize = 100_000;
+
+const STRATEGY: &str = r#"{
+  "version": 1,
+  "nodes": [
+    { "id": "btc_close", "kind": "price", "params": { "asset": "BTC", "timeframe": "1m", "field": "close" } },
+    { "id": "ema_fast", "kind": "ema", "params": { "period": 12 } },
+    { "id": "ema_slow", "kind": "ema", "params": { "period": 26 } },
+    { "id": "rsi", "kind": "rsi", "params": { "period": 14 } },
+    { "id": "cross_up", "kind": "crosses_above", "params": {} },
+    { "id": "cross_down", "kind": "crosses_below", "params": {} },
+    { "id": "not_overbought", "kind": "compare", "params": { "op": "lt", "threshold": "70" } },
+    { "id": "entry", "kind": "and" },
+    { "id": "enter_long", "kind": "open_long", "params": { "asset": "BTC", "size": { "percent_equity": "10" } } },
+    { "id": "exit_long", "kind": "close", "params": { "asset": "BTC" } },
+    { "id": "stop", "kind": "stop_loss", "params": { "percent": "5" } }
+  ],
+  "edges": [
+    { "from": "btc_close", "to": "ema_fast", "input": "source" },
+    { "from": "btc_close", "to": "ema_slow", "input": "source" },
+    { "from": "btc_close", "to": "rsi", "input": "source" },
+    { "from": "ema_fast", "to": "cross_up", "input": "left" },
+    { "from": "ema_slow", "to": "cross_up", "input": "right" },
+    { "from": "ema_fast", "to": "cross_down", "input": "left" },
+    { "from": "ema_slow", "to": "cross_down", "input": "right" },
+    { "from": "rsi", "to": "not_overbought", "input": "left" },
+    { "from": "cross_up", "to": "entry", "input": "inputs" },
+    { "from": "not_overbought", "to": "entry", "input": "inputs" },
+    { "from": "entry", "to": "enter_long", "input": "when" },
+    { "from": "cross_down", "to": "exit_long", "input": "when" },
+    { "from": "enter_long", "to": "stop", "input": "actions" }
+  ]
+}"#;
+
+/// `count` one-minute BTC candles of the replay source's seeded generator (GARCH volatility
+/// clustering), so the market is the one the offline demo trades.
+fn minute_bars(count: usize) -> Vec<Bar> {
+    let anchor = GeneratorConfig::default_anchor();
+    let generator = Generator::new(GeneratorConfig {
+        seed: 7,
+        symbols: vec!["BTC".into()],
+        anchor,
+        backfill: chrono::Duration::zero(),
+        timeframes: Vec::new(),
+    });
+    let minutes = i64::try_from(count).unwrap();
+    bars_of(&generator.minutes("BTC", anchor, anchor + chrono::Duration::minutes(minutes)))
+}
+
+fn bench_engine(c: &mut Criterion) {
+    let plan = compile_json(STRATEGY, &Constraints::unrestricted()).unwrap();
+    let window = MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS));
+    let instruments = BTreeMap::from([(
+        "BTC".to_string(),
+        TradedInstrument::new(InstrumentKey::perp("replay", "BTC").unwrap()),
+    )]);
+    let input = BacktestInput {
+        plan: &plan,
+        window: &window,
+        instruments: &instruments,
+        from: None,
+        to: None,
+    };
+    let settings = BacktestSettings::default();
+    // The work is real: the strategy trades and is stopped out on this data.
+    let report = run(&input, &settings).unwrap();
+    assert!(
+        report.metrics.trades > 100,
+        "{} trades",
+        report.metrics.trades
+    );
+    assert_eq!(report.equity.len(), BARS);
+
+    let mut group = c.benchmark_group("backtest");
+    group.throughput(Throughput::Elements(u64::try_from(BARS).unwrap()));
+    group.bench_function(BenchmarkId::from_parameter(format!("{BARS}_bars")), |b| {
+        b.iter(|| run(black_box(&input), black_box(&settings)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = bench_engine
+}
+criterion_main!(benches);
