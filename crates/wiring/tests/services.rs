@@ -1,11 +1,6 @@
 //! The one composition root against a real database: every service it builds shares the pool
 //! and answers on a freshly migrated schema.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "tests should fail loudly on broken setup"
-)]
-
 use std::sync::Arc;
 
 use clones_kernel::{FixedClock, PageRequest};
