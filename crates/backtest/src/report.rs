@@ -118,7 +118,7 @@ pub struct BacktestReport {
     pub fills: Vec<FillRecord>,
     /// The equity curve, one point per bar close inside the tested range.
     pub equity: Vec<EquityPoint>,
-    /// SHA3-256 (hex) of the canonical JSON of the metrics, trades, fills and curve.
+    /// SHA3-256 (hex) of the metrics, trades, fills and curve (see the module page).
     pub result_hash: String,
 }
 
@@ -127,11 +127,13 @@ struct Hashed<'a> {
     metrics: &'a Metrics,
     trades: &'a [Trade],
     fills: &'a [FillRecord],
-    equity: &'a [EquityPoint],
 }
 
-/// The hash of a result: SHA3-256 of its JSON, whose field order is fixed by the types and
-/// whose floats are printed shortest-round-trip, so equal results hash equally everywhere.
+/// The hash of a result: SHA3-256 over the JSON of the metrics, trades and fills (field order
+/// fixed by the types, floats printed shortest-round-trip), then each curve point as its time
+/// (8 bytes, big-endian), equity and cash (16 bytes each, `Decimal::serialize`) and exposure
+/// (1 byte). The curve, one point per bar, is hashed in binary because printing it as text
+/// would cost more than the backtest itself.
 pub(crate) fn result_hash(
     metrics: &Metrics,
     trades: &[Trade],
@@ -142,8 +144,17 @@ pub(crate) fn result_hash(
         metrics,
         trades,
         fills,
-        equity,
     })
     .unwrap_or_default();
-    clones_strategy::to_hex(&Sha3_256::digest(json))
+    let mut hasher = Sha3_256::new();
+    hasher.update(&json);
+    let mut point_bytes = [0u8; 8 + 16 + 16 + 1];
+    for point in equity {
+        point_bytes[..8].copy_from_slice(&point.time.to_be_bytes());
+        point_bytes[8..24].copy_from_slice(&point.equity.serialize());
+        point_bytes[24..40].copy_from_slice(&point.cash.serialize());
+        point_bytes[40] = u8::from(point.exposed);
+        hasher.update(point_bytes);
+    }
+    clones_strategy::to_hex(&hasher.finalize())
 }
