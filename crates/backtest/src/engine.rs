@@ -345,7 +345,8 @@ impl Run<'_> {
             .iter()
             .filter_map(|asset| {
                 let close = asset.last_close?;
-                Some(self.position(asset).unrealized_pnl(close))
+                let position = self.position(asset);
+                (!position.is_flat()).then(|| position.unrealized_pnl(close))
             })
             .sum();
         self.account.cash() + unrealized

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Sha3_256};
+use sha2::{Digest, Sha256};
 
 use crate::metrics::Metrics;
 
@@ -118,7 +118,7 @@ pub struct BacktestReport {
     pub fills: Vec<FillRecord>,
     /// The equity curve, one point per bar close inside the tested range.
     pub equity: Vec<EquityPoint>,
-    /// SHA3-256 (hex) of the metrics, trades, fills and curve (see the module page).
+    /// SHA-256 (hex) of the metrics, trades, fills and curve (see the module page).
     pub result_hash: String,
 }
 
@@ -129,11 +129,12 @@ struct Hashed<'a> {
     fills: &'a [FillRecord],
 }
 
-/// The hash of a result: SHA3-256 over the JSON of the metrics, trades and fills (field order
+/// The hash of a result: SHA-256 over the JSON of the metrics, trades and fills (field order
 /// fixed by the types, floats printed shortest-round-trip), then each curve point as its time
 /// (8 bytes, big-endian), equity and cash (16 bytes each, `Decimal::serialize`) and exposure
 /// (1 byte). The curve, one point per bar, is hashed in binary because printing it as text
-/// would cost more than the backtest itself.
+/// would cost more than the backtest itself. SHA-256 rather than the SHA3 of strategy
+/// fingerprints: it runs on the CPU's hash instructions, and the curve is large.
 pub(crate) fn result_hash(
     metrics: &Metrics,
     trades: &[Trade],
@@ -146,7 +147,7 @@ pub(crate) fn result_hash(
         fills,
     })
     .unwrap_or_default();
-    let mut hasher = Sha3_256::new();
+    let mut hasher = Sha256::new();
     hasher.update(&json);
     let mut point_bytes = [0u8; 8 + 16 + 16 + 1];
     for point in equity {
