@@ -149,6 +149,9 @@ struct BacktestArgs {
     /// Sizes are rounded down to a multiple of this (1 for whole shares); default 1e-10.
     #[arg(long)]
     lot_step: Option<rust_decimal::Decimal>,
+    /// Also write the trade list as CSV to this file.
+    #[arg(long)]
+    trades_csv: Option<std::path::PathBuf>,
 }
 
 /// `--fill`.
@@ -218,6 +221,10 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<serde_json::Value> {
         },
         &settings,
     )?;
+    if let Some(path) = &args.trades_csv {
+        std::fs::write(path, clones_backtest::trades_csv(&report.trades))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(json!({
         "metrics": report.metrics,
         "trades": report.trades,

@@ -247,6 +247,8 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
     );
     let strategy = format!("{fixtures}/sma_cross.json");
     let data = format!("{fixtures}/ibm_daily.csv");
+    let csv = std::env::temp_dir().join(format!("trades-{}.csv", std::process::id()));
+    let csv_path = csv.to_str().unwrap();
     let (ok, report, stderr) = clonectl(
         None,
         &[
@@ -257,9 +259,21 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
             &data,
             "--commission",
             "0.001",
+            "--trades-csv",
+            csv_path,
         ],
     );
     assert!(ok, "{stderr}");
+    let lines = std::fs::read_to_string(&csv).unwrap();
+    std::fs::remove_file(&csv).unwrap();
+    assert_eq!(lines.lines().count(), 61, "a header and 60 trades");
+    assert!(
+        lines
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("IBM,long,2000-06-06T00:00:00Z,")
+    );
     // The same run as the engine's golden test.
     let golden: Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{fixtures}/ibm_sma_cross.golden.json")).unwrap(),

@@ -7,6 +7,7 @@
 //! in-sample and out-of-sample folds. The crate owns no tables and does no I/O here; bar
 //! semantics and metric formulas are on its module page (docs/modules/backtest.md).
 
+mod artifacts;
 mod data;
 mod engine;
 mod metrics;
@@ -14,6 +15,7 @@ mod report;
 mod settings;
 mod walk;
 
+pub use artifacts::{DrawdownPoint, TRADES_CSV_HEADER, drawdown_series, trades_csv};
 pub use data::{bars_of, parse_bars, single_series};
 pub use engine::{BacktestError, BacktestInput, run, run_with_ledger};
 pub use metrics::Metrics;

@@ -78,7 +78,7 @@ pub struct Metrics {
 
 /// `value` as `f64` from its mantissa and scale: exact to `f64` precision for the amounts a
 /// ledger holds, and far cheaper than a general conversion, which matters once per bar.
-fn f(value: Decimal) -> f64 {
+pub(crate) fn to_f64(value: Decimal) -> f64 {
     value.mantissa() as f64 / 10f64.powi(i32::try_from(value.scale()).unwrap_or(0))
 }
 
@@ -101,7 +101,7 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
     let start = curve.first().map_or(0, |point| point.time);
     let end = curve.last().map_or(0, |point| point.time);
     let duration_secs = end - start;
-    let starting = f(context.starting_cash);
+    let starting = to_f64(context.starting_cash);
     let final_equity = curve.last().map_or(context.starting_cash, |p| p.equity);
 
     // One pass over the curve: returns, drawdowns, exposure.
@@ -115,7 +115,7 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
     let mut depths: Vec<f64> = Vec::new();
     let mut current_depth = 0.0f64;
     for point in curve {
-        let equity = f(point.equity);
+        let equity = to_f64(point.equity);
         if previous > 0.0 {
             let r = equity / previous - 1.0;
             n += 1;
@@ -135,7 +135,7 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
             peak = point.equity;
             peak_at = point.time;
         } else {
-            let depth = 1.0 - equity / f(peak);
+            let depth = 1.0 - equity / to_f64(peak);
             current_depth = current_depth.max(depth);
             max_dd = max_dd.max(depth);
             max_dd_secs = max_dd_secs.max(point.time - peak_at);
@@ -164,7 +164,7 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
     } else {
         YEAR_SECS / context.bar_secs.max(1) as f64
     };
-    let growth = f(final_equity) / starting;
+    let growth = to_f64(final_equity) / starting;
     let cagr = if years > 0.0 && growth > 0.0 {
         growth.powf(1.0 / years) - 1.0
     } else {
@@ -192,7 +192,7 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
         sum_secs += secs;
         max_secs = max_secs.max(secs);
         pnl_sum += trade.pnl;
-        let pnl = f(trade.pnl);
+        let pnl = to_f64(trade.pnl);
         pnl_f_sum += pnl;
         pnl_f_sq += pnl * pnl;
     }
@@ -219,7 +219,9 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
         (Decimal::ZERO, 0.0)
     };
     let buy_and_hold = match (context.first_close, context.last_close) {
-        (Some(first), Some(last)) if first > Decimal::ZERO => (f(last) / f(first) - 1.0) * 100.0,
+        (Some(first), Some(last)) if first > Decimal::ZERO => {
+            (to_f64(last) / to_f64(first) - 1.0) * 100.0
+        }
         _ => 0.0,
     };
     Metrics {
@@ -274,7 +276,8 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
             0
         },
         max_trade_duration_secs: max_secs,
-        profit_factor: (gross_loss > Decimal::ZERO).then(|| finite(f(gross_win) / f(gross_loss))),
+        profit_factor: (gross_loss > Decimal::ZERO)
+            .then(|| finite(to_f64(gross_win) / to_f64(gross_loss))),
         expectancy,
         sqn: finite(sqn),
         fees_paid: context.fees_paid,
