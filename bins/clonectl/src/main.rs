@@ -152,6 +152,9 @@ struct BacktestArgs {
     /// Also write the trade list as CSV to this file.
     #[arg(long)]
     trades_csv: Option<std::path::PathBuf>,
+    /// Also draw equity, drawdown and trade markers as SVG to this file.
+    #[arg(long)]
+    chart: Option<std::path::PathBuf>,
 }
 
 /// `--fill`.
@@ -223,6 +226,10 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<serde_json::Value> {
     )?;
     if let Some(path) = &args.trades_csv {
         std::fs::write(path, clones_backtest::trades_csv(&report.trades))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.chart {
+        std::fs::write(path, clones_backtest::chart_svg(&report, args.cash))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(json!({

@@ -249,6 +249,8 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
     let data = format!("{fixtures}/ibm_daily.csv");
     let csv = std::env::temp_dir().join(format!("trades-{}.csv", std::process::id()));
     let csv_path = csv.to_str().unwrap();
+    let chart = std::env::temp_dir().join(format!("chart-{}.svg", std::process::id()));
+    let chart_path = chart.to_str().unwrap();
     let (ok, report, stderr) = clonectl(
         None,
         &[
@@ -261,11 +263,16 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
             "0.001",
             "--trades-csv",
             csv_path,
+            "--chart",
+            chart_path,
         ],
     );
     assert!(ok, "{stderr}");
     let lines = std::fs::read_to_string(&csv).unwrap();
     std::fs::remove_file(&csv).unwrap();
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    std::fs::remove_file(&chart).unwrap();
+    assert!(svg.starts_with("<svg"));
     assert_eq!(lines.lines().count(), 61, "a header and 60 trades");
     assert!(
         lines

@@ -8,6 +8,7 @@
 //! semantics and metric formulas are on its module page (docs/modules/backtest.md).
 
 mod artifacts;
+mod chart;
 mod data;
 mod engine;
 mod metrics;
@@ -16,6 +17,7 @@ mod settings;
 mod walk;
 
 pub use artifacts::{DrawdownPoint, TRADES_CSV_HEADER, drawdown_series, trades_csv};
+pub use chart::{CHART_SIZE, chart_svg};
 pub use data::{bars_of, parse_bars, single_series};
 pub use engine::{BacktestError, BacktestInput, run, run_with_ledger};
 pub use metrics::Metrics;

@@ -348,3 +348,28 @@ fn walk_forward_reports_every_fold() {
         assert!(fold.in_sample.end <= fold.out_of_sample.start);
     }
 }
+
+#[test]
+fn the_chart_is_an_svg_with_the_curve_and_a_marker_per_entry_and_exit() {
+    let plan = plan("sma_cross.json");
+    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
+    let instruments = instruments("IBM");
+    let report = run(
+        &BacktestInput {
+            plan: &plan,
+            window: &window,
+            instruments: &instruments,
+            from: None,
+            to: None,
+        },
+        &settings(),
+    )
+    .unwrap();
+    let svg = clones_backtest::chart_svg(&report, settings().cash);
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<circle").count(), 2 * report.trades.len());
+    assert!(svg.contains("<polyline") || svg.contains("<path"));
+    // The same report draws the same chart.
+    assert_eq!(svg, clones_backtest::chart_svg(&report, settings().cash));
+}
