@@ -24,37 +24,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 /// Candles in the backtest.
 const BARS: usize = 100_000;
 
-const STRATEGY: &str = r#"{
-  "version": 1,
-  "nodes": [
-    { "id": "btc_close", "kind": "price", "params": { "asset": "BTC", "timeframe": "1m", "field": "close" } },
-    { "id": "ema_fast", "kind": "ema", "params": { "period": 12 } },
-    { "id": "ema_slow", "kind": "ema", "params": { "period": 26 } },
-    { "id": "rsi", "kind": "rsi", "params": { "period": 14 } },
-    { "id": "cross_up", "kind": "crosses_above", "params": {} },
-    { "id": "cross_down", "kind": "crosses_below", "params": {} },
-    { "id": "not_overbought", "kind": "compare", "params": { "op": "lt", "threshold": "70" } },
-    { "id": "entry", "kind": "and" },
-    { "id": "enter_long", "kind": "open_long", "params": { "asset": "BTC", "size": { "percent_equity": "10" } } },
-    { "id": "exit_long", "kind": "close", "params": { "asset": "BTC" } },
-    { "id": "stop", "kind": "stop_loss", "params": { "percent": "5" } }
-  ],
-  "edges": [
-    { "from": "btc_close", "to": "ema_fast", "input": "source" },
-    { "from": "btc_close", "to": "ema_slow", "input": "source" },
-    { "from": "btc_close", "to": "rsi", "input": "source" },
-    { "from": "ema_fast", "to": "cross_up", "input": "left" },
-    { "from": "ema_slow", "to": "cross_up", "input": "right" },
-    { "from": "ema_fast", "to": "cross_down", "input": "left" },
-    { "from": "ema_slow", "to": "cross_down", "input": "right" },
-    { "from": "rsi", "to": "not_overbought", "input": "left" },
-    { "from": "cross_up", "to": "entry", "input": "inputs" },
-    { "from": "not_overbought", "to": "entry", "input": "inputs" },
-    { "from": "entry", "to": "enter_long", "input": "when" },
-    { "from": "cross_down", "to": "exit_long", "input": "when" },
-    { "from": "enter_long", "to": "stop", "input": "actions" }
-  ]
-}"#;
+/// The strategy of the strategy crate's `evaluate` benchmark, on one-minute bars.
+const STRATEGY: &str = include_str!("../../strategy/benches/ema_rsi_cross.json");
+
+fn strategy() -> String {
+    STRATEGY.replace("\"timeframe\": \"1h\"", "\"timeframe\": \"1m\"")
+}
 
 /// `count` one-minute BTC candles of the replay source's seeded generator (GARCH volatility
 /// clustering), so the market is the one the offline demo trades.
@@ -72,7 +47,7 @@ fn minute_bars(count: usize) -> Vec<Bar> {
 }
 
 fn bench_engine(c: &mut Criterion) {
-    let plan = compile_json(STRATEGY, &Constraints::unrestricted()).unwrap();
+    let plan = compile_json(&strategy(), &Constraints::unrestricted()).unwrap();
     let window = MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS));
     let instruments = BTreeMap::from([(
         "BTC".to_string(),

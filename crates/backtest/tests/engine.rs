@@ -49,6 +49,20 @@ fn instruments(asset: &str) -> BTreeMap<String, TradedInstrument> {
     )])
 }
 
+/// Runs `body` on the 10/30 SMA crossover over the IBM daily bars, from the first bar to the last.
+fn with_ibm<T>(body: impl FnOnce(&BacktestInput<'_>) -> T) -> T {
+    let plan = plan("sma_cross.json");
+    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
+    let instruments = instruments("IBM");
+    body(&BacktestInput {
+        plan: &plan,
+        window: &window,
+        instruments: &instruments,
+        from: None,
+        to: None,
+    })
+}
+
 fn settings() -> BacktestSettings {
     BacktestSettings {
         cash: d("10000"),
@@ -59,51 +73,32 @@ fn settings() -> BacktestSettings {
 
 #[test]
 fn the_same_input_gives_the_same_report_and_hash() {
-    let plan = plan("sma_cross.json");
-    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
-    let instruments = instruments("IBM");
-    let input = BacktestInput {
-        plan: &plan,
-        window: &window,
-        instruments: &instruments,
-        from: None,
-        to: None,
+    let close = BacktestSettings {
+        fill_at: FillAt::Close,
+        ..settings()
     };
-    let first = run(&input, &settings()).unwrap();
-    let second = run(&input, &settings()).unwrap();
+    let (first, second, other) = with_ibm(|input| {
+        (
+            run(input, &settings()).unwrap(),
+            run(input, &settings()).unwrap(),
+            run(input, &close).unwrap(),
+        )
+    });
     assert_eq!(first, second);
     assert_eq!(first.result_hash, second.result_hash);
     assert_eq!(first.result_hash.len(), 64);
-    let other = run(
-        &input,
-        &BacktestSettings {
-            fill_at: FillAt::Close,
-            ..settings()
-        },
-    )
-    .unwrap();
     assert_ne!(other.result_hash, first.result_hash);
 }
 
 #[test]
 fn the_ledger_balances_and_cash_never_goes_negative() {
-    let plan = plan("sma_cross.json");
-    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
-    let instruments = instruments("IBM");
-    let input = BacktestInput {
-        plan: &plan,
-        window: &window,
-        instruments: &instruments,
-        from: None,
-        to: None,
-    };
     for fill_at in [FillAt::NextOpen, FillAt::Close] {
         let settings = BacktestSettings {
             fill_at,
             slippage_bps: d("5"),
             ..settings()
         };
-        let (report, events) = run_with_ledger(&input, &settings).unwrap();
+        let (report, events) = with_ibm(|input| run_with_ledger(input, &settings)).unwrap();
         for event in &events {
             let total: Decimal = event.entries().iter().map(|entry| entry.amount).sum();
             assert_eq!(total, Decimal::ZERO, "every event is zero-sum");
@@ -262,20 +257,7 @@ fn a_bar_reaching_both_levels_counts_as_stopped_out() {
 
 #[test]
 fn golden_sma_crossover_on_ibm_daily_bars() {
-    let plan = plan("sma_cross.json");
-    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
-    let instruments = instruments("IBM");
-    let report = run(
-        &BacktestInput {
-            plan: &plan,
-            window: &window,
-            instruments: &instruments,
-            from: None,
-            to: None,
-        },
-        &settings(),
-    )
-    .unwrap();
+    let report = with_ibm(|input| run(input, &settings())).unwrap();
     let path = format!("{FIXTURES}/ibm_sma_cross.golden.json");
     if std::env::var_os("BLESS_GOLDEN").is_some() {
         // Rewrites the golden file; review the diff before committing it.
@@ -323,25 +305,12 @@ fn assert_close(actual: &serde_json::Value, expected: &serde_json::Value) {
 
 #[test]
 fn walk_forward_reports_every_fold() {
-    let plan = plan("sma_cross.json");
-    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
-    let instruments = instruments("IBM");
-    let report = walk_forward(
-        &BacktestInput {
-            plan: &plan,
-            window: &window,
-            instruments: &instruments,
-            from: None,
-            to: None,
-        },
-        &settings(),
-        &WalkForward {
-            folds: 5,
-            in_sample_ratio: 0.7,
-            mode: FoldMode::Rolling,
-        },
-    )
-    .unwrap();
+    let request = WalkForward {
+        folds: 5,
+        in_sample_ratio: 0.7,
+        mode: FoldMode::Rolling,
+    };
+    let report = with_ibm(|input| walk_forward(input, &settings(), &request)).unwrap();
     assert_eq!(report.folds.len(), 5);
     for fold in &report.folds {
         assert!(fold.in_sample.start < fold.out_of_sample.start);
@@ -351,20 +320,7 @@ fn walk_forward_reports_every_fold() {
 
 #[test]
 fn the_chart_is_an_svg_with_the_curve_and_a_marker_per_entry_and_exit() {
-    let plan = plan("sma_cross.json");
-    let window = MarketWindow::new().with_candles("IBM", Timeframe::D1, ibm_bars());
-    let instruments = instruments("IBM");
-    let report = run(
-        &BacktestInput {
-            plan: &plan,
-            window: &window,
-            instruments: &instruments,
-            from: None,
-            to: None,
-        },
-        &settings(),
-    )
-    .unwrap();
+    let report = with_ibm(|input| run(input, &settings())).unwrap();
     let svg = clones_backtest::chart_svg(&report, settings().cash);
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
     assert!(svg.trim_end().ends_with("</svg>"));

@@ -30,37 +30,8 @@ const BARS: usize = 10_000;
 /// Candles in the window of a typical live decision (well above the graph's warm-up of 27).
 const LIVE_BARS: usize = 500;
 
-const STRATEGY: &str = r#"{
-  "version": 1,
-  "nodes": [
-    { "id": "btc_close", "kind": "price", "params": { "asset": "BTC", "timeframe": "1h", "field": "close" } },
-    { "id": "ema_fast", "kind": "ema", "params": { "period": 12 } },
-    { "id": "ema_slow", "kind": "ema", "params": { "period": 26 } },
-    { "id": "rsi", "kind": "rsi", "params": { "period": 14 } },
-    { "id": "cross_up", "kind": "crosses_above", "params": {} },
-    { "id": "cross_down", "kind": "crosses_below", "params": {} },
-    { "id": "not_overbought", "kind": "compare", "params": { "op": "lt", "threshold": "70" } },
-    { "id": "entry", "kind": "and" },
-    { "id": "enter_long", "kind": "open_long", "params": { "asset": "BTC", "size": { "percent_equity": "10" } } },
-    { "id": "exit_long", "kind": "close", "params": { "asset": "BTC" } },
-    { "id": "stop", "kind": "stop_loss", "params": { "percent": "5" } }
-  ],
-  "edges": [
-    { "from": "btc_close", "to": "ema_fast", "input": "source" },
-    { "from": "btc_close", "to": "ema_slow", "input": "source" },
-    { "from": "btc_close", "to": "rsi", "input": "source" },
-    { "from": "ema_fast", "to": "cross_up", "input": "left" },
-    { "from": "ema_slow", "to": "cross_up", "input": "right" },
-    { "from": "ema_fast", "to": "cross_down", "input": "left" },
-    { "from": "ema_slow", "to": "cross_down", "input": "right" },
-    { "from": "rsi", "to": "not_overbought", "input": "left" },
-    { "from": "cross_up", "to": "entry", "input": "inputs" },
-    { "from": "not_overbought", "to": "entry", "input": "inputs" },
-    { "from": "entry", "to": "enter_long", "input": "when" },
-    { "from": "cross_down", "to": "exit_long", "input": "when" },
-    { "from": "enter_long", "to": "stop", "input": "actions" }
-  ]
-}"#;
+/// The strategy, shared with the backtest engine's benchmark.
+const STRATEGY: &str = include_str!("ema_rsi_cross.json");
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants); the high bits are used.
 struct Lcg(u64);
