@@ -7,6 +7,7 @@
 //! same report, byte for byte.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use clones_market::{InstrumentKey, Side};
 use clones_prop_engine::fill::simulate;
@@ -44,6 +45,9 @@ pub enum BacktestError {
     /// Market data could not be read.
     #[error("invalid market data: {0}")]
     Data(String),
+    /// The observer asked the run to stop (a cancelled job).
+    #[error("the backtest was stopped before it finished")]
+    Stopped,
 }
 
 impl BacktestError {
@@ -55,6 +59,7 @@ impl BacktestError {
             BacktestError::NoData(_) => "backtest_no_data",
             BacktestError::Unordered(_) => "unordered_series",
             BacktestError::Data(_) => "invalid_market_data",
+            BacktestError::Stopped => "backtest_stopped",
         }
     }
 }
@@ -73,6 +78,20 @@ pub struct BacktestInput<'a> {
     /// Bars opening at or after this are left out; `None`: to the last.
     pub to: Option<i64>,
 }
+
+/// How far a run has come: bars replayed of all bars it will replay (every traded asset's
+/// bars before the range's end, warm-up included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bars replayed so far.
+    pub done: u64,
+    /// Bars the run replays in all.
+    pub total: u64,
+}
+
+/// Bars between two progress reports: often enough for a progress bar, rare enough to cost
+/// nothing next to the replay.
+pub const PROGRESS_EVERY: u64 = 16_384;
 
 /// One traded asset's bars and state.
 struct Asset<'w> {
@@ -142,6 +161,19 @@ pub fn run_with_ledger(
     input: &BacktestInput<'_>,
     settings: &BacktestSettings,
 ) -> Result<(BacktestReport, Vec<LedgerEvent>), BacktestError> {
+    run_observed(input, settings, &mut |_| ControlFlow::Continue(()))
+}
+
+/// [`run_with_ledger`], reporting [`Progress`] to `observe` every [`PROGRESS_EVERY`] bars and
+/// once at the end; the run stops with [`BacktestError::Stopped`] when `observe` breaks.
+///
+/// # Errors
+/// As [`run`], and [`BacktestError::Stopped`].
+pub fn run_observed(
+    input: &BacktestInput<'_>,
+    settings: &BacktestSettings,
+    observe: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<(BacktestReport, Vec<LedgerEvent>), BacktestError> {
     settings
         .validate()
         .map_err(BacktestError::InvalidSettings)?;
@@ -168,6 +200,12 @@ pub fn run_with_ledger(
     };
     let mut curve: Vec<EquityPoint> = Vec::new();
     let mut first_close = None;
+    let total = assets
+        .iter()
+        .map(|asset| asset.bars.iter().filter(|bar| bar.time < to).count() as u64)
+        .sum();
+    let mut progress = Progress { done: 0, total };
+    let mut next_report = PROGRESS_EVERY;
     // Each turn takes the earliest close among the assets' next bars inside the range.
     while let Some(close_time) = assets
         .iter()
@@ -189,6 +227,7 @@ pub fn run_with_ledger(
                 continue;
             }
             asset.next += 1;
+            progress.done += 1;
             if bar.time < from {
                 asset.last_close = Some(bar.close);
                 continue;
@@ -211,6 +250,15 @@ pub fn run_with_ledger(
         if traded_bar {
             curve.push(run.point(&assets, close_time));
         }
+        if progress.done >= next_report {
+            next_report = progress.done + PROGRESS_EVERY;
+            if observe(progress).is_break() {
+                return Err(BacktestError::Stopped);
+            }
+        }
+    }
+    if observe(progress).is_break() {
+        return Err(BacktestError::Stopped);
     }
     if settings.end_at == EndAt::Close
         && let Some(end) = curve.last().map(|point| point.time)

@@ -19,7 +19,9 @@ mod walk;
 pub use artifacts::{DrawdownPoint, TRADES_CSV_HEADER, drawdown_series, trades_csv};
 pub use chart::{CHART_SIZE, chart_svg};
 pub use data::{bars_of, parse_bars, single_series};
-pub use engine::{BacktestError, BacktestInput, run, run_with_ledger};
+pub use engine::{
+    BacktestError, BacktestInput, PROGRESS_EVERY, Progress, run, run_observed, run_with_ledger,
+};
 pub use metrics::Metrics;
 pub use report::{BacktestReport, Direction, EquityPoint, FillReason, FillRecord, Trade};
 pub use settings::{BacktestSettings, EndAt, FillAt, TradedInstrument};

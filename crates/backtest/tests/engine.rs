@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use clones_backtest::{
-    BacktestInput, BacktestSettings, Direction, EndAt, FillAt, FillReason, FoldMode,
-    TradedInstrument, WalkForward, run, run_with_ledger, walk_forward,
+    BacktestError, BacktestInput, BacktestSettings, Direction, EndAt, FillAt, FillReason, FoldMode,
+    Progress, TradedInstrument, WalkForward, run, run_observed, run_with_ledger, walk_forward,
 };
 use clones_market::{InstrumentKey, Timeframe};
 use clones_strategy::{Bar, CompiledPlan, Constraints, MarketWindow, compile_json};
@@ -88,6 +88,29 @@ fn the_same_input_gives_the_same_report_and_hash() {
     assert_eq!(first.result_hash, second.result_hash);
     assert_eq!(first.result_hash.len(), 64);
     assert_ne!(other.result_hash, first.result_hash);
+}
+
+#[test]
+fn progress_ends_at_the_total_and_a_break_stops_the_run() {
+    let mut seen = Vec::new();
+    let (report, _) = with_ibm(|input| {
+        run_observed(input, &settings(), &mut |progress| {
+            seen.push(progress);
+            std::ops::ControlFlow::Continue(())
+        })
+    })
+    .unwrap();
+    let last = *seen.last().unwrap();
+    assert_eq!(last.done, last.total);
+    assert_eq!(last.total, u64::try_from(ibm_bars().len()).unwrap());
+    assert_eq!(report, with_ibm(|input| run(input, &settings())).unwrap());
+
+    let stopped = with_ibm(|input| {
+        run_observed(input, &settings(), &mut |_: Progress| {
+            std::ops::ControlFlow::Break(())
+        })
+    });
+    assert_eq!(stopped.unwrap_err(), BacktestError::Stopped);
 }
 
 #[test]
