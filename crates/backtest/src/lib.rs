@@ -9,6 +9,7 @@
 
 mod artifacts;
 mod chart;
+pub mod consistency;
 mod data;
 mod engine;
 mod metrics;
@@ -18,6 +19,7 @@ mod walk;
 
 pub use artifacts::{DrawdownPoint, TRADES_CSV_HEADER, drawdown_series, trades_csv};
 pub use chart::{CHART_SIZE, chart_svg};
+pub use consistency::{Consistency, PaperFill, PaperPoint, compare};
 pub use data::{bars_of, parse_bars, single_series};
 pub use engine::{
     BacktestError, BacktestInput, PROGRESS_EVERY, Progress, run, run_observed, run_with_ledger,

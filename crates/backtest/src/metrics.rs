@@ -11,7 +11,7 @@ use crate::report::{EquityPoint, Trade};
 const YEAR_SECS: f64 = 365.25 * 86_400.0;
 
 /// What a backtest measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     /// First bar close inside the range, Unix seconds.
@@ -24,9 +24,11 @@ pub struct Metrics {
     pub exposure_time_pct: f64,
     /// Equity after the last bar.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub final_equity: Decimal,
     /// Highest equity seen.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub peak_equity: Decimal,
     /// `final / start − 1`, percent.
     pub total_return_pct: f64,
@@ -68,11 +70,13 @@ pub struct Metrics {
     pub profit_factor: Option<f64>,
     /// Mean PnL per trade.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub expectancy: Decimal,
     /// System quality number: √n · mean(PnL) / sd(PnL).
     pub sqn: f64,
     /// Fees paid.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub fees_paid: Decimal,
 }
 

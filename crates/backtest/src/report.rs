@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::metrics::Metrics;
 
 /// Why a fill happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FillReason {
     /// A strategy action.
@@ -22,7 +22,7 @@ pub enum FillReason {
 }
 
 /// Long or short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Bought first.
@@ -32,7 +32,7 @@ pub enum Direction {
 }
 
 /// One execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FillRecord {
     /// When it filled, Unix seconds.
@@ -43,22 +43,26 @@ pub struct FillRecord {
     pub side: clones_market::Side,
     /// Execution price (after slippage).
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub price: Decimal,
     /// Units, positive.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub size: Decimal,
     /// Fee charged.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub fee: Decimal,
     /// PnL realized by the fill (before fees).
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub realized_pnl: Decimal,
     /// Why.
     pub reason: FillReason,
 }
 
 /// One round trip: from flat to flat (a flip ends one trade and starts the next).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Trade {
     /// The asset.
@@ -71,18 +75,23 @@ pub struct Trade {
     pub exit_time: i64,
     /// Size-weighted entry price.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub entry_price: Decimal,
     /// Size-weighted exit price.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub exit_price: Decimal,
     /// Largest size held.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub size: Decimal,
     /// Realized PnL less every fee of the trade.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub pnl: Decimal,
     /// Fees of the trade's fills.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub fees: Decimal,
     /// Price return in the trade's direction, percent, before fees.
     pub return_pct: f64,
@@ -91,23 +100,25 @@ pub struct Trade {
 }
 
 /// The account after one bar close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EquityPoint {
     /// The close time, Unix seconds.
     pub time: i64,
     /// Cash plus unrealized PnL at the closes.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub equity: Decimal,
     /// The ledger's cash balance.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub cash: Decimal,
     /// Whether any position was open.
     pub exposed: bool,
 }
 
 /// Everything a backtest produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BacktestReport {
     /// The metrics.

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// When a decision's market order fills.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FillAt {
     /// At the open of the next bar of the traded asset (the default: no look-ahead).
@@ -19,7 +19,7 @@ pub enum FillAt {
 }
 
 /// What happens to a position still open after the last bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EndAt {
     /// Closed at the last bar's close, paying the fee (the default).
@@ -30,11 +30,12 @@ pub enum EndAt {
 }
 
 /// The settings of one backtest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BacktestSettings {
     /// Starting cash (and equity).
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub cash: Decimal,
     /// When market orders fill.
     #[serde(default)]
@@ -42,9 +43,11 @@ pub struct BacktestSettings {
     /// Commission as a fraction of traded value (`0.001` is 0.1%); `None` charges the
     /// venue's taker fee from prop-engine's default schedule.
     #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
     pub commission: Option<Decimal>,
     /// Slippage against the taker, in basis points of the fill price.
     #[serde(default, with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
     pub slippage_bps: Decimal,
     /// What happens to open positions at the end.
     #[serde(default)]

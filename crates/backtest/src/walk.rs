@@ -14,7 +14,7 @@ use crate::metrics::Metrics;
 use crate::settings::BacktestSettings;
 
 /// How in-sample parts move.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FoldMode {
     /// A fixed-length in-sample part just before each out-of-sample part.
@@ -25,7 +25,7 @@ pub enum FoldMode {
 }
 
 /// A walk-forward request.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WalkForward {
     /// Number of folds (2-20).
@@ -54,7 +54,7 @@ impl WalkForward {
 }
 
 /// The bounds of one fold, Unix seconds (`[start, end)` by bar open time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Fold {
     /// In-sample start.
@@ -66,7 +66,7 @@ pub struct Fold {
 }
 
 /// One fold's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FoldReport {
     /// Its bounds.
@@ -78,7 +78,7 @@ pub struct FoldReport {
 }
 
 /// The walk-forward results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WalkForwardReport {
     /// Per fold.

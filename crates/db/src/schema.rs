@@ -121,6 +121,66 @@ diesel::table! {
 }
 
 diesel::table! {
+    backtest_artifacts (job_id, kind) {
+        job_id -> Uuid,
+        owner_user_id -> Uuid,
+        kind -> Text,
+        content_type -> Text,
+        body -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    backtest_job_metrics (job_id) {
+        job_id -> Uuid,
+        owner_user_id -> Uuid,
+        result_hash -> Text,
+        final_equity -> Numeric,
+        total_return_pct -> Float8,
+        max_drawdown_pct -> Float8,
+        sharpe -> Float8,
+        trades -> Int4,
+        metrics -> Jsonb,
+        walk_forward -> Nullable<Jsonb>,
+        consistency -> Nullable<Jsonb>,
+        consistency_score -> Nullable<Float8>,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    backtest_jobs (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        clone_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        spec -> Jsonb,
+        bars_total -> Int8,
+        bars_done -> Int8,
+        attempts -> Int4,
+        leased_at -> Nullable<Timestamptz>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        cancel_requested -> Bool,
+        error_code -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    backtest_usage_days (owner_user_id, clone_id, day) {
+        owner_user_id -> Uuid,
+        clone_id -> Uuid,
+        day -> Date,
+        jobs -> Int4,
+        bars -> Int8,
+    }
+}
+
+diesel::table! {
     clone_asset_selection_rules (clone_id) {
         clone_id -> Uuid,
         owner_user_id -> Uuid,
@@ -752,6 +812,14 @@ diesel::joinable!(audition_runs -> economy_purchases (purchase_id));
 diesel::joinable!(audition_runs -> prop_accounts (prop_account_id));
 diesel::joinable!(audition_runs -> users (owner_user_id));
 diesel::joinable!(auth_challenges -> users (requested_by));
+diesel::joinable!(backtest_artifacts -> backtest_jobs (job_id));
+diesel::joinable!(backtest_artifacts -> users (owner_user_id));
+diesel::joinable!(backtest_job_metrics -> backtest_jobs (job_id));
+diesel::joinable!(backtest_job_metrics -> users (owner_user_id));
+diesel::joinable!(backtest_jobs -> clones (clone_id));
+diesel::joinable!(backtest_jobs -> users (owner_user_id));
+diesel::joinable!(backtest_usage_days -> clones (clone_id));
+diesel::joinable!(backtest_usage_days -> users (owner_user_id));
 diesel::joinable!(clone_asset_selection_rules -> clones (clone_id));
 diesel::joinable!(clone_asset_selection_rules -> users (owner_user_id));
 diesel::joinable!(clone_capacity_entitlements -> clones (clone_id));
@@ -826,6 +894,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     audition_run_events,
     audition_runs,
     auth_challenges,
+    backtest_artifacts,
+    backtest_job_metrics,
+    backtest_jobs,
+    backtest_usage_days,
     clone_asset_selection_rules,
     clone_capacity_entitlements,
     clone_moderation_actions,
