@@ -102,6 +102,7 @@ pub struct Trade {
 /// The account after one bar close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = BacktestEquityPoint)]
 pub struct EquityPoint {
     /// The close time, Unix seconds.
     pub time: i64,

@@ -9,6 +9,9 @@ pub enum CloneError {
     /// The clone does not exist or belongs to someone else.
     #[error("clone not found")]
     CloneNotFound,
+    /// The clone has no published version of that number.
+    #[error("strategy version not found")]
+    VersionNotFound,
     /// No public profile (or not visible to the caller).
     #[error("profile not found")]
     ProfileNotFound,
@@ -69,7 +72,9 @@ impl DomainError for CloneError {
     fn kind(&self) -> ErrorKind {
         use CloneError::*;
         match self {
-            CloneNotFound | ProfileNotFound | ReportNotFound => ErrorKind::NotFound,
+            CloneNotFound | VersionNotFound | ProfileNotFound | ReportNotFound => {
+                ErrorKind::NotFound
+            }
             InvalidInput(_) => ErrorKind::InvalidInput,
             InvalidGraph(_) | ModelNotAllowed(_) | TooManyAssets(_) | SelfReport => {
                 ErrorKind::RuleViolation
@@ -87,6 +92,7 @@ impl DomainError for CloneError {
         use CloneError::*;
         match self {
             CloneNotFound => "clone_not_found",
+            VersionNotFound => "strategy_version_not_found",
             ProfileNotFound => "profile_not_found",
             ReportNotFound => "report_not_found",
             InvalidInput(_) => "invalid_input",

@@ -86,6 +86,17 @@ pub trait CloneService: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<VersionView>, CloneError>;
 
+    /// One published version by its number.
+    ///
+    /// # Errors
+    /// `clone_not_found`, `strategy_version_not_found`.
+    async fn version(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        version: i32,
+    ) -> Result<VersionView, CloneError>;
+
     /// The effective entitlement.
     async fn entitlement(
         &self,

@@ -170,6 +170,19 @@ pub(crate) fn versions_page(
         .load(conn)
 }
 
+pub(crate) fn version_by_number(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    version: i32,
+) -> QueryResult<Option<VersionRow>> {
+    versions::table
+        .filter(versions::clone_id.eq(clone_id))
+        .filter(versions::version.eq(version))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub(crate) fn active_version(
     conn: &mut PgConnection,
     clone_id: Uuid,

@@ -57,4 +57,10 @@ pub trait DomainError: std::error::Error {
     fn problems(&self) -> Option<&[FieldProblem]> {
         None
     }
+
+    /// For a [`ErrorKind::RateLimited`] refusal, the seconds after which a retry can succeed
+    /// (HTTP's `Retry-After`).
+    fn retry_after_secs(&self) -> Option<u64> {
+        None
+    }
 }

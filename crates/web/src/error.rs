@@ -184,6 +184,7 @@ impl<E: DomainError> From<E> for ApiError {
     fn from(error: E) -> Self {
         let mut api_error = Self::from_kind(error.kind(), error.code(), error.to_string());
         api_error.errors = error.problems().map(Box::from);
+        api_error.retry_after_secs = error.retry_after_secs();
         api_error
     }
 }

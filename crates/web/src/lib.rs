@@ -22,6 +22,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, http, web};
 use clones_ai_decision::DecisionService;
 use clones_auth::{AccessAdmin, AuthService};
+use clones_backtest::{BacktestService, JobSettings};
 use clones_clone_service::CloneService;
 use clones_db::Db;
 use clones_economy::EconomyService;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub clones: Arc<dyn CloneService>,
     /// Decision runs and dry runs.
     pub decisions: Arc<dyn DecisionService>,
+    /// Backtest jobs and previews.
+    pub backtests: Arc<dyn BacktestService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
@@ -92,12 +95,17 @@ impl AppState {
         // Dry runs decide on market memory, with the language model when one is configured,
         // and execute nothing; the API places no orders, so its prop engine has no feed.
         let llm = settings.llm.model().map_err(SettingsError::llm)?;
+        let backtests = settings
+            .backtests
+            .apply(JobSettings::default())
+            .map_err(SettingsError::backtests)?;
         let services = Services::new(
             db,
             clock,
             ServiceSettings {
                 payments,
                 llm,
+                backtests,
                 prop_feed: PropFeed::None,
                 ..ServiceSettings::default()
             },
@@ -106,6 +114,7 @@ impl AppState {
             auth: services.auth(auth_settings),
             clones: services.clones,
             decisions: services.decisions,
+            backtests: services.backtests,
             lifecycle: services.lifecycle,
             economy: services.economy,
             access: services.access,

@@ -29,6 +29,9 @@ pub struct ApiSettings {
     /// The language-model endpoint dry runs may ask.
     #[command(flatten)]
     pub llm: clones_ai_decision::settings::LlmArgs,
+    /// Backtest limits (checked when a job is queued).
+    #[command(flatten)]
+    pub backtests: clones_backtest::BacktestJobArgs,
 }
 
 /// HTTP serving settings.
@@ -139,6 +142,14 @@ impl SettingsError {
     pub fn llm(reason: String) -> Self {
         Self {
             name: "llm",
+            reason,
+        }
+    }
+
+    /// A backtest setting is out of range.
+    pub fn backtests(reason: String) -> Self {
+        Self {
+            name: "backtests",
             reason,
         }
     }

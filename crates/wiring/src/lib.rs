@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use clones_ai_decision::{DecisionModel, DecisionSettings, PgDecisionService};
 use clones_auth::{AccessAdmin, AuthService, AuthSettings, PgAccessAdmin, PgAuthService};
+use clones_backtest::{BacktestService, JobSettings, PgBacktestService};
 use clones_clone_service::{CloneService, PgCloneService};
 use clones_db::Db;
 use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
@@ -46,6 +47,9 @@ pub struct ServiceSettings {
     pub llm: Option<Arc<dyn DecisionModel>>,
     /// How the decision service decides.
     pub decisions: DecisionSettings,
+    /// Backtest limits, leases and retention (the venue and kind follow `decisions`, so a
+    /// backtest trades the instruments a decision would).
+    pub backtests: JobSettings,
     /// Leases and grace periods of audition evaluation.
     pub lifecycle: LifecycleSettings,
     /// Prop engine limits.
@@ -60,6 +64,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("payments_configured", &self.payments.is_some())
             .field("llm_configured", &self.llm.is_some())
             .field("decisions", &self.decisions)
+            .field("backtests", &self.backtests)
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
             .finish_non_exhaustive()
@@ -91,6 +96,8 @@ pub struct Services {
     pub decisions: Arc<PgDecisionService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
+    /// Backtest jobs, previews and the worker's queue.
+    pub backtests: Arc<dyn BacktestService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
 }
@@ -108,6 +115,7 @@ impl Services {
             payments,
             llm,
             decisions,
+            backtests,
             lifecycle,
             prop,
             prop_feed,
@@ -141,6 +149,18 @@ impl Services {
             economy.clone(),
             lifecycle,
         ));
+        let backtests: Arc<dyn BacktestService> = Arc::new(PgBacktestService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            prop.clone(),
+            market.clone(),
+            JobSettings {
+                venue: decisions.venue.clone(),
+                kind: decisions.kind,
+                ..backtests
+            },
+        ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
@@ -162,6 +182,7 @@ impl Services {
             prop,
             decisions,
             lifecycle,
+            backtests,
         }
     }
 

@@ -142,6 +142,15 @@ impl CloneService for PgCloneService {
         versions::list(self, owner, clone_id, page).await
     }
 
+    async fn version(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        version: i32,
+    ) -> Result<VersionView, CloneError> {
+        versions::one(self, owner, clone_id, version).await
+    }
+
     async fn entitlement(
         &self,
         owner: Uuid,

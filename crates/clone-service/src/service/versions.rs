@@ -132,6 +132,22 @@ pub(super) async fn publish(
 }
 
 /// [`CloneService::list_versions`](crate::CloneService::list_versions).
+pub(super) async fn one(
+    service: &PgCloneService,
+    owner: Uuid,
+    clone_id: Uuid,
+    version: i32,
+) -> Result<VersionView, CloneError> {
+    service
+        .as_owner(owner, move |conn, _now| {
+            owned_clone(conn, owner, clone_id)?;
+            repo::version_by_number(conn, clone_id, version)?
+                .map(version_view)
+                .ok_or(CloneError::VersionNotFound)
+        })
+        .await
+}
+
 pub(super) async fn list(
     service: &PgCloneService,
     owner: Uuid,

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod backtests;
 mod clones;
 mod decisions;
 mod economy;
@@ -74,7 +75,11 @@ pub(crate) fn split() -> Routes<
                         .wrap(from_fn(crate::rate_limit::middleware))
                         .configure(audited(auth::configure)),
                 )
-                .service(scope::scope("/clone").configure(audited(clones::configure)))
+                .service(
+                    scope::scope("/clone")
+                        .configure(audited(clones::configure))
+                        .configure(audited(backtests::configure)),
+                )
                 .service(scope::scope("/clones").configure(audited(decisions::configure)))
                 .service(scope::scope("/public").configure(audited(public::configure)))
                 .service(scope::scope("/economy").configure(audited(economy::configure)))
