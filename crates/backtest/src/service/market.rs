@@ -99,7 +99,10 @@ impl PgBacktestService {
         let mut window = MarketWindow::new();
         for (key, seconds, warmup) in candle_series(plan) {
             let instrument = self.instrument_of(&key.asset)?.to_string();
-            let mut start = from - Duration::seconds(seconds.saturating_mul(i64::from(warmup)));
+            // A range near the calendar's start has no warm-up before it.
+            let mut start = from
+                .checked_sub_signed(Duration::seconds(seconds.saturating_mul(i64::from(warmup))))
+                .unwrap_or(from);
             let mut bars: Vec<Bar> = Vec::new();
             loop {
                 let candles = self

@@ -8,6 +8,7 @@
 
 mod admin;
 mod auth;
+mod backtests;
 mod clones;
 mod decisions;
 mod economy;
