@@ -10,15 +10,30 @@
 //! hour). None of them reads a clock, a database or the network: the same input gives the same
 //! decision, which the deterministic simulation relies on.
 //!
+//! [`PgCopyTradeService`] owns the tables `copy_trade_targets`, `copy_trade_grants`,
+//! `copy_trade_fills` (the ledger), `copy_trade_decisions` (append-only) and
+//! `copy_trade_cursors`. It runs the pipeline per tenant target and fill, places orders through
+//! an [`Executor`](executor::Executor) (paper through prop-engine by default), and recovers rows
+//! a crash or an ambiguous answer left pending by asking the venue. It reads across tenants in
+//! exactly one place, the enumerator.
+//!
 //! Invariants every layer keeps: a fill's ledger row commits before its order is sent
 //! (INSERT_BEFORE_PLACE), the id and key formulas never change, and every observed fill ends
 //! in exactly one decision.
 
+mod error;
+pub mod executor;
 pub mod fill;
 pub mod grant;
 pub mod ids;
+mod models;
 pub mod plan;
+mod repo;
+mod service;
+pub mod views;
 
+pub use error::CopyTradeError;
+pub use executor::{ExecError, Executor, PaperExecutor, Placement, Route};
 pub use fill::{DataApiTrade, FillError, ObservedFill, TradeSide, normalise};
 pub use grant::{Grant, GrantUsage, authorize};
 pub use ids::{IdempotencyKey, target_id};
@@ -26,3 +41,115 @@ pub use plan::{
     MarketRules, MirrorIntent, PlanInput, SAFETY_MAX_POSITION_USDC, SAFETY_MAX_USDC_PER_TRADE,
     Sizing, SkipReason, TargetPolicy, plan,
 };
+pub use service::{CopyTradeSettings, PgCopyTradeService, Watched};
+pub use views::*;
+
+use async_trait::async_trait;
+use clones_kernel::{Page, PageRequest};
+use uuid::Uuid;
+
+/// Copy trading: the owner's targets, grant, kill switch and ledger, and the worker's
+/// pipeline. Another tenant's rows are invisible (row-level security).
+#[async_trait]
+pub trait CopyTradeService: Send + Sync {
+    /// Starts mirroring a wallet.
+    ///
+    /// # Errors
+    /// `invalid_input`, `copy_target_exists`.
+    async fn add_target(
+        &self,
+        owner: Uuid,
+        target: NewTarget,
+    ) -> Result<TargetView, CopyTradeError>;
+
+    /// The owner's targets, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn targets(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<TargetView>, CopyTradeError>;
+
+    /// Changes a target's policy or pauses it.
+    ///
+    /// # Errors
+    /// `copy_target_not_found`, `invalid_input`.
+    async fn update_target(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        patch: TargetPatch,
+    ) -> Result<TargetView, CopyTradeError>;
+
+    /// Stops mirroring a target; its ledger stays.
+    ///
+    /// # Errors
+    /// `copy_target_not_found`.
+    async fn remove_target(&self, owner: Uuid, id: Uuid) -> Result<(), CopyTradeError>;
+
+    /// The owner's grant, if set.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn grant(&self, owner: Uuid) -> Result<Option<GrantView>, CopyTradeError>;
+
+    /// Sets the caps and executor (opening the paper account the first time).
+    ///
+    /// # Errors
+    /// `invalid_input`, prop-engine failures.
+    async fn set_grant(
+        &self,
+        owner: Uuid,
+        grant: GrantRequest,
+    ) -> Result<GrantView, CopyTradeError>;
+
+    /// Turns the kill switch on (every fill skipped, nothing sent) or off.
+    ///
+    /// # Errors
+    /// `invalid_input` without a grant.
+    async fn set_kill_switch(&self, owner: Uuid, on: bool) -> Result<GrantView, CopyTradeError>;
+
+    /// The owner's ledger, newest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn fills(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<LedgerView>, CopyTradeError>;
+
+    /// The owner's decisions, newest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn decisions(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<DecisionView>, CopyTradeError>;
+
+    /// Worker: the enumerator (the one read across tenants).
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn watched(&self) -> Result<Watched, CopyTradeError>;
+
+    /// Worker: mirrors `fills` of `wallet` for every tenant that targets it.
+    ///
+    /// # Errors
+    /// Database failures of the enumerator; a failing fill is counted, not returned.
+    async fn mirror(
+        &self,
+        wallet: &str,
+        fills: &[ObservedFill],
+    ) -> Result<TickReport, CopyTradeError>;
+
+    /// Worker: resolves rows left pending by a crash or an ambiguous answer.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn recover(&self) -> Result<TickReport, CopyTradeError>;
+}

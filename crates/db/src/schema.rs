@@ -297,6 +297,80 @@ diesel::table! {
 }
 
 diesel::table! {
+    copy_trade_cursors (target_id) {
+        target_id -> Uuid,
+        wallet -> Text,
+        watermark -> Int8,
+        polled_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    copy_trade_decisions (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        ledger_id -> Uuid,
+        idempotency_key -> Text,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    copy_trade_fills (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        target_row_id -> Uuid,
+        target_id -> Uuid,
+        fill_id -> Text,
+        idempotency_key -> Text,
+        fill -> Jsonb,
+        side -> Nullable<Text>,
+        size -> Nullable<Numeric>,
+        limit_price -> Nullable<Numeric>,
+        status -> Text,
+        venue_order_id -> Nullable<Text>,
+        observed_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        synced_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    copy_trade_grants (owner_user_id) {
+        owner_user_id -> Uuid,
+        per_order_usdc_cap -> Numeric,
+        daily_usdc_cap -> Numeric,
+        hourly_fills_cap -> Int4,
+        kill_switch -> Bool,
+        executor -> Text,
+        paper_account_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    copy_trade_targets (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        target_id -> Uuid,
+        wallet -> Text,
+        label -> Nullable<Text>,
+        active -> Bool,
+        filter_percentile -> Nullable<Int2>,
+        max_usdc_per_trade -> Numeric,
+        max_position_usdc -> Nullable<Numeric>,
+        sizing -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     decision_action_executions (id) {
         id -> Uuid,
         action_id -> Text,
@@ -836,6 +910,12 @@ diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
 diesel::joinable!(clone_trade_universe -> clones (clone_id));
 diesel::joinable!(clone_trade_universe -> users (owner_user_id));
 diesel::joinable!(clones -> users (owner_user_id));
+diesel::joinable!(copy_trade_decisions -> copy_trade_fills (ledger_id));
+diesel::joinable!(copy_trade_decisions -> users (owner_user_id));
+diesel::joinable!(copy_trade_fills -> copy_trade_targets (target_row_id));
+diesel::joinable!(copy_trade_fills -> users (owner_user_id));
+diesel::joinable!(copy_trade_grants -> users (owner_user_id));
+diesel::joinable!(copy_trade_targets -> users (owner_user_id));
 diesel::joinable!(decision_action_executions -> decision_actions (action_id));
 diesel::joinable!(decision_action_executions -> decision_runs (run_id));
 diesel::joinable!(decision_action_executions -> users (owner_user_id));
@@ -907,6 +987,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     clone_strategy_versions,
     clone_trade_universe,
     clones,
+    copy_trade_cursors,
+    copy_trade_decisions,
+    copy_trade_fills,
+    copy_trade_grants,
+    copy_trade_targets,
     decision_action_executions,
     decision_actions,
     decision_artifacts,

@@ -13,6 +13,9 @@ use clones_ai_decision::{DecisionModel, DecisionSettings, PgDecisionService};
 use clones_auth::{AccessAdmin, AuthService, AuthSettings, PgAccessAdmin, PgAuthService};
 use clones_backtest::{BacktestService, JobSettings, PgBacktestService};
 use clones_clone_service::{CloneService, PgCloneService};
+use clones_copy_mirror::{
+    CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgCopyTradeService,
+};
 use clones_db::Db;
 use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
 use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
@@ -50,6 +53,11 @@ pub struct ServiceSettings {
     /// Backtest limits, leases and retention (the venue and kind follow `decisions`, so a
     /// backtest trades the instruments a decision would).
     pub backtests: JobSettings,
+    /// The copy-trade mirror's paper balance and recovery grace.
+    pub copy_trade: CopyTradeSettings,
+    /// The live Polymarket CLOB executor, when configured; live grants record `not_sent`
+    /// errors without it.
+    pub clob: Option<Arc<dyn Executor>>,
     /// Leases and grace periods of audition evaluation.
     pub lifecycle: LifecycleSettings,
     /// Prop engine limits.
@@ -65,6 +73,8 @@ impl std::fmt::Debug for ServiceSettings {
             .field("llm_configured", &self.llm.is_some())
             .field("decisions", &self.decisions)
             .field("backtests", &self.backtests)
+            .field("copy_trade", &self.copy_trade)
+            .field("clob_configured", &self.clob.is_some())
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
             .finish_non_exhaustive()
@@ -98,6 +108,8 @@ pub struct Services {
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Backtest jobs, previews and the worker's queue.
     pub backtests: Arc<dyn BacktestService>,
+    /// Copy-trade targets, grants and the mirror pipeline (paper orders through `prop`).
+    pub copy_trade: Arc<dyn CopyTradeService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
 }
@@ -116,6 +128,8 @@ impl Services {
             llm,
             decisions,
             backtests,
+            copy_trade,
+            clob,
             lifecycle,
             prop,
             prop_feed,
@@ -161,6 +175,14 @@ impl Services {
                 ..backtests
             },
         ));
+        let copy_trade: Arc<dyn CopyTradeService> = Arc::new(PgCopyTradeService::new(
+            db.clone(),
+            clock.clone(),
+            prop.clone(),
+            Arc::new(PaperExecutor::new(prop.clone())),
+            clob,
+            copy_trade,
+        ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
@@ -183,6 +205,7 @@ impl Services {
             decisions,
             lifecycle,
             backtests,
+            copy_trade,
         }
     }
 

@@ -1,0 +1,63 @@
+//! Copy-trade failures, each with a stable machine code.
+
+use clones_db::DbError;
+use clones_kernel::{DomainError, ErrorKind, PageError};
+use clones_prop_engine::PropError;
+
+/// A copy-trade failure. [`DomainError::code`] is part of the public API.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyTradeError {
+    /// The target does not exist, was removed, or belongs to someone else.
+    #[error("copy-trade target not found")]
+    TargetNotFound,
+    /// The tenant already mirrors that wallet.
+    #[error("the wallet is already a target")]
+    DuplicateTarget,
+    /// A field is invalid.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A stored row does not parse.
+    #[error("corrupt copy-trade row: {0}")]
+    Corrupt(String),
+    /// The prop engine failed (the paper executor, positions).
+    #[error(transparent)]
+    Prop(#[from] PropError),
+    /// A cursor is malformed.
+    #[error(transparent)]
+    Page(#[from] PageError),
+    /// A database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for CopyTradeError {
+    fn from(error: diesel::result::Error) -> Self {
+        CopyTradeError::Db(DbError::Query(error))
+    }
+}
+
+impl DomainError for CopyTradeError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CopyTradeError::TargetNotFound => ErrorKind::NotFound,
+            CopyTradeError::DuplicateTarget => ErrorKind::Conflict,
+            CopyTradeError::InvalidInput(_) => ErrorKind::InvalidInput,
+            CopyTradeError::Corrupt(_) => ErrorKind::Internal,
+            CopyTradeError::Prop(error) => error.kind(),
+            CopyTradeError::Page(error) => error.kind(),
+            CopyTradeError::Db(error) => error.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            CopyTradeError::TargetNotFound => "copy_target_not_found",
+            CopyTradeError::DuplicateTarget => "copy_target_exists",
+            CopyTradeError::InvalidInput(_) => "invalid_input",
+            CopyTradeError::Corrupt(_) => "internal",
+            CopyTradeError::Prop(error) => error.code(),
+            CopyTradeError::Page(error) => error.code(),
+            CopyTradeError::Db(error) => error.code(),
+        }
+    }
+}

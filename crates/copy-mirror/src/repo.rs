@@ -1,0 +1,319 @@
+//! The only module that touches the copy-trade tables.
+
+use chrono::{DateTime, Utc};
+use clones_db::schema::{
+    copy_trade_decisions, copy_trade_fills, copy_trade_grants, copy_trade_targets,
+};
+use clones_kernel::PageRequest;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::models::{DecisionRow, GrantRow, LedgerRow, TargetRow};
+
+pub(crate) fn insert_target(conn: &mut PgConnection, row: &TargetRow) -> QueryResult<()> {
+    diesel::insert_into(copy_trade_targets::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// A live (not removed) target of the caller.
+pub(crate) fn live_target(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<TargetRow>> {
+    copy_trade_targets::table
+        .find(id)
+        .filter(copy_trade_targets::removed_at.is_null())
+        .select(TargetRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn update_target(conn: &mut PgConnection, row: &TargetRow) -> QueryResult<()> {
+    diesel::update(copy_trade_targets::table.find(row.id))
+        .set((
+            copy_trade_targets::label.eq(&row.label),
+            copy_trade_targets::active.eq(row.active),
+            copy_trade_targets::filter_percentile.eq(row.filter_percentile),
+            copy_trade_targets::max_usdc_per_trade.eq(row.max_usdc_per_trade),
+            copy_trade_targets::max_position_usdc.eq(row.max_position_usdc),
+            copy_trade_targets::sizing.eq(&row.sizing),
+            copy_trade_targets::updated_at.eq(row.updated_at),
+            copy_trade_targets::removed_at.eq(row.removed_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The caller's live targets, oldest first by (creation time, id).
+pub(crate) fn targets_page(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+) -> QueryResult<Vec<TargetRow>> {
+    let mut query = copy_trade_targets::table
+        .filter(copy_trade_targets::removed_at.is_null())
+        .select(TargetRow::as_select())
+        .into_boxed();
+    if let Some(cursor) = page.cursor() {
+        let (at, id) = (cursor.at(), cursor.id());
+        query = query.filter(
+            copy_trade_targets::created_at
+                .gt(at)
+                .or(copy_trade_targets::created_at
+                    .eq(at)
+                    .and(copy_trade_targets::id.gt(id))),
+        );
+    }
+    query
+        .order((
+            copy_trade_targets::created_at.asc(),
+            copy_trade_targets::id.asc(),
+        ))
+        .limit(page.fetch_limit())
+        .load(conn)
+}
+
+/// Every tenant's active targets (of one wallet, when given): the enumerator, the one read
+/// across tenants. Only [`crate::service`]'s enumerator calls it, inside the audited
+/// cross-tenant transaction.
+pub(crate) fn active_targets(
+    conn: &mut PgConnection,
+    wallet: Option<&str>,
+) -> QueryResult<Vec<TargetRow>> {
+    let mut query = copy_trade_targets::table
+        .filter(copy_trade_targets::active.eq(true))
+        .select(TargetRow::as_select())
+        .into_boxed();
+    if let Some(wallet) = wallet {
+        query = query.filter(copy_trade_targets::wallet.eq(wallet.to_string()));
+    }
+    query
+        .order((
+            copy_trade_targets::wallet.asc(),
+            copy_trade_targets::id.asc(),
+        ))
+        .load(conn)
+}
+
+pub(crate) fn grant(conn: &mut PgConnection, owner: Uuid) -> QueryResult<Option<GrantRow>> {
+    copy_trade_grants::table
+        .find(owner)
+        .select(GrantRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn upsert_grant(conn: &mut PgConnection, row: &GrantRow) -> QueryResult<GrantRow> {
+    diesel::insert_into(copy_trade_grants::table)
+        .values(row)
+        .on_conflict(copy_trade_grants::owner_user_id)
+        .do_update()
+        .set((
+            copy_trade_grants::per_order_usdc_cap.eq(row.per_order_usdc_cap),
+            copy_trade_grants::daily_usdc_cap.eq(row.daily_usdc_cap),
+            copy_trade_grants::hourly_fills_cap.eq(row.hourly_fills_cap),
+            copy_trade_grants::kill_switch.eq(row.kill_switch),
+            copy_trade_grants::executor.eq(&row.executor),
+            copy_trade_grants::paper_account_id.eq(row.paper_account_id),
+            copy_trade_grants::updated_at.eq(row.updated_at),
+        ))
+        .returning(GrantRow::as_returning())
+        .get_result(conn)
+}
+
+/// Records an observed fill unless its key is already there; `false` when it was.
+pub(crate) fn claim(conn: &mut PgConnection, row: &LedgerRow) -> QueryResult<bool> {
+    diesel::insert_into(copy_trade_fills::table)
+        .values(row)
+        .on_conflict((
+            copy_trade_fills::owner_user_id,
+            copy_trade_fills::idempotency_key,
+        ))
+        .do_nothing()
+        .execute(conn)
+        .map(|inserted| inserted == 1)
+}
+
+/// The target's most recent fill documents (for the percentile filter).
+pub(crate) fn recent_fills(
+    conn: &mut PgConnection,
+    target_row_id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<serde_json::Value>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::target_row_id.eq(target_row_id))
+        .order((
+            copy_trade_fills::observed_at.desc(),
+            copy_trade_fills::id.desc(),
+        ))
+        .limit(limit)
+        .select(copy_trade_fills::fill)
+        .load(conn)
+}
+
+/// USDC of orders sent (or about to be) since `since`, and how many.
+pub(crate) fn sent_since(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<(Decimal, Decimal)>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::owner_user_id.eq(owner))
+        .filter(copy_trade_fills::observed_at.ge(since))
+        .filter(copy_trade_fills::status.ne_all(["skipped", "rejected", "error"]))
+        .select((copy_trade_fills::size, copy_trade_fills::limit_price))
+        .load::<(Option<Decimal>, Option<Decimal>)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .filter_map(|(size, price)| Some((size?, price?)))
+                .collect()
+        })
+}
+
+/// Sets the intent of a claimed row (still `pending`).
+pub(crate) fn set_intent(
+    conn: &mut PgConnection,
+    id: Uuid,
+    side: &str,
+    size: Decimal,
+    limit_price: Decimal,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(copy_trade_fills::table.find(id))
+        .set((
+            copy_trade_fills::side.eq(Some(side)),
+            copy_trade_fills::size.eq(Some(size)),
+            copy_trade_fills::limit_price.eq(Some(limit_price)),
+            copy_trade_fills::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Ends a row with `status`, unless it already has a decision.
+pub(crate) fn settle(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    venue_order_id: Option<&str>,
+    synced: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(copy_trade_fills::table.find(id))
+        .set((
+            copy_trade_fills::status.eq(status),
+            copy_trade_fills::venue_order_id.eq(venue_order_id),
+            copy_trade_fills::updated_at.eq(now),
+            copy_trade_fills::synced_at.eq(synced.then_some(now)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub(crate) fn lock_row(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<LedgerRow>> {
+    copy_trade_fills::table
+        .find(id)
+        .for_update()
+        .select(LedgerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn has_decision(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        copy_trade_decisions::table.filter(copy_trade_decisions::ledger_id.eq(ledger_id)),
+    ))
+    .get_result(conn)
+}
+
+pub(crate) fn insert_decision(conn: &mut PgConnection, row: &DecisionRow) -> QueryResult<()> {
+    diesel::insert_into(copy_trade_decisions::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The caller's rows with an intent, still pending, untouched since `before` (a crash
+/// between the claim and the decision).
+pub(crate) fn stuck(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    before: DateTime<Utc>,
+) -> QueryResult<Vec<LedgerRow>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::owner_user_id.eq(owner))
+        .filter(copy_trade_fills::status.eq("pending"))
+        .filter(copy_trade_fills::size.is_not_null())
+        .filter(copy_trade_fills::updated_at.lt(before))
+        .order(copy_trade_fills::observed_at.asc())
+        .select(LedgerRow::as_select())
+        .load(conn)
+}
+
+/// One page of the caller's ledger, newest first by (observed time, id).
+pub(crate) fn ledger_page(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+) -> QueryResult<Vec<LedgerRow>> {
+    let mut query = copy_trade_fills::table
+        .select(LedgerRow::as_select())
+        .into_boxed();
+    if let Some(cursor) = page.cursor() {
+        let (at, id) = (cursor.at(), cursor.id());
+        query = query.filter(
+            copy_trade_fills::observed_at
+                .lt(at)
+                .or(copy_trade_fills::observed_at
+                    .eq(at)
+                    .and(copy_trade_fills::id.lt(id))),
+        );
+    }
+    query
+        .order((
+            copy_trade_fills::observed_at.desc(),
+            copy_trade_fills::id.desc(),
+        ))
+        .limit(page.fetch_limit())
+        .load(conn)
+}
+
+/// One page of the caller's decisions, newest first by (time, id).
+pub(crate) fn decisions_page(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+) -> QueryResult<Vec<DecisionRow>> {
+    let mut query = copy_trade_decisions::table
+        .select(DecisionRow::as_select())
+        .into_boxed();
+    if let Some(cursor) = page.cursor() {
+        let (at, id) = (cursor.at(), cursor.id());
+        query = query.filter(
+            copy_trade_decisions::created_at
+                .lt(at)
+                .or(copy_trade_decisions::created_at
+                    .eq(at)
+                    .and(copy_trade_decisions::id.lt(id))),
+        );
+    }
+    query
+        .order((
+            copy_trade_decisions::created_at.desc(),
+            copy_trade_decisions::id.desc(),
+        ))
+        .limit(page.fetch_limit())
+        .load(conn)
+}
+
+/// Tenants with rows pending (an intent set) since before `before`: for recovery. Part of
+/// the enumerator's cross-tenant read.
+pub(crate) fn stuck_owners(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::status.eq("pending"))
+        .filter(copy_trade_fills::size.is_not_null())
+        .filter(copy_trade_fills::updated_at.lt(before))
+        .select(copy_trade_fills::owner_user_id)
+        .distinct()
+        .load(conn)
+}

@@ -1,0 +1,182 @@
+//! [`PgCopyTradeService`]: copy trading over PostgreSQL, split by seam: `targets` (targets,
+//! grant and kill switch, the owner's reads), `pipeline` (claim, decide, place, record, and
+//! recovery) and `enumerator` (the one read across tenants).
+
+mod enumerator;
+mod pipeline;
+mod targets;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clones_db::Db;
+use clones_kernel::{Clock, Page, PageRequest};
+use clones_prop_engine::PropService;
+use diesel::PgConnection;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+pub use enumerator::Watched;
+
+use crate::executor::Executor;
+use crate::fill::ObservedFill;
+use crate::views::{
+    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, TargetPatch, TargetView,
+    TickReport,
+};
+use crate::{CopyTradeError, CopyTradeService};
+
+/// How the service runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyTradeSettings {
+    /// Starting balance of a tenant's copy-mirror paper account.
+    pub paper_balance: Decimal,
+    /// How long a claimed row may stay pending before recovery asks the venue.
+    pub recovery_grace: chrono::Duration,
+    /// Recent target fills the percentile filter ranks against.
+    pub percentile_window: i64,
+}
+
+impl Default for CopyTradeSettings {
+    fn default() -> Self {
+        Self {
+            paper_balance: Decimal::from(1_000),
+            recovery_grace: chrono::Duration::seconds(30),
+            percentile_window: 100,
+        }
+    }
+}
+
+/// The copy-trade service over PostgreSQL.
+pub struct PgCopyTradeService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    prop: Arc<dyn PropService>,
+    paper: Arc<dyn Executor>,
+    clob: Option<Arc<dyn Executor>>,
+    settings: CopyTradeSettings,
+}
+
+impl std::fmt::Debug for PgCopyTradeService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgCopyTradeService")
+            .field("settings", &self.settings)
+            .field("clob", &self.clob.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgCopyTradeService {
+    /// A service placing paper orders through `paper` and live ones through `clob` (none:
+    /// live grants record `not_sent` errors).
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        prop: Arc<dyn PropService>,
+        paper: Arc<dyn Executor>,
+        clob: Option<Arc<dyn Executor>>,
+        settings: CopyTradeSettings,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            prop,
+            paper,
+            clob,
+            settings,
+        }
+    }
+
+    /// Runs `work` as `owner` (row-level security applies), with the time it started.
+    async fn as_owner<T, F>(&self, owner: Uuid, work: F) -> Result<T, CopyTradeError>
+    where
+        F: FnOnce(&mut PgConnection, DateTime<Utc>) -> Result<T, CopyTradeError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db
+            .tenant_transaction(owner, move |conn| work(conn, now))
+            .await
+    }
+}
+
+#[async_trait]
+impl CopyTradeService for PgCopyTradeService {
+    async fn add_target(
+        &self,
+        owner: Uuid,
+        target: NewTarget,
+    ) -> Result<TargetView, CopyTradeError> {
+        targets::add(self, owner, target).await
+    }
+
+    async fn targets(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<TargetView>, CopyTradeError> {
+        targets::list(self, owner, page).await
+    }
+
+    async fn update_target(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        patch: TargetPatch,
+    ) -> Result<TargetView, CopyTradeError> {
+        targets::update(self, owner, id, patch).await
+    }
+
+    async fn remove_target(&self, owner: Uuid, id: Uuid) -> Result<(), CopyTradeError> {
+        targets::remove(self, owner, id).await
+    }
+
+    async fn grant(&self, owner: Uuid) -> Result<Option<GrantView>, CopyTradeError> {
+        targets::grant(self, owner).await
+    }
+
+    async fn set_grant(
+        &self,
+        owner: Uuid,
+        grant: GrantRequest,
+    ) -> Result<GrantView, CopyTradeError> {
+        targets::set_grant(self, owner, grant).await
+    }
+
+    async fn set_kill_switch(&self, owner: Uuid, on: bool) -> Result<GrantView, CopyTradeError> {
+        targets::set_kill_switch(self, owner, on).await
+    }
+
+    async fn fills(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<LedgerView>, CopyTradeError> {
+        targets::fills(self, owner, page).await
+    }
+
+    async fn decisions(
+        &self,
+        owner: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<DecisionView>, CopyTradeError> {
+        targets::decisions(self, owner, page).await
+    }
+
+    async fn watched(&self) -> Result<Watched, CopyTradeError> {
+        enumerator::watched(self, None).await
+    }
+
+    async fn mirror(
+        &self,
+        wallet: &str,
+        fills: &[ObservedFill],
+    ) -> Result<TickReport, CopyTradeError> {
+        pipeline::mirror(self, wallet, fills).await
+    }
+
+    async fn recover(&self) -> Result<TickReport, CopyTradeError> {
+        pipeline::recover(self).await
+    }
+}
