@@ -10,6 +10,9 @@ pub enum CopyTradeError {
     /// The target does not exist, was removed, or belongs to someone else.
     #[error("copy-trade target not found")]
     TargetNotFound,
+    /// The tenant has not set a grant yet.
+    #[error("no copy-trade grant is set")]
+    GrantNotFound,
     /// The tenant already mirrors that wallet.
     #[error("the wallet is already a target")]
     DuplicateTarget,
@@ -39,7 +42,7 @@ impl From<diesel::result::Error> for CopyTradeError {
 impl DomainError for CopyTradeError {
     fn kind(&self) -> ErrorKind {
         match self {
-            CopyTradeError::TargetNotFound => ErrorKind::NotFound,
+            CopyTradeError::TargetNotFound | CopyTradeError::GrantNotFound => ErrorKind::NotFound,
             CopyTradeError::DuplicateTarget => ErrorKind::Conflict,
             CopyTradeError::InvalidInput(_) => ErrorKind::InvalidInput,
             CopyTradeError::Corrupt(_) => ErrorKind::Internal,
@@ -52,6 +55,7 @@ impl DomainError for CopyTradeError {
     fn code(&self) -> &'static str {
         match self {
             CopyTradeError::TargetNotFound => "copy_target_not_found",
+            CopyTradeError::GrantNotFound => "copy_grant_not_found",
             CopyTradeError::DuplicateTarget => "copy_target_exists",
             CopyTradeError::InvalidInput(_) => "invalid_input",
             CopyTradeError::Corrupt(_) => "internal",

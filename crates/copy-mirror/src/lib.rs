@@ -108,7 +108,7 @@ pub trait CopyTradeService: Send + Sync {
     /// Turns the kill switch on (every fill skipped, nothing sent) or off.
     ///
     /// # Errors
-    /// `invalid_input` without a grant.
+    /// `copy_grant_not_found` without a grant.
     async fn set_kill_switch(&self, owner: Uuid, on: bool) -> Result<GrantView, CopyTradeError>;
 
     /// The owner's ledger, newest first.
@@ -130,6 +130,12 @@ pub trait CopyTradeService: Send + Sync {
         owner: Uuid,
         page: PageRequest,
     ) -> Result<Page<DecisionView>, CopyTradeError>;
+
+    /// How current the ledger's view of the venue is.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn sync_health(&self, owner: Uuid) -> Result<SyncHealth, CopyTradeError>;
 
     /// Worker: the enumerator (the one read across tenants).
     ///

@@ -249,6 +249,26 @@ pub(crate) fn stuck(
         .load(conn)
 }
 
+/// The caller's rows not final yet (pending, placed, partially filled): how many, the oldest
+/// one's last update, and the latest venue confirmation of any row.
+pub(crate) fn sync_facts(
+    conn: &mut PgConnection,
+    owner: Uuid,
+) -> QueryResult<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let open = copy_trade_fills::table
+        .filter(copy_trade_fills::owner_user_id.eq(owner))
+        .filter(copy_trade_fills::status.eq_any(["pending", "placed", "partially_filled"]));
+    let count = open.clone().count().get_result(conn)?;
+    let oldest = open
+        .select(diesel::dsl::min(copy_trade_fills::updated_at))
+        .get_result(conn)?;
+    let synced = copy_trade_fills::table
+        .filter(copy_trade_fills::owner_user_id.eq(owner))
+        .select(diesel::dsl::max(copy_trade_fills::synced_at))
+        .get_result(conn)?;
+    Ok((count, oldest, synced))
+}
+
 /// One page of the caller's ledger, newest first by (observed time, id).
 pub(crate) fn ledger_page(
     conn: &mut PgConnection,

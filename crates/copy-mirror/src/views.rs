@@ -207,6 +207,20 @@ pub struct DecisionView {
     pub created_at: DateTime<Utc>,
 }
 
+/// How current the ledger's view of the venue is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncHealth {
+    /// Orders not final yet (pending, placed, partially filled).
+    pub open_orders: u64,
+    /// Seconds since the oldest of them was last updated; `null` without any.
+    pub oldest_unconfirmed_secs: Option<u64>,
+    /// The latest venue confirmation of any order.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// When this was read.
+    pub checked_at: DateTime<Utc>,
+}
+
 /// What one mirror pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TickReport {

@@ -24,6 +24,7 @@ use clones_ai_decision::DecisionService;
 use clones_auth::{AccessAdmin, AuthService};
 use clones_backtest::{BacktestService, JobSettings};
 use clones_clone_service::CloneService;
+use clones_copy_mirror::CopyTradeService;
 use clones_db::Db;
 use clones_economy::EconomyService;
 use clones_ingest::IngestService;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub decisions: Arc<dyn DecisionService>,
     /// Backtest jobs and previews.
     pub backtests: Arc<dyn BacktestService>,
+    /// Copy-trade targets, grants, ledger and decisions.
+    pub copy_trade: Arc<dyn CopyTradeService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
@@ -115,6 +118,7 @@ impl AppState {
             clones: services.clones,
             decisions: services.decisions,
             backtests: services.backtests,
+            copy_trade: services.copy_trade,
             lifecycle: services.lifecycle,
             economy: services.economy,
             access: services.access,

@@ -22,8 +22,8 @@ pub use enumerator::Watched;
 use crate::executor::Executor;
 use crate::fill::ObservedFill;
 use crate::views::{
-    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, TargetPatch, TargetView,
-    TickReport,
+    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth, TargetPatch,
+    TargetView, TickReport,
 };
 use crate::{CopyTradeError, CopyTradeService};
 
@@ -162,6 +162,10 @@ impl CopyTradeService for PgCopyTradeService {
         page: PageRequest,
     ) -> Result<Page<DecisionView>, CopyTradeError> {
         targets::decisions(self, owner, page).await
+    }
+
+    async fn sync_health(&self, owner: Uuid) -> Result<SyncHealth, CopyTradeError> {
+        targets::sync_health(self, owner).await
     }
 
     async fn watched(&self) -> Result<Watched, CopyTradeError> {

@@ -12,8 +12,8 @@ use crate::ids::target_id;
 use crate::models::{DecisionRow, GrantRow, LedgerRow, TargetRow};
 use crate::plan::{SAFETY_MAX_POSITION_USDC, SAFETY_MAX_USDC_PER_TRADE, Sizing};
 use crate::views::{
-    DecisionView, ExecutorKind, GrantRequest, GrantView, LedgerView, NewTarget, TargetPatch,
-    TargetView,
+    DecisionView, ExecutorKind, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth,
+    TargetPatch, TargetView,
 };
 use crate::{CopyTradeError, repo};
 
@@ -329,11 +329,28 @@ pub(super) async fn set_kill_switch(
 ) -> Result<GrantView, CopyTradeError> {
     service
         .as_owner(owner, move |conn, now| {
-            let mut row = repo::grant(conn, owner)?
-                .ok_or_else(|| invalid("no grant: set one before the kill switch"))?;
+            let mut row = repo::grant(conn, owner)?.ok_or(CopyTradeError::GrantNotFound)?;
             row.kill_switch = on;
             row.updated_at = now;
             grant_view(repo::upsert_grant(conn, &row)?)
+        })
+        .await
+}
+
+pub(super) async fn sync_health(
+    service: &PgCopyTradeService,
+    owner: Uuid,
+) -> Result<SyncHealth, CopyTradeError> {
+    service
+        .as_owner(owner, move |conn, now| {
+            let (open, oldest_open, last_synced) = repo::sync_facts(conn, owner)?;
+            Ok(SyncHealth {
+                open_orders: u64::try_from(open).unwrap_or(0),
+                oldest_unconfirmed_secs: oldest_open
+                    .map(|at| u64::try_from((now - at).num_seconds().max(0)).unwrap_or(0)),
+                last_synced_at: last_synced,
+                checked_at: now,
+            })
         })
         .await
 }

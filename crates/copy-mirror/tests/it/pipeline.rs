@@ -21,7 +21,11 @@ async fn a_fill_seen_twice_places_once_and_ends_in_one_decision() {
     let f = fixture().await;
     let (owner, _) = f.tenant().await;
     let buy = fill(1, TradeSide::Buy, "40");
-    let first = f.copy.mirror(WALLET, std::slice::from_ref(&buy)).await.unwrap();
+    let first = f
+        .copy
+        .mirror(WALLET, std::slice::from_ref(&buy))
+        .await
+        .unwrap();
     assert_eq!((first.examined, first.placed), (1, 1), "{first:?}");
     // A second poll, and the WebSocket wake-up, see the same fill again.
     let again = f.copy.mirror(WALLET, &[buy.clone(), buy]).await.unwrap();
@@ -230,7 +234,10 @@ async fn an_ambiguous_answer_is_reconciled_without_a_second_order() {
     );
     let (owner, _) = f.tenant().await;
     let buy = fill(1, TradeSide::Buy, "40");
-    let tick = flaky.mirror(WALLET, std::slice::from_ref(&buy)).await.unwrap();
+    let tick = flaky
+        .mirror(WALLET, std::slice::from_ref(&buy))
+        .await
+        .unwrap();
     assert_eq!(tick.unresolved, 1);
     let ledger = flaky.fills(owner, page()).await.unwrap().items;
     assert_eq!(ledger[0].status, "pending");

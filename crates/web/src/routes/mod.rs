@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod backtests;
 mod clones;
+mod copy_trade;
 mod decisions;
 mod economy;
 mod lifecycle;
@@ -83,6 +84,7 @@ pub(crate) fn split() -> Routes<
                 .service(scope::scope("/clones").configure(audited(decisions::configure)))
                 .service(scope::scope("/public").configure(audited(public::configure)))
                 .service(scope::scope("/economy").configure(audited(economy::configure)))
+                .service(scope::scope("/copy-trade").configure(audited(copy_trade::configure)))
                 .service(scope::scope("/prop").configure(audited(prop::configure_owner)))
                 .service(scope::scope("/lifecycle").configure(audited(lifecycle::configure_owner)))
                 .configure(audited(market::configure))

@@ -10,6 +10,7 @@ mod admin;
 mod auth;
 mod backtests;
 mod clones;
+mod copy_trade;
 mod decisions;
 mod economy;
 mod errors;
