@@ -251,10 +251,7 @@ pub(crate) fn stuck(
 
 /// The caller's rows not final yet (pending, placed, partially filled): how many, the oldest
 /// one's last update, and the latest venue confirmation of any row.
-pub(crate) fn sync_facts(
-    conn: &mut PgConnection,
-    owner: Uuid,
-) -> QueryResult<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+pub(crate) fn sync_facts(conn: &mut PgConnection, owner: Uuid) -> QueryResult<SyncFacts> {
     let open = copy_trade_fills::table
         .filter(copy_trade_fills::owner_user_id.eq(owner))
         .filter(copy_trade_fills::status.eq_any(["pending", "placed", "partially_filled"]));
@@ -266,7 +263,18 @@ pub(crate) fn sync_facts(
         .filter(copy_trade_fills::owner_user_id.eq(owner))
         .select(diesel::dsl::max(copy_trade_fills::synced_at))
         .get_result(conn)?;
-    Ok((count, oldest, synced))
+    Ok(SyncFacts {
+        open: count,
+        oldest_open: oldest,
+        last_synced: synced,
+    })
+}
+
+/// What [`sync_facts`] reads.
+pub(crate) struct SyncFacts {
+    pub open: i64,
+    pub oldest_open: Option<DateTime<Utc>>,
+    pub last_synced: Option<DateTime<Utc>>,
 }
 
 /// One page of the caller's ledger, newest first by (observed time, id).

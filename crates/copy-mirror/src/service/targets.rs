@@ -343,12 +343,13 @@ pub(super) async fn sync_health(
 ) -> Result<SyncHealth, CopyTradeError> {
     service
         .as_owner(owner, move |conn, now| {
-            let (open, oldest_open, last_synced) = repo::sync_facts(conn, owner)?;
+            let facts = repo::sync_facts(conn, owner)?;
             Ok(SyncHealth {
-                open_orders: u64::try_from(open).unwrap_or(0),
-                oldest_unconfirmed_secs: oldest_open
+                open_orders: u64::try_from(facts.open).unwrap_or(0),
+                oldest_unconfirmed_secs: facts
+                    .oldest_open
                     .map(|at| u64::try_from((now - at).num_seconds().max(0)).unwrap_or(0)),
-                last_synced_at: last_synced,
+                last_synced_at: facts.last_synced,
                 checked_at: now,
             })
         })
