@@ -4,7 +4,7 @@
 //! The pure core, in pipeline order: [`fill`] normalises a Data API trade into an
 //! [`ObservedFill`] with the frozen id `data-api:<tx>:<asset>:<side>:<ts>`; [`ids`] derives the
 //! stable target id (UUIDv5 of the wallet) and the idempotency key
-//! `keccak256(target_id ":" fill_id)`; [`plan`] decides whether and how much to mirror (dedup,
+//! `keccak256(target_id ":" fill_id)`; [`mod@plan`] decides whether and how much to mirror (dedup,
 //! the target's policy, the tenant's position, the smaller of configured and safety caps);
 //! [`grant`] authorises an intent against the tenant's grant (per order, per day, fills per
 //! hour). None of them reads a clock, a database or the network: the same input gives the same
@@ -13,7 +13,7 @@
 //! [`PgCopyTradeService`] owns the tables `copy_trade_targets`, `copy_trade_grants`,
 //! `copy_trade_fills` (the ledger), `copy_trade_decisions` (append-only) and
 //! `copy_trade_cursors`. It runs the pipeline per tenant target and fill, places orders through
-//! an [`Executor`](executor::Executor) (paper through prop-engine by default), and recovers rows
+//! an [`executor::Executor`] (paper through prop-engine by default), and recovers rows
 //! a crash or an ambiguous answer left pending by asking the venue. It reads across tenants in
 //! exactly one place, the enumerator.
 //!
@@ -30,7 +30,9 @@ mod models;
 pub mod plan;
 mod repo;
 mod service;
+pub mod settings;
 pub mod views;
+pub mod watch;
 
 pub use error::CopyTradeError;
 pub use executor::{ExecError, Executor, PaperExecutor, Placement, Route};
@@ -43,6 +45,7 @@ pub use plan::{
 };
 pub use service::{CopyTradeSettings, PgCopyTradeService, Watched};
 pub use views::*;
+pub use watch::{PollReport, WatchError, WatchSettings, Watcher};
 
 use async_trait::async_trait;
 use clones_kernel::{Page, PageRequest};
@@ -136,6 +139,18 @@ pub trait CopyTradeService: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn sync_health(&self, owner: Uuid) -> Result<SyncHealth, CopyTradeError>;
+
+    /// Worker: the wallet's poll watermark (Unix seconds), if it was polled before.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn watermark(&self, wallet: &str) -> Result<Option<i64>, CopyTradeError>;
+
+    /// Worker: stores the wallet's poll watermark.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn set_watermark(&self, wallet: &str, watermark: i64) -> Result<(), CopyTradeError>;
 
     /// Worker: the enumerator (the one read across tenants).
     ///

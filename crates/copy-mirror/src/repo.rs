@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
-    copy_trade_decisions, copy_trade_fills, copy_trade_grants, copy_trade_targets,
+    copy_trade_cursors, copy_trade_decisions, copy_trade_fills, copy_trade_grants,
+    copy_trade_targets,
 };
 use clones_kernel::PageRequest;
 use diesel::prelude::*;
@@ -344,4 +345,40 @@ pub(crate) fn stuck_owners(
         .select(copy_trade_fills::owner_user_id)
         .distinct()
         .load(conn)
+}
+
+/// A watched wallet's poll watermark.
+pub(crate) fn watermark(conn: &mut PgConnection, target_id: Uuid) -> QueryResult<Option<i64>> {
+    copy_trade_cursors::table
+        .find(target_id)
+        .select(copy_trade_cursors::watermark)
+        .first(conn)
+        .optional()
+}
+
+/// Stores a watched wallet's poll watermark; it never moves back.
+pub(crate) fn set_watermark(
+    conn: &mut PgConnection,
+    target_id: Uuid,
+    wallet: &str,
+    watermark: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(copy_trade_cursors::table)
+        .values((
+            copy_trade_cursors::target_id.eq(target_id),
+            copy_trade_cursors::wallet.eq(wallet),
+            copy_trade_cursors::watermark.eq(watermark.max(0)),
+            copy_trade_cursors::polled_at.eq(now),
+        ))
+        .on_conflict(copy_trade_cursors::target_id)
+        .do_update()
+        .set((
+            copy_trade_cursors::watermark.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "GREATEST(copy_trade_cursors.watermark, excluded.watermark)",
+            )),
+            copy_trade_cursors::polled_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
 }

@@ -168,6 +168,26 @@ impl CopyTradeService for PgCopyTradeService {
         targets::sync_health(self, owner).await
     }
 
+    async fn watermark(&self, wallet: &str) -> Result<Option<i64>, CopyTradeError> {
+        let target = crate::ids::target_id(wallet);
+        self.db
+            .run(move |conn| Ok(crate::repo::watermark(conn, target)?))
+            .await
+    }
+
+    async fn set_watermark(&self, wallet: &str, watermark: i64) -> Result<(), CopyTradeError> {
+        let target = crate::ids::target_id(wallet);
+        let wallet = wallet.to_ascii_lowercase();
+        let now = self.clock.now();
+        self.db
+            .run(move |conn| {
+                Ok(crate::repo::set_watermark(
+                    conn, target, &wallet, watermark, now,
+                )?)
+            })
+            .await
+    }
+
     async fn watched(&self) -> Result<Watched, CopyTradeError> {
         enumerator::watched(self, None).await
     }

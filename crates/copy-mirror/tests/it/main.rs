@@ -10,3 +10,4 @@
 
 mod pipeline;
 mod support;
+mod watch;

@@ -37,6 +37,7 @@ pub struct Fixture {
 }
 
 pub async fn fixture() -> Fixture {
+    clones_runtime::install_tls_provider();
     let db = tokio::task::spawn_blocking(TestDb::new)
         .await
         .unwrap()

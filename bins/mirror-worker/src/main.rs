@@ -1,0 +1,110 @@
+//! Mirrors copy-trade targets: each cycle reads the enumerator (every tenant's active targets,
+//! the one read across tenants), polls each watched wallet once through the Data API for all
+//! the tenants that follow it, runs the pipeline (claim before place, at most once per fill),
+//! then reconciles orders left pending by a crash or an ambiguous answer.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clap::Parser;
+use clones_copy_mirror::CopyTradeService;
+use clones_copy_mirror::settings::WatchArgs;
+use clones_copy_mirror::watch::Watcher;
+use clones_kernel::Clock;
+use clones_runtime::settings::WorkerArgs;
+use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
+use clones_wiring::{PropFeed, ServiceSettings, Services};
+
+/// Settings of the mirror worker.
+#[derive(Debug, Parser)]
+#[command(name = "mirror-worker", version)]
+struct Settings {
+    #[command(flatten)]
+    worker: WorkerArgs,
+    /// Seconds between polls of every watched wallet.
+    #[arg(long, env = "MIRROR_WORKER_INTERVAL_SECS", default_value_t = 10)]
+    interval_secs: u64,
+    #[command(flatten)]
+    watch: WatchArgs,
+}
+
+impl WorkerSettings for Settings {
+    const NAME: &'static str = "mirror-worker";
+
+    fn worker(&self) -> &WorkerArgs {
+        &self.worker
+    }
+
+    fn interval_secs(&self) -> u64 {
+        self.interval_secs
+    }
+}
+
+struct Mirror {
+    service: Arc<dyn CopyTradeService>,
+    watcher: Watcher,
+    clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl Cycle for Mirror {
+    async fn run_cycle(&self) -> Result<CycleReport, CycleError> {
+        let watched = self.service.watched().await?;
+        let (mut placed, mut skipped, mut duplicates, mut errors, mut tick_errors) =
+            (0, 0, 0, 0, 0);
+        for wallet in watched.wallets() {
+            match self.watcher.poll(&wallet, self.clock.now()).await {
+                Ok(report) => {
+                    placed += report.tick.placed;
+                    skipped += report.tick.skipped;
+                    duplicates += report.tick.duplicates;
+                    errors += report.tick.errors;
+                }
+                Err(error) => {
+                    tick_errors += 1;
+                    tracing::warn!(wallet, %error, "mirror poll failed");
+                }
+            }
+        }
+        let recovered = self.service.recover().await?;
+        tracing::info!(
+            wallets = watched.wallets().len(),
+            targets = watched.target_count(),
+            placed,
+            skipped,
+            duplicates,
+            errors,
+            tick_errors,
+            recovered = recovered.placed,
+            unresolved = recovered.unresolved,
+            "mirror cycle"
+        );
+        Ok(CycleReport {
+            items: u64::try_from(placed + skipped + recovered.placed).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    clones_runtime::worker_main(|settings: &Settings, context| {
+        let clock = context.clock.clone();
+        // Paper orders execute against market memory's outcome prices.
+        let services = Services::new(
+            context.db,
+            context.clock,
+            ServiceSettings {
+                prop_feed: PropFeed::MarketMemory,
+                ..ServiceSettings::default()
+            },
+        );
+        let watcher = Watcher::new(services.copy_trade.clone(), settings.watch.to_settings())?;
+        Ok(Mirror {
+            service: services.copy_trade,
+            watcher,
+            clock,
+        })
+    })
+    .await?;
+    Ok(())
+}
