@@ -10,4 +10,5 @@
 
 mod pipeline;
 mod support;
+mod tenancy;
 mod watch;
