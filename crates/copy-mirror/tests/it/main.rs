@@ -9,6 +9,7 @@
 )]
 
 mod pipeline;
+mod simulation;
 mod support;
 mod tenancy;
 mod watch;
