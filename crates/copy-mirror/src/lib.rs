@@ -4,11 +4,14 @@
 //! The pure core, in pipeline order: [`fill`] normalises a Data API trade into an
 //! [`ObservedFill`] with the frozen id `data-api:<tx>:<asset>:<side>:<ts>`; [`ids`] derives the
 //! stable target id (UUIDv5 of the wallet) and the idempotency key
-//! `keccak256(target_id ":" fill_id)`; [`mod@plan`] decides whether and how much to mirror (dedup,
-//! the target's policy, the tenant's position, the smaller of configured and safety caps);
-//! [`grant`] authorises an intent against the tenant's grant (per order, per day, fills per
-//! hour). None of them reads a clock, a database or the network: the same input gives the same
-//! decision, which the deterministic simulation relies on.
+//! `keccak256(target_id ":" fill_id)`; [`plan`](mod@plan) decides whether and how much to
+//! mirror (dedup, the target's policy, the tenant's position, the smaller of configured and
+//! safety caps); [`grant`] authorises an intent against the tenant's grant (per order, per
+//! day, fills per hour). None of them reads a clock, a database or the network: the same input
+//! gives the same decision, which the deterministic simulation relies on.
+//!
+//! [`clob`] is the venue client the live executor places through: signed V2 orders, L1/L2
+//! authentication and outcomes sorted into accepted, rejected and ambiguous.
 //!
 //! [`PgCopyTradeService`] owns the tables `copy_trade_targets`, `copy_trade_grants`,
 //! `copy_trade_fills` (the ledger), `copy_trade_decisions` (append-only) and
@@ -21,6 +24,7 @@
 //! (INSERT_BEFORE_PLACE), the id and key formulas never change, and every observed fill ends
 //! in exactly one decision.
 
+pub mod clob;
 mod error;
 pub mod executor;
 pub mod fill;

@@ -1,0 +1,358 @@
+//! A stub CLOB on 127.0.0.1 that checks what the real one checks: the L2 HMAC of every
+//! trading request, the L1 `ClobAuth` signature of key requests and the EIP-712 signature of
+//! every posted order (recovered with alloy and compared to the order's signer and maker).
+//! It answers what the test asks: success, rejection, a delay past the client's timeout, a
+//! 502 or a hang-up.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, Signature, U256, address};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolStruct, eip712_domain};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Anvil's first development key: public knowledge, never funded.
+pub const ANVIL_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const API_KEY: &str = "9b3f5c0e-2d41-4a7e-8f11-5e6d7c8b9a01";
+pub const PASSPHRASE: &str = "stub-passphrase";
+pub const TOKEN: &str =
+    "71321045679252212594626385532706912750332728571942532289631379312455583992563";
+pub const CLIENT_ORDER_ID: &str =
+    "0x5f1c7e0b3a9d4e2f8c6b1a0d9e8f7c6b5a4d3e2f1c0b9a8d7e6f5c4b3a2d1e0f";
+pub const CTF: Address = address!("0xE111180000d2663C0091e4f400237545B87B996B");
+pub const NEG_RISK: Address = address!("0xe2222d279d744050d28e00520010520000310F59");
+pub const NOW: i64 = 1_764_979_200;
+
+mod typed {
+    alloy::sol! {
+        struct Order {
+            uint256 salt;
+            address maker;
+            address signer;
+            uint256 tokenId;
+            uint256 makerAmount;
+            uint256 takerAmount;
+            uint8 side;
+            uint8 signatureType;
+            uint256 timestamp;
+            bytes32 metadata;
+            bytes32 builder;
+        }
+
+        struct ClobAuth {
+            address address;
+            string timestamp;
+            uint256 nonce;
+            string message;
+        }
+    }
+}
+
+pub fn secret() -> String {
+    URL_SAFE.encode(b"a stub CLOB secret of 32 bytes!!")
+}
+
+pub fn signer() -> PrivateKeySigner {
+    ANVIL_0.parse().unwrap()
+}
+
+/// A request the stub saw.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether the L2 headers are those of the stub's credentials and the HMAC covers
+    /// `timestamp + method + path + body`.
+    pub fn l2_valid(&self) -> bool {
+        let (Some(signature), Some(timestamp)) =
+            (self.header("POLY_SIGNATURE"), self.header("POLY_TIMESTAMP"))
+        else {
+            return false;
+        };
+        let key = URL_SAFE.decode(secret()).unwrap();
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        mac.update(format!("{timestamp}{}{}{}", self.method, self.path, self.body).as_bytes());
+        let expected = URL_SAFE.encode(mac.finalize().into_bytes());
+        signature == expected
+            && self.header("POLY_API_KEY") == Some(API_KEY)
+            && self.header("POLY_PASSPHRASE") == Some(PASSPHRASE)
+            && self.header("POLY_ADDRESS") == Some(&signer().address().to_checksum(None))
+    }
+
+    /// Whether the L1 signature recovers to `POLY_ADDRESS` over `ClobAuth` on chain 137.
+    pub fn l1_valid(&self) -> bool {
+        let (Some(address), Some(signature), Some(timestamp), Some(nonce)) = (
+            self.header("POLY_ADDRESS"),
+            self.header("POLY_SIGNATURE"),
+            self.header("POLY_TIMESTAMP"),
+            self.header("POLY_NONCE"),
+        ) else {
+            return false;
+        };
+        let Ok(address) = Address::from_str(address) else {
+            return false;
+        };
+        let auth = typed::ClobAuth {
+            address,
+            timestamp: timestamp.to_string(),
+            nonce: U256::from_str(nonce).unwrap_or_default(),
+            message: "This message attests that I control the given wallet".into(),
+        };
+        let domain = eip712_domain! { name: "ClobAuthDomain", version: "1", chain_id: 137, };
+        let hash = auth.eip712_signing_hash(&domain);
+        Signature::from_str(signature)
+            .ok()
+            .and_then(|signature| signature.recover_address_from_prehash(&hash).ok())
+            == Some(address)
+    }
+
+    /// The exchange whose domain the posted order's signature recovers to its signer in,
+    /// when the signer is also the maker (an EOA order).
+    pub fn order_exchange(&self) -> Option<Address> {
+        let order = self.json()["order"].clone();
+        let text = |field: &str| order[field].as_str().map(str::to_string);
+        let signer = Address::from_str(&text("signer")?).ok()?;
+        let maker = Address::from_str(&text("maker")?).ok()?;
+        let typed = typed::Order {
+            salt: U256::from(order["salt"].as_u64()?),
+            maker,
+            signer,
+            tokenId: U256::from_str_radix(&text("tokenId")?, 10).ok()?,
+            makerAmount: U256::from_str_radix(&text("makerAmount")?, 10).ok()?,
+            takerAmount: U256::from_str_radix(&text("takerAmount")?, 10).ok()?,
+            side: match text("side")?.as_str() {
+                "BUY" => 0,
+                "SELL" => 1,
+                _ => return None,
+            },
+            signatureType: u8::try_from(order["signatureType"].as_u64()?).ok()?,
+            timestamp: U256::from_str_radix(&text("timestamp")?, 10).ok()?,
+            metadata: B256::from_str(&text("metadata")?).ok()?,
+            builder: B256::from_str(&text("builder")?).ok()?,
+        };
+        let signature = Signature::from_str(&text("signature")?).ok()?;
+        [CTF, NEG_RISK].into_iter().find(|exchange| {
+            let domain = eip712_domain! {
+                name: "Polymarket CTF Exchange",
+                version: "2",
+                chain_id: 137,
+                verifying_contract: *exchange,
+            };
+            let hash = typed.eip712_signing_hash(&domain);
+            signature.recover_address_from_prehash(&hash).ok() == Some(signer) && signer == maker
+        })
+    }
+}
+
+/// What the stub answers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub delay: Option<Duration>,
+    /// Close the connection without answering.
+    pub hang_up: bool,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Self {
+            status,
+            body: body.to_string(),
+            delay: None,
+            hang_up: false,
+        }
+    }
+
+    pub fn slow(self, delay: Duration) -> Self {
+        Self {
+            delay: Some(delay),
+            ..self
+        }
+    }
+
+    pub fn hang_up() -> Self {
+        Self {
+            hang_up: true,
+            ..Self::json(200, serde_json::Value::Null)
+        }
+    }
+}
+
+pub struct Stub {
+    pub url: String,
+    hits: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Stub {
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Request> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
+    let mut lines = head.lines();
+    let mut start = lines.next()?.split_whitespace();
+    let method = start.next()?.to_string();
+    let target = start.next()?.to_string();
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path.to_string(), query.to_string()),
+        None => (target, String::new()),
+    };
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    let body = String::from_utf8_lossy(&buffer[head_end..]).to_string();
+    Some(Request {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
+
+/// Serves `handler` on 127.0.0.1:0, one request per connection.
+pub async fn stub(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> Stub {
+    let handler = Arc::new(handler);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (task_hits, task_requests) = (hits.clone(), requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handler = handler.clone();
+            let hits = task_hits.clone();
+            let requests = task_requests.clone();
+            tokio::spawn(async move {
+                let Some(request) = read_request(&mut stream).await else {
+                    return;
+                };
+                let number = hits.fetch_add(1, Ordering::SeqCst);
+                let reply = handler(&request, number);
+                requests.lock().unwrap().push(request);
+                if let Some(delay) = reply.delay {
+                    tokio::time::sleep(delay).await;
+                }
+                if reply.hang_up {
+                    drop(stream);
+                    return;
+                }
+                let head = format!(
+                    "HTTP/1.1 {} Stub\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    reply.status,
+                    reply.body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(reply.body.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    Stub {
+        url,
+        hits,
+        requests,
+    }
+}
+
+/// Refuses any trading request whose L2 headers do not verify, as the venue does.
+pub fn l2_or(request: &Request, reply: impl FnOnce() -> Reply) -> Reply {
+    if request.l2_valid() {
+        reply()
+    } else {
+        Reply::json(
+            401,
+            serde_json::json!({"error": "Unauthorized/Invalid api key"}),
+        )
+    }
+}
+
+/// `POST /order`: 400 unless the HMAC and the order's signature verify, then `reply`.
+pub fn order_or(request: &Request, reply: impl FnOnce() -> Reply) -> Reply {
+    l2_or(request, || {
+        if request.method == "POST"
+            && request.path == "/order"
+            && request.order_exchange().is_some()
+        {
+            reply()
+        } else {
+            Reply::json(400, serde_json::json!({"error": "invalid order signature"}))
+        }
+    })
+}
+
+pub fn accepted() -> Reply {
+    Reply::json(
+        200,
+        serde_json::json!({
+            "success": true,
+            "errorMsg": "",
+            "orderID": "0x8d9c6b3e7a1f2d4c5b6a7980e1f2d3c4b5a69788e1f2d3c4b5a6978812345678",
+            "status": "matched",
+            "makingAmount": "5460000",
+            "takingAmount": "10500000",
+            "transactionsHashes": ["0x3a1f000000000000000000000000000000000000000000000000000000000001"]
+        }),
+    )
+}
