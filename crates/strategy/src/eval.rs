@@ -24,7 +24,7 @@ use crate::indicators::{
 };
 use crate::market::{Bar, MarketWindow, OutcomePoint, SeriesKey};
 use crate::model::{ActionKind, CompareOp, PriceField, SizeSpec};
-use crate::plan::{CompiledPlan, LogicOp, NumericKind, Operand, RiskSettings};
+use crate::plan::{ActionOp, CompiledPlan, LogicOp, NumericKind, Operand, RiskSettings};
 
 /// The decimal places kept when an indicator value is converted back to `Decimal`.
 pub const CONTEXT_DECIMAL_PLACES: u32 = 10;
@@ -145,6 +145,8 @@ pub fn replay<'a>(
         counts: vec![0; ready_times.len()],
         ready_times,
         scratch: Vec::with_capacity(plan.logic.len()),
+        proposals: plan.actions.iter().map(proposal).collect(),
+        fired: Vec::with_capacity(plan.actions.len()),
     })
 }
 
@@ -194,6 +196,10 @@ pub struct Replay<'a> {
     ready_times: Vec<Vec<i64>>,
     counts: Vec<usize>,
     scratch: Vec<Option<bool>>,
+    /// The action each action op proposes when it fires, built once.
+    proposals: Vec<ProposedAction>,
+    /// The indexes of the actions that fired at the last step taken by `next_actions`.
+    fired: Vec<usize>,
 }
 
 impl fmt::Debug for Replay<'_> {
@@ -204,21 +210,60 @@ impl fmt::Debug for Replay<'_> {
     }
 }
 
-impl Iterator for Replay<'_> {
-    type Item = ReplayStep;
-
-    fn next(&mut self) -> Option<ReplayStep> {
-        let time = self
-            .ready_times
+impl Replay<'_> {
+    /// The time of the next step, without taking it; `None` when the replay is over.
+    pub fn peek_time(&self) -> Option<i64> {
+        self.ready_times
             .iter()
             .zip(&self.counts)
             .filter_map(|(times, &count)| times.get(count).copied())
-            .min()?;
+            .min()
+    }
+
+    /// Moves every clock past the next step and returns its time.
+    fn advance(&mut self) -> Option<i64> {
+        let time = self.peek_time()?;
         for (times, count) in self.ready_times.iter().zip(self.counts.iter_mut()) {
             while times.get(*count).is_some_and(|&ready| ready <= time) {
                 *count += 1;
             }
         }
+        Some(time)
+    }
+
+    /// Takes the next step like [`Iterator::next`], but yields only its time and the order
+    /// actions that fired, borrowed from the replay: no [`Evaluation`] is built, so a step
+    /// allocates nothing. The actions are the step's [`Evaluation::actions`], in the same
+    /// order; model requests and shortfalls are left out.
+    pub fn next_actions(&mut self) -> Option<(i64, impl Iterator<Item = &ProposedAction>)> {
+        let time = self.advance()?;
+        let reader = Reader {
+            numeric: &self.numeric,
+            slot_clock: &self.plan.slot_clock,
+            counts: &self.counts,
+        };
+        evaluate_logic(self.plan, &reader, &mut self.scratch);
+        self.fired.clear();
+        for (index, action) in self.plan.actions.iter().enumerate() {
+            if fired(&self.scratch, action.when) {
+                self.fired.push(index);
+            }
+        }
+        let proposals = &self.proposals;
+        Some((
+            time,
+            self.fired
+                .iter()
+                .filter_map(move |&index| proposals.get(index)),
+        ))
+    }
+}
+
+impl Iterator for Replay<'_> {
+    type Item = ReplayStep;
+
+    fn next(&mut self) -> Option<ReplayStep> {
+        let time = self.advance()?;
         let evaluation = evaluate_at(self.plan, &self.numeric, &self.counts, &mut self.scratch);
         Some(ReplayStep { time, evaluation })
     }
@@ -288,8 +333,47 @@ impl<'w> Sources<'w> {
     }
 }
 
-fn decimal_to_f64(value: Decimal) -> Option<f64> {
-    value.to_f64().filter(|value| value.is_finite())
+/// Powers of ten that `u64` holds, `POWERS_OF_TEN[n] = 10^n`.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut powers = [1u64; 20];
+    let mut n = 1;
+    while n < 20 {
+        powers[n] = powers[n - 1] * 10;
+        n += 1;
+    }
+    powers
+};
+
+/// `value` as a finite `f64`: exactly `Decimal::to_f64`, bit for bit, so indicator values
+/// and the decisions built on them do not change.
+///
+/// `rust_decimal` converts through a 128-bit division and remainder by the scale's power of
+/// ten, then rounds the sum of the parts at the scale. A price's mantissa fits in 64 bits, so
+/// the same steps run here in 64-bit arithmetic (an integer converts to the same `f64` from
+/// 64 or 128 bits, and `10^n` for `n <= 19` is exact in both, as `10f64.powi(n)` is), which
+/// costs a fraction of the general conversion once per candle.
+pub(crate) fn decimal_to_f64(value: Decimal) -> Option<f64> {
+    let scale = value.scale() as usize;
+    let magnitude = u64::try_from(value.mantissa().unsigned_abs()).ok();
+    let converted = match (magnitude, POWERS_OF_TEN.get(scale)) {
+        (Some(magnitude), Some(&precision)) if scale > 0 => {
+            let integral = (magnitude / precision) as f64;
+            let fraction = (magnitude % precision) as f64 / precision as f64;
+            let unsigned = if fraction == 0.0 {
+                integral
+            } else {
+                let round_to = precision as f64;
+                ((integral + fraction) * round_to).round() / round_to
+            };
+            if value.is_sign_negative() {
+                -unsigned
+            } else {
+                unsigned
+            }
+        }
+        _ => value.to_f64()?,
+    };
+    Some(converted).filter(|value| value.is_finite())
 }
 
 fn field_of(bar: &Bar, field: PriceField) -> Decimal {
@@ -448,26 +532,44 @@ fn compare(op: CompareOp, left: f64, right: f64) -> bool {
     }
 }
 
-fn all_known(values: impl Iterator<Item = Option<bool>>) -> Option<Vec<bool>> {
-    values.collect()
+/// `Some(all values)` when every input is known, `None` otherwise; `any` chooses or over
+/// and. No allocation: this runs once per `and`/`or` node per step.
+fn combine(booleans: &[Option<bool>], inputs: &[usize], any: bool) -> Option<bool> {
+    let mut result = !any;
+    for &input in inputs {
+        let value = booleans.get(input).copied().flatten()?;
+        if any {
+            result |= value;
+        } else {
+            result &= value;
+        }
+    }
+    Some(result)
+}
+
+/// Whether boolean slot `slot` is true.
+fn fired(booleans: &[Option<bool>], slot: usize) -> bool {
+    booleans.get(slot).copied().flatten() == Some(true)
+}
+
+/// The action an action op proposes.
+fn proposal(action: &ActionOp) -> ProposedAction {
+    ProposedAction {
+        node: action.node.clone(),
+        asset: action.asset.clone(),
+        kind: action.kind,
+        size: action.size,
+        risk: action.risk,
+    }
 }
 
 fn to_decimal(value: f64) -> Option<Decimal> {
     Decimal::from_f64(value).map(|decimal| decimal.round_dp(CONTEXT_DECIMAL_PLACES).normalize())
 }
 
-/// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.
-fn evaluate_at(
-    plan: &CompiledPlan,
-    numeric: &[Vec<Option<f64>>],
-    counts: &[usize],
-    booleans: &mut Vec<Option<bool>>,
-) -> Evaluation {
-    let reader = Reader {
-        numeric,
-        slot_clock: &plan.slot_clock,
-        counts,
-    };
+/// Evaluates the boolean nodes into `booleans` (one slot per logic op) with the reader's
+/// counts. Allocates nothing once `booleans` has grown to the plan's size.
+fn evaluate_logic(plan: &CompiledPlan, reader: &Reader<'_>, booleans: &mut Vec<Option<bool>>) {
     booleans.clear();
     for op in &plan.logic {
         let value = match op {
@@ -495,31 +597,34 @@ fn evaluate_at(
                     _ => None,
                 }
             }
-            LogicOp::And(inputs) => {
-                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
-                    .map(|values| values.into_iter().all(|value| value))
-            }
-            LogicOp::Or(inputs) => {
-                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
-                    .map(|values| values.into_iter().any(|value| value))
-            }
+            LogicOp::And(inputs) => combine(booleans, inputs, false),
+            LogicOp::Or(inputs) => combine(booleans, inputs, true),
             LogicOp::Not(input) => booleans.get(*input).copied().flatten().map(|value| !value),
         };
         booleans.push(value);
     }
+}
 
-    let fired = |slot: usize| booleans.get(slot).copied().flatten() == Some(true);
+/// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.
+fn evaluate_at(
+    plan: &CompiledPlan,
+    numeric: &[Vec<Option<f64>>],
+    counts: &[usize],
+    booleans: &mut Vec<Option<bool>>,
+) -> Evaluation {
+    let reader = Reader {
+        numeric,
+        slot_clock: &plan.slot_clock,
+        counts,
+    };
+    evaluate_logic(plan, &reader, booleans);
+    let booleans: &[Option<bool>] = booleans;
+    let fired = |slot: usize| fired(booleans, slot);
     let actions = plan
         .actions
         .iter()
         .filter(|action| fired(action.when))
-        .map(|action| ProposedAction {
-            node: action.node.clone(),
-            asset: action.asset.clone(),
-            kind: action.kind,
-            size: action.size,
-            risk: action.risk,
-        })
+        .map(proposal)
         .collect();
     let llm_requests = plan
         .llm
@@ -559,5 +664,87 @@ fn evaluate_at(
         actions,
         llm_requests,
         shortfalls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+
+    use super::{POWERS_OF_TEN, decimal_to_f64};
+
+    fn reference(value: Decimal) -> Option<f64> {
+        value.to_f64().filter(|value| value.is_finite())
+    }
+
+    fn same(value: Decimal) -> bool {
+        decimal_to_f64(value).map(f64::to_bits) == reference(value).map(f64::to_bits)
+    }
+
+    #[test]
+    fn powers_of_ten_are_exact_as_floats() {
+        for (n, power) in POWERS_OF_TEN.iter().enumerate() {
+            let n = i32::try_from(n).unwrap();
+            assert_eq!((*power as f64).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
+        }
+    }
+
+    #[test]
+    fn edge_values_convert_as_rust_decimal_does() {
+        let mut values = vec![
+            Decimal::ZERO,
+            Decimal::ONE,
+            Decimal::NEGATIVE_ONE,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(-0, 5),
+            Decimal::new(1, 28),
+            Decimal::new(5, 1),
+            Decimal::new(3_333_333_333_333, 13),
+            Decimal::new(i64::MAX, 19),
+            Decimal::new(i64::MIN + 1, 19),
+            Decimal::from_i128_with_scale(i128::from(u64::MAX), 7),
+            Decimal::from_i128_with_scale(i128::from(u64::MAX) + 1, 7),
+        ];
+        for scale in 0..=28 {
+            values.push(Decimal::new(1, scale));
+            values.push(Decimal::new(-7, scale));
+            values.push(Decimal::new(123_456_789_012_345, scale));
+        }
+        for value in values {
+            assert!(same(value), "{value:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_decimal_converts_as_rust_decimal_does(
+            mantissa in any::<i64>(),
+            wide in any::<i128>(),
+            scale in 0_u32..=28,
+            use_wide in any::<bool>(),
+        ) {
+            let mantissa = if use_wide {
+                wide % 79_228_162_514_264_337_593_543_950_335_i128
+            } else {
+                i128::from(mantissa)
+            };
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            prop_assert!(same(value), "{:?}", value);
+        }
+
+        #[test]
+        fn prices_convert_as_rust_decimal_does(
+            cents in 0_i64..10_000_000_000,
+            extra in 0_i64..1_000_000_000,
+            scale in 1_u32..=12,
+        ) {
+            let value = Decimal::new(cents, 2);
+            prop_assert!(same(value), "{:?}", value);
+            let fine = Decimal::new(cents * 1_000 + extra % 1_000, scale.max(3));
+            prop_assert!(same(fine), "{:?}", fine);
+        }
     }
 }
