@@ -97,7 +97,6 @@ pub const PROGRESS_EVERY: u64 = 16_384;
 struct Asset<'w> {
     name: String,
     key: InstrumentKey,
-    key_text: String,
     lot_step: Decimal,
     fee_rate: Decimal,
     bars: &'w [Bar],
@@ -108,6 +107,19 @@ struct Asset<'w> {
     pending: Option<Pending>,
     risk: RiskSettings,
     trade: Option<OpenTrade>,
+    /// The account's position in the asset, as its last execution left it: the account is
+    /// changed only through [`Run::execute`], which refreshes this from the outcome.
+    position: Position,
+    /// The stop-loss and take-profit prices of the open position, computed once per
+    /// position and risk setting rather than on every bar; `None` until needed.
+    levels: Option<Levels>,
+}
+
+/// Exit prices of an open position.
+#[derive(Debug, Clone, Copy)]
+struct Levels {
+    stop: Option<Decimal>,
+    target: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +146,8 @@ struct Run<'a> {
     fees: FeeSchedule,
     fill_config: FillConfig,
     account: PaperAccount,
+    /// The account's cash, refreshed after every execution.
+    cash: Decimal,
     events: Vec<LedgerEvent>,
     fills: Vec<FillRecord>,
     trades: Vec<Trade>,
@@ -182,8 +196,7 @@ pub fn run_observed(
     let from = input.from.unwrap_or(i64::MIN);
     let to = input.to.unwrap_or(i64::MAX);
     let mut steps = replay(input.plan, input.window)
-        .map_err(|error| BacktestError::Unordered(error.to_string()))?
-        .peekable();
+        .map_err(|error| BacktestError::Unordered(error.to_string()))?;
     let (account, opening) = PaperAccount::open(settings.cash);
     let mut run = Run {
         settings,
@@ -193,17 +206,19 @@ pub fn run_observed(
             ..FillConfig::default()
         },
         fees,
+        cash: account.cash(),
         account,
         events: opening.into_iter().collect(),
         fills: Vec::new(),
         trades: Vec::new(),
     };
-    let mut curve: Vec<EquityPoint> = Vec::new();
     let mut first_close = None;
     let total = assets
         .iter()
         .map(|asset| asset.bars.iter().filter(|bar| bar.time < to).count() as u64)
         .sum();
+    // At most one point per bar.
+    let mut curve: Vec<EquityPoint> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut progress = Progress { done: 0, total };
     let mut next_report = PROGRESS_EVERY;
     // Each turn takes the earliest close among the assets' next bars inside the range.
@@ -239,11 +254,14 @@ pub fn run_observed(
             run.on_bar(asset, &bar);
         }
         // Decisions completed by this close (and any earlier ones not yet seen).
-        while let Some(step) = steps.next_if(|step| step.time <= close_time) {
-            if !traded_bar || step.time < close_time {
+        while steps.peek_time().is_some_and(|time| time <= close_time) {
+            let Some((time, actions)) = steps.next_actions() else {
+                break;
+            };
+            if !traded_bar || time < close_time {
                 continue;
             }
-            for action in &step.evaluation.actions {
+            for action in actions {
                 run.on_action(&mut assets, action, close_time);
             }
         }
@@ -347,7 +365,6 @@ fn traded_assets<'w>(
             .ok_or_else(|| BacktestError::NoData(name.clone()))?;
         assets.push(Asset {
             name: name.clone(),
-            key_text: instrument.key.to_string(),
             fee_rate: fees.bps(&instrument.key) / Decimal::from(10_000),
             key: instrument.key.clone(),
             lot_step: instrument.lot_step,
@@ -358,6 +375,8 @@ fn traded_assets<'w>(
             pending: None,
             risk: RiskSettings::default(),
             trade: None,
+            position: Position::default(),
+            levels: None,
         });
     }
     Ok(assets)
@@ -382,30 +401,56 @@ fn to_step(size: Decimal, step: Decimal) -> Decimal {
     (size / step).floor() * step
 }
 
-impl Run<'_> {
-    fn position(&self, asset: &Asset<'_>) -> Position {
-        self.account.position(&asset.key_text)
+impl Asset<'_> {
+    /// The exit prices of the open position under the asset's risk settings.
+    fn levels(&mut self) -> Levels {
+        if let Some(levels) = self.levels {
+            return levels;
+        }
+        let long = self.position.size > Decimal::ZERO;
+        let entry = self.position.avg_entry;
+        let hundred = Decimal::ONE_HUNDRED;
+        let levels = Levels {
+            stop: self.risk.stop_loss_percent.map(|percent| {
+                if long {
+                    entry * (Decimal::ONE - percent / hundred)
+                } else {
+                    entry * (Decimal::ONE + percent / hundred)
+                }
+            }),
+            target: self.risk.take_profit_percent.map(|percent| {
+                if long {
+                    entry * (Decimal::ONE + percent / hundred)
+                } else {
+                    entry * (Decimal::ONE - percent / hundred)
+                }
+            }),
+        };
+        self.levels = Some(levels);
+        levels
     }
+}
 
+impl Run<'_> {
     /// Equity at the assets' last closes.
     fn equity(&self, assets: &[Asset<'_>]) -> Decimal {
         let unrealized: Decimal = assets
             .iter()
             .filter_map(|asset| {
                 let close = asset.last_close?;
-                let position = self.position(asset);
+                let position = asset.position;
                 (!position.is_flat()).then(|| position.unrealized_pnl(close))
             })
             .sum();
-        self.account.cash() + unrealized
+        self.cash + unrealized
     }
 
     fn point(&self, assets: &[Asset<'_>], time: i64) -> EquityPoint {
         EquityPoint {
             time,
             equity: self.equity(assets),
-            cash: self.account.cash(),
-            exposed: assets.iter().any(|asset| !self.position(asset).is_flat()),
+            cash: self.cash,
+            exposed: assets.iter().any(|asset| !asset.position.is_flat()),
         }
     }
 
@@ -423,27 +468,14 @@ impl Run<'_> {
     /// open; when the bar's range reaches both levels, the stop-loss is assumed to have come
     /// first (the conservative reading of a bar whose path is unknown).
     fn check_stops(&mut self, asset: &mut Asset<'_>, bar: &Bar) {
-        let position = self.position(asset);
-        if position.is_flat() {
+        if asset.position.is_flat() {
             return;
         }
-        let long = position.size > Decimal::ZERO;
-        let entry = position.avg_entry;
-        let hundred = Decimal::ONE_HUNDRED;
-        let stop = asset.risk.stop_loss_percent.map(|percent| {
-            if long {
-                entry * (Decimal::ONE - percent / hundred)
-            } else {
-                entry * (Decimal::ONE + percent / hundred)
-            }
-        });
-        let target = asset.risk.take_profit_percent.map(|percent| {
-            if long {
-                entry * (Decimal::ONE + percent / hundred)
-            } else {
-                entry * (Decimal::ONE - percent / hundred)
-            }
-        });
+        let long = asset.position.size > Decimal::ZERO;
+        let Levels { stop, target } = asset.levels();
+        if stop.is_none() && target.is_none() {
+            return;
+        }
         let hit_stop =
             |price: Decimal| stop.is_some_and(|s| if long { price <= s } else { price >= s });
         let hit_target =
@@ -471,7 +503,7 @@ impl Run<'_> {
 
     /// Closes the asset's whole position at `price`.
     fn flatten(&mut self, asset: &mut Asset<'_>, price: Decimal, time: i64, reason: FillReason) {
-        let position = self.position(asset);
+        let position = asset.position;
         if position.is_flat() {
             return;
         }
@@ -496,7 +528,7 @@ impl Run<'_> {
         let Some(price) = asset.last_close else {
             return;
         };
-        let position = self.position(asset).size;
+        let position = asset.position.size;
         let Some(mut order) = size_order(
             action.kind,
             action.size.as_ref(),
@@ -524,6 +556,7 @@ impl Run<'_> {
         }
         if action.kind != ActionKind::Close {
             asset.risk = action.risk;
+            asset.levels = None;
         }
         match self.settings.fill_at {
             FillAt::Close => self.execute(asset, order, price, time, FillReason::Signal),
@@ -541,7 +574,7 @@ impl Run<'_> {
         time: i64,
         reason: FillReason,
     ) {
-        let position = self.position(asset);
+        let position = asset.position;
         if order.reduce_only {
             // Never past flat: a reduce-only order shrinks to the position.
             if position.is_flat() || sign(position.size) == order.side.sign() {
@@ -568,6 +601,9 @@ impl Run<'_> {
         let outcome = self
             .account
             .execute(&asset.key, order.side, &execution, &self.fees);
+        asset.position = outcome.after;
+        asset.levels = None;
+        self.cash = self.account.cash();
         if let Some(event) = &outcome.event {
             self.events.push(event.clone());
         }
