@@ -97,6 +97,8 @@ pub const PROGRESS_EVERY: u64 = 16_384;
 struct Asset<'w> {
     name: String,
     key: InstrumentKey,
+    /// `key` as text, the account's position key.
+    key_text: String,
     lot_step: Decimal,
     fee_rate: Decimal,
     bars: &'w [Bar],
@@ -367,6 +369,7 @@ fn traded_assets<'w>(
             name: name.clone(),
             fee_rate: fees.bps(&instrument.key) / Decimal::from(10_000),
             key: instrument.key.clone(),
+            key_text: instrument.key.to_string(),
             lot_step: instrument.lot_step,
             bars,
             bar_secs,
@@ -598,9 +601,13 @@ impl Run<'_> {
         else {
             return;
         };
-        let outcome = self
-            .account
-            .execute(&asset.key, order.side, &execution, &self.fees);
+        let outcome = self.account.execute_keyed(
+            &asset.key,
+            &asset.key_text,
+            order.side,
+            &execution,
+            &self.fees,
+        );
         asset.position = outcome.after;
         asset.levels = None;
         self.cash = self.account.cash();

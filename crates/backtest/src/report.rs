@@ -1,6 +1,8 @@
 //! What a backtest produces: its fills, round-trip trades, equity curve, metrics and the hash
 //! that pins them. Plain serializable values; money is `Decimal`, ratios `f64`.
 
+use std::io::{BufWriter, Write};
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -135,27 +137,67 @@ struct Hashed<'a> {
 /// (1 byte). The curve, one point per bar, is hashed in binary because printing it as text
 /// would cost more than the backtest itself. SHA-256 rather than the SHA3 of strategy
 /// fingerprints: it runs on the CPU's hash instructions, and the curve is large.
+///
+/// The JSON is written into the hash as it is produced and the curve is fed in blocks of
+/// points: the same bytes in the same order as hashing one JSON buffer and then one point at
+/// a time, without building the buffer or paying the per-call overhead once per bar.
 pub(crate) fn result_hash(
     metrics: &Metrics,
     trades: &[Trade],
     fills: &[FillRecord],
     equity: &[EquityPoint],
 ) -> String {
-    let json = serde_json::to_vec(&Hashed {
-        metrics,
-        trades,
-        fills,
-    })
-    .unwrap_or_default();
     let mut hasher = Sha256::new();
-    hasher.update(&json);
-    let mut point_bytes = [0u8; 8 + 16 + 16 + 1];
-    for point in equity {
-        point_bytes[..8].copy_from_slice(&point.time.to_be_bytes());
-        point_bytes[8..24].copy_from_slice(&point.equity.serialize());
-        point_bytes[24..40].copy_from_slice(&point.cash.serialize());
-        point_bytes[40] = u8::from(point.exposed);
-        hasher.update(point_bytes);
+    {
+        let mut writer = BufWriter::with_capacity(
+            HASH_BLOCK,
+            HashWriter {
+                hasher: &mut hasher,
+            },
+        );
+        // Writing into a hash cannot fail, and serializing these types cannot either.
+        let _ = serde_json::to_writer(
+            &mut writer,
+            &Hashed {
+                metrics,
+                trades,
+                fills,
+            },
+        );
+        let _ = writer.flush();
+    }
+    let mut block = [0u8; POINT_BYTES * POINTS_PER_BLOCK];
+    for points in equity.chunks(POINTS_PER_BLOCK) {
+        for (point, bytes) in points.iter().zip(block.chunks_exact_mut(POINT_BYTES)) {
+            bytes[..8].copy_from_slice(&point.time.to_be_bytes());
+            bytes[8..24].copy_from_slice(&point.equity.serialize());
+            bytes[24..40].copy_from_slice(&point.cash.serialize());
+            bytes[40] = u8::from(point.exposed);
+        }
+        hasher.update(&block[..points.len() * POINT_BYTES]);
     }
     clones_strategy::to_hex(&hasher.finalize())
+}
+
+/// Bytes of one hashed curve point.
+const POINT_BYTES: usize = 8 + 16 + 16 + 1;
+/// Curve points hashed per call.
+const POINTS_PER_BLOCK: usize = 128;
+/// Bytes of JSON buffered per call.
+const HASH_BLOCK: usize = 8 * 1024;
+
+/// Feeds what is written into a hash.
+struct HashWriter<'a> {
+    hasher: &'a mut Sha256,
+}
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

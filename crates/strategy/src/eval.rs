@@ -344,6 +344,21 @@ const POWERS_OF_TEN: [u64; 20] = {
     powers
 };
 
+/// `f64::round` of a non-negative finite `value` without the library call: `f64::round`
+/// rounds halves away from zero, and so does this. A double at or above `2^52` is already
+/// whole; below, truncation through `u64` is exact and so is the difference to it.
+fn round_half_away(value: f64) -> f64 {
+    if !(0.0..4_503_599_627_370_496.0).contains(&value) {
+        return value.round();
+    }
+    let whole = (value as u64) as f64;
+    if value - whole >= 0.5 {
+        whole + 1.0
+    } else {
+        whole
+    }
+}
+
 /// `value` as a finite `f64`: exactly `Decimal::to_f64`, bit for bit, so indicator values
 /// and the decisions built on them do not change.
 ///
@@ -363,7 +378,7 @@ pub(crate) fn decimal_to_f64(value: Decimal) -> Option<f64> {
                 integral
             } else {
                 let round_to = precision as f64;
-                ((integral + fraction) * round_to).round() / round_to
+                round_half_away((integral + fraction) * round_to) / round_to
             };
             if value.is_sign_negative() {
                 -unsigned
@@ -673,7 +688,7 @@ mod tests {
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
 
-    use super::{POWERS_OF_TEN, decimal_to_f64};
+    use super::{POWERS_OF_TEN, decimal_to_f64, round_half_away};
 
     fn reference(value: Decimal) -> Option<f64> {
         value.to_f64().filter(|value| value.is_finite())
@@ -681,6 +696,38 @@ mod tests {
 
     fn same(value: Decimal) -> bool {
         decimal_to_f64(value).map(f64::to_bits) == reference(value).map(f64::to_bits)
+    }
+
+    #[test]
+    fn rounding_halves_away_from_zero_as_f64_round_does() {
+        let mut values = vec![
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1e300,
+            f64::MAX,
+        ];
+        let mut state = 7_u64;
+        for _ in 0..100_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let magnitude = f64::from(u32::try_from(state >> 40).unwrap());
+            values.push(magnitude / 1024.0);
+            values.push(f64::from_bits(state >> 2));
+        }
+        for value in values {
+            assert_eq!(
+                round_half_away(value).to_bits(),
+                value.round().to_bits(),
+                "{value}"
+            );
+        }
     }
 
     #[test]
