@@ -85,16 +85,22 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
 /// `value` as `f64` from its mantissa and scale: exact to `f64` precision for the amounts a
 /// ledger holds, and far cheaper than a general conversion, which matters once per bar.
 ///
-/// Always `mantissa as f64 / 10f64.powi(scale)`: a mantissa that fits in 64 bits converts
-/// from `i64` (the same double as from `i128`, without the 128-bit conversion routine), and
-/// the exact powers come from a table (`powi` multiplies exact powers of ten up to `10^22`, so
-/// it gives the same doubles).
+/// Always `mantissa as f64 / 10f64.powi(scale)`. A mantissa below `2^64` converts as its two
+/// 32-bit halves, `high · 2^32 + low`: both terms are exact, so the one rounding of the sum
+/// gives the same double as converting the whole integer, without the 128-bit conversion
+/// routine (and rounding is symmetric, so the sign can come after). The powers come from a
+/// table: `powi` multiplies exact powers of ten up to `10^22`, so it gives the same doubles.
 pub(crate) fn to_f64(value: Decimal) -> f64 {
     let mantissa = value.mantissa();
     let scale = value.scale();
-    let numerator = match i64::try_from(mantissa) {
-        Ok(small) => small as f64,
-        Err(_) => mantissa as f64,
+    let magnitude = mantissa.unsigned_abs();
+    let numerator = if magnitude >> 64 == 0 {
+        let high = (magnitude >> 32) as u32;
+        let low = magnitude as u32;
+        let unsigned = f64::from(high) * 4_294_967_296.0 + f64::from(low);
+        if mantissa < 0 { -unsigned } else { unsigned }
+    } else {
+        mantissa as f64
     };
     match EXACT_POWERS_OF_TEN.get(scale as usize) {
         Some(power) => numerator / power,
