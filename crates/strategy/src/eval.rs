@@ -359,6 +359,28 @@ fn round_half_away(value: f64) -> f64 {
     }
 }
 
+/// `magnitude / 10^scale` and `magnitude % 10^scale` for a scale of 1 to 19 (`None`
+/// otherwise), each scale with its constant divisor so the division compiles to a
+/// multiplication: a runtime 64-bit division costs more than the rest of a conversion.
+fn split_at_scale(magnitude: u64, scale: usize) -> Option<(u64, u64)> {
+    macro_rules! by {
+        ($($scale:literal => $power:literal),* $(,)?) => {
+            match scale {
+                $($scale => Some((magnitude / $power, magnitude % $power)),)*
+                _ => None,
+            }
+        };
+    }
+    by! {
+        1 => 10, 2 => 100, 3 => 1_000, 4 => 10_000, 5 => 100_000, 6 => 1_000_000,
+        7 => 10_000_000, 8 => 100_000_000, 9 => 1_000_000_000, 10 => 10_000_000_000,
+        11 => 100_000_000_000, 12 => 1_000_000_000_000, 13 => 10_000_000_000_000,
+        14 => 100_000_000_000_000, 15 => 1_000_000_000_000_000,
+        16 => 10_000_000_000_000_000, 17 => 100_000_000_000_000_000,
+        18 => 1_000_000_000_000_000_000, 19 => 10_000_000_000_000_000_000,
+    }
+}
+
 /// `value` as a finite `f64`: exactly `Decimal::to_f64`, bit for bit, so indicator values
 /// and the decisions built on them do not change.
 ///
@@ -370,10 +392,13 @@ fn round_half_away(value: f64) -> f64 {
 pub(crate) fn decimal_to_f64(value: Decimal) -> Option<f64> {
     let scale = value.scale() as usize;
     let magnitude = u64::try_from(value.mantissa().unsigned_abs()).ok();
-    let converted = match (magnitude, POWERS_OF_TEN.get(scale)) {
-        (Some(magnitude), Some(&precision)) if scale > 0 => {
-            let integral = (magnitude / precision) as f64;
-            let fraction = (magnitude % precision) as f64 / precision as f64;
+    let converted = match (
+        magnitude.and_then(|m| split_at_scale(m, scale)),
+        POWERS_OF_TEN.get(scale),
+    ) {
+        (Some((integral, fraction)), Some(&precision)) => {
+            let integral = integral as f64;
+            let fraction = fraction as f64 / precision as f64;
             let unsigned = if fraction == 0.0 {
                 integral
             } else {
@@ -688,7 +713,7 @@ mod tests {
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
 
-    use super::{POWERS_OF_TEN, decimal_to_f64, round_half_away};
+    use super::{POWERS_OF_TEN, decimal_to_f64, round_half_away, split_at_scale};
 
     fn reference(value: Decimal) -> Option<f64> {
         value.to_f64().filter(|value| value.is_finite())
@@ -727,6 +752,20 @@ mod tests {
                 value.round().to_bits(),
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn splitting_at_a_scale_divides_by_its_power_of_ten() {
+        for magnitude in [0, 1, 9, 10, 11, 999_999, u64::MAX - 1, u64::MAX] {
+            assert_eq!(split_at_scale(magnitude, 0), None);
+            assert_eq!(split_at_scale(magnitude, 20), None);
+            for (scale, power) in POWERS_OF_TEN.iter().enumerate().skip(1) {
+                assert_eq!(
+                    split_at_scale(magnitude, scale),
+                    Some((magnitude / power, magnitude % power))
+                );
+            }
         }
     }
 
