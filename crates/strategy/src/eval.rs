@@ -381,6 +381,14 @@ fn split_at_scale(magnitude: u64, scale: usize) -> Option<(u64, u64)> {
     }
 }
 
+/// Mantissas below this (`2^50`) take the one-division path of [`decimal_to_f64`].
+const SHORT_MANTISSA: u64 = 1 << 50;
+
+/// `10^n` for the scales of the one-division path (`n <= 15`), exact as doubles.
+const SHORT_SCALE_POWERS: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// `value` as a finite `f64`: exactly `Decimal::to_f64`, bit for bit, so indicator values
 /// and the decisions built on them do not change.
 ///
@@ -389,9 +397,26 @@ fn split_at_scale(magnitude: u64, scale: usize) -> Option<(u64, u64)> {
 /// the same steps run here in 64-bit arithmetic (an integer converts to the same `f64` from
 /// 64 or 128 bits, and `10^n` for `n <= 19` is exact in both, as `10f64.powi(n)` is), which
 /// costs a fraction of the general conversion once per candle.
+///
+/// Prices are usually far shorter still: for a mantissa `m < 2^50` and a scale `s` of 1 to 15,
+/// the rounding step recovers `m` exactly (the parts' rounding errors add up to less than
+/// `2^-52 · m + 2^-53 · 10^s < 0.375`), so the result is `m / 10^s` correctly rounded: one
+/// division of two exact doubles, which is how it is computed then.
 pub(crate) fn decimal_to_f64(value: Decimal) -> Option<f64> {
     let scale = value.scale() as usize;
     let magnitude = u64::try_from(value.mantissa().unsigned_abs()).ok();
+    if let (Some(small), Some(power)) = (
+        magnitude.filter(|m| *m < SHORT_MANTISSA),
+        SHORT_SCALE_POWERS.get(scale).filter(|_| scale > 0),
+    ) {
+        let unsigned = small as f64 / power;
+        let signed = if value.is_sign_negative() {
+            -unsigned
+        } else {
+            unsigned
+        };
+        return Some(signed);
+    }
     let converted = match (
         magnitude.and_then(|m| split_at_scale(m, scale)),
         POWERS_OF_TEN.get(scale),
@@ -805,6 +830,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
         #[test]
         fn any_decimal_converts_as_rust_decimal_does(
             mantissa in any::<i64>(),
@@ -819,6 +846,20 @@ mod tests {
             };
             let value = Decimal::from_i128_with_scale(mantissa, scale);
             prop_assert!(same(value), "{:?}", value);
+        }
+
+        #[test]
+        fn short_decimals_convert_as_rust_decimal_does(
+            mantissa in 0_i64..(1 << 50),
+            top in (1_i64 << 49)..(1 << 50),
+            scale in 1_u32..=15,
+            negative in any::<bool>(),
+        ) {
+            for m in [mantissa, top, mantissa % 1_000_000, top - mantissa % 1_000] {
+                let m = if negative { -m } else { m };
+                let value = Decimal::new(m, scale);
+                prop_assert!(same(value), "{:?}", value);
+            }
         }
 
         #[test]
