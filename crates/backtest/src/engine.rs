@@ -215,9 +215,11 @@ pub fn run_observed(
         trades: Vec::new(),
     };
     let mut first_close = None;
+    // The replay refused series out of time order, so each asset's bars before `to` are a
+    // prefix, found by bisection rather than a pass over every bar.
     let total = assets
         .iter()
-        .map(|asset| asset.bars.iter().filter(|bar| bar.time < to).count() as u64)
+        .map(|asset| asset.bars.partition_point(|bar| bar.time < to) as u64)
         .sum();
     // At most one point per bar.
     let mut curve: Vec<EquityPoint> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
@@ -237,7 +239,8 @@ pub fn run_observed(
     {
         let mut traded_bar = false;
         for (index, asset) in assets.iter_mut().enumerate() {
-            let Some(bar) = asset.bars.get(asset.next).copied() else {
+            let bars = asset.bars;
+            let Some(bar) = bars.get(asset.next) else {
                 continue;
             };
             if bar.time >= to || bar.time.saturating_add(asset.bar_secs) != close_time {
@@ -253,7 +256,7 @@ pub fn run_observed(
             if index == 0 && first_close.is_none() {
                 first_close = Some(bar.close);
             }
-            run.on_bar(asset, &bar);
+            run.on_bar(asset, bar);
         }
         // Decisions completed by this close (and any earlier ones not yet seen).
         while steps.peek_time().is_some_and(|time| time <= close_time) {
