@@ -237,11 +237,7 @@ impl Replay<'_> {
     /// order; model requests and shortfalls are left out.
     pub fn next_actions(&mut self) -> Option<(i64, impl Iterator<Item = &ProposedAction>)> {
         let time = self.advance()?;
-        let reader = Reader {
-            numeric: &self.numeric,
-            slot_clock: &self.plan.slot_clock,
-            counts: &self.counts,
-        };
+        let reader = Reader::new(&self.numeric, &self.plan.slot_clock, &self.counts);
         evaluate_logic(self.plan, &reader, &mut self.scratch);
         self.fired.clear();
         for (index, action) in self.plan.actions.iter().enumerate() {
@@ -568,13 +564,31 @@ struct Reader<'p> {
     numeric: &'p [Vec<Option<f64>>],
     slot_clock: &'p [usize],
     counts: &'p [usize],
+    /// The count of the only clock, when the plan reads one series (every slot is on it):
+    /// reads then skip the slot's clock and its count, on every read of every step.
+    single: Option<usize>,
 }
 
-impl Reader<'_> {
+impl<'p> Reader<'p> {
+    fn new(numeric: &'p [Vec<Option<f64>>], slot_clock: &'p [usize], counts: &'p [usize]) -> Self {
+        let single = match counts {
+            [count] => Some(*count),
+            _ => None,
+        };
+        Reader {
+            numeric,
+            slot_clock,
+            counts,
+            single,
+        }
+    }
+
     /// The value `back` items before the latest known one.
     fn value(&self, slot: usize, back: usize) -> Option<f64> {
-        let clock = *self.slot_clock.get(slot)?;
-        let count = *self.counts.get(clock)?;
+        let count = match self.single {
+            Some(count) => count,
+            None => *self.counts.get(*self.slot_clock.get(slot)?)?,
+        };
         let index = count.checked_sub(1 + back)?;
         self.numeric.get(slot)?.get(index).copied().flatten()
     }
@@ -677,11 +691,7 @@ fn evaluate_at(
     counts: &[usize],
     booleans: &mut Vec<Option<bool>>,
 ) -> Evaluation {
-    let reader = Reader {
-        numeric,
-        slot_clock: &plan.slot_clock,
-        counts,
-    };
+    let reader = Reader::new(numeric, &plan.slot_clock, counts);
     evaluate_logic(plan, &reader, booleans);
     let booleans: &[Option<bool>] = booleans;
     let fired = |slot: usize| fired(booleans, slot);
