@@ -439,16 +439,31 @@ impl Asset<'_> {
 
 impl Run<'_> {
     /// Equity at the assets' last closes.
+    ///
+    /// The value (and its scale, which the result hash sees) is `cash + Σ unrealized`, the sum
+    /// starting from zero; the additions that cannot change a bit are skipped, which matters
+    /// on every bar: `0 + u` is `u` itself, and `cash + 0` is `cash` itself unless cash is a
+    /// zero (`rust_decimal` answers a zero plus a zero with the right-hand zero).
     fn equity(&self, assets: &[Asset<'_>]) -> Decimal {
-        let unrealized: Decimal = assets
-            .iter()
-            .filter_map(|asset| {
-                let close = asset.last_close?;
-                let position = asset.position;
-                (!position.is_flat()).then(|| position.unrealized_pnl(close))
-            })
-            .sum();
-        self.cash + unrealized
+        let mut unrealized: Option<Decimal> = None;
+        for asset in assets {
+            let Some(close) = asset.last_close else {
+                continue;
+            };
+            if asset.position.is_flat() {
+                continue;
+            }
+            let pnl = asset.position.unrealized_pnl(close);
+            unrealized = Some(match unrealized {
+                None => pnl,
+                Some(sum) => sum + pnl,
+            });
+        }
+        match unrealized {
+            Some(unrealized) => self.cash + unrealized,
+            None if !self.cash.is_zero() => self.cash,
+            None => self.cash + Decimal::ZERO,
+        }
     }
 
     fn point(&self, assets: &[Asset<'_>], time: i64) -> EquityPoint {
@@ -731,5 +746,53 @@ fn finish(asset: &str, trade: OpenTrade, time: i64, reason: FillReason) -> Trade
         fees: trade.fees,
         return_pct,
         exit_reason: reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    /// The identities [`Run::equity`](super::Run) relies on to skip additions, bit for bit.
+    #[test]
+    fn adding_zero_keeps_every_bit_where_equity_skips_it() {
+        let mut values = vec![
+            Decimal::ONE,
+            Decimal::NEGATIVE_ONE,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(0, 10),
+            Decimal::new(-0, 10),
+            Decimal::new(1, 28),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for scale in 0..=28 {
+            for _ in 0..200 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let wide = (i128::from(state) << 32) >> (state % 96);
+                values.push(Decimal::from_i128_with_scale(
+                    wide % 79_228_162_514_264_337_593_543_950_335,
+                    scale,
+                ));
+                values.push(Decimal::new(i64::try_from(state >> 33).unwrap(), scale));
+            }
+        }
+        for value in values {
+            // The sum of the unrealized PnL starts from zero.
+            assert_eq!(
+                (Decimal::ZERO + value).serialize(),
+                value.serialize(),
+                "{value:?}"
+            );
+            if !value.is_zero() {
+                assert_eq!(
+                    (value + Decimal::ZERO).serialize(),
+                    value.serialize(),
+                    "{value:?}"
+                );
+            }
+        }
     }
 }

@@ -132,6 +132,8 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
 
     // One pass over the curve: returns, drawdowns, exposure.
     let mut peak = context.starting_cash;
+    // The peak as a float, converted once per new peak rather than at every bar below it.
+    let mut peak_f64 = to_f64(peak);
     let mut peak_at = start;
     let mut previous = starting;
     let (mut n, mut sum, mut sum_sq, mut downside_sq) = (0u64, 0.0, 0.0, 0.0);
@@ -159,9 +161,10 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
                 current_depth = 0.0;
             }
             peak = point.equity;
+            peak_f64 = equity;
             peak_at = point.time;
         } else {
-            let depth = 1.0 - equity / to_f64(peak);
+            let depth = 1.0 - equity / peak_f64;
             current_depth = current_depth.max(depth);
             max_dd = max_dd.max(depth);
             max_dd_secs = max_dd_secs.max(point.time - peak_at);
