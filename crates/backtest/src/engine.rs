@@ -97,6 +97,7 @@ pub const PROGRESS_EVERY: u64 = 16_384;
 struct Asset<'w> {
     name: String,
     key: InstrumentKey,
+    /// `key` as text, the account's position key.
     key_text: String,
     lot_step: Decimal,
     fee_rate: Decimal,
@@ -108,6 +109,19 @@ struct Asset<'w> {
     pending: Option<Pending>,
     risk: RiskSettings,
     trade: Option<OpenTrade>,
+    /// The account's position in the asset, as its last execution left it: the account is
+    /// changed only through [`Run::execute`], which refreshes this from the outcome.
+    position: Position,
+    /// The stop-loss and take-profit prices of the open position, computed once per
+    /// position and risk setting rather than on every bar; `None` until needed.
+    levels: Option<Levels>,
+}
+
+/// Exit prices of an open position.
+#[derive(Debug, Clone, Copy)]
+struct Levels {
+    stop: Option<Decimal>,
+    target: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +148,8 @@ struct Run<'a> {
     fees: FeeSchedule,
     fill_config: FillConfig,
     account: PaperAccount,
+    /// The account's cash, refreshed after every execution.
+    cash: Decimal,
     events: Vec<LedgerEvent>,
     fills: Vec<FillRecord>,
     trades: Vec<Trade>,
@@ -182,8 +198,7 @@ pub fn run_observed(
     let from = input.from.unwrap_or(i64::MIN);
     let to = input.to.unwrap_or(i64::MAX);
     let mut steps = replay(input.plan, input.window)
-        .map_err(|error| BacktestError::Unordered(error.to_string()))?
-        .peekable();
+        .map_err(|error| BacktestError::Unordered(error.to_string()))?;
     let (account, opening) = PaperAccount::open(settings.cash);
     let mut run = Run {
         settings,
@@ -193,17 +208,21 @@ pub fn run_observed(
             ..FillConfig::default()
         },
         fees,
+        cash: account.cash(),
         account,
         events: opening.into_iter().collect(),
         fills: Vec::new(),
         trades: Vec::new(),
     };
-    let mut curve: Vec<EquityPoint> = Vec::new();
     let mut first_close = None;
+    // The replay refused series out of time order, so each asset's bars before `to` are a
+    // prefix, found by bisection rather than a pass over every bar.
     let total = assets
         .iter()
-        .map(|asset| asset.bars.iter().filter(|bar| bar.time < to).count() as u64)
+        .map(|asset| asset.bars.partition_point(|bar| bar.time < to) as u64)
         .sum();
+    // At most one point per bar.
+    let mut curve: Vec<EquityPoint> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut progress = Progress { done: 0, total };
     let mut next_report = PROGRESS_EVERY;
     // Each turn takes the earliest close among the assets' next bars inside the range.
@@ -220,7 +239,8 @@ pub fn run_observed(
     {
         let mut traded_bar = false;
         for (index, asset) in assets.iter_mut().enumerate() {
-            let Some(bar) = asset.bars.get(asset.next).copied() else {
+            let bars = asset.bars;
+            let Some(bar) = bars.get(asset.next) else {
                 continue;
             };
             if bar.time >= to || bar.time.saturating_add(asset.bar_secs) != close_time {
@@ -236,14 +256,17 @@ pub fn run_observed(
             if index == 0 && first_close.is_none() {
                 first_close = Some(bar.close);
             }
-            run.on_bar(asset, &bar);
+            run.on_bar(asset, bar);
         }
         // Decisions completed by this close (and any earlier ones not yet seen).
-        while let Some(step) = steps.next_if(|step| step.time <= close_time) {
-            if !traded_bar || step.time < close_time {
+        while steps.peek_time().is_some_and(|time| time <= close_time) {
+            let Some((time, actions)) = steps.next_actions() else {
+                break;
+            };
+            if !traded_bar || time < close_time {
                 continue;
             }
-            for action in &step.evaluation.actions {
+            for action in actions {
                 run.on_action(&mut assets, action, close_time);
             }
         }
@@ -347,9 +370,9 @@ fn traded_assets<'w>(
             .ok_or_else(|| BacktestError::NoData(name.clone()))?;
         assets.push(Asset {
             name: name.clone(),
-            key_text: instrument.key.to_string(),
             fee_rate: fees.bps(&instrument.key) / Decimal::from(10_000),
             key: instrument.key.clone(),
+            key_text: instrument.key.to_string(),
             lot_step: instrument.lot_step,
             bars,
             bar_secs,
@@ -358,6 +381,8 @@ fn traded_assets<'w>(
             pending: None,
             risk: RiskSettings::default(),
             trade: None,
+            position: Position::default(),
+            levels: None,
         });
     }
     Ok(assets)
@@ -382,30 +407,71 @@ fn to_step(size: Decimal, step: Decimal) -> Decimal {
     (size / step).floor() * step
 }
 
-impl Run<'_> {
-    fn position(&self, asset: &Asset<'_>) -> Position {
-        self.account.position(&asset.key_text)
+impl Asset<'_> {
+    /// The exit prices of the open position under the asset's risk settings.
+    fn levels(&mut self) -> Levels {
+        if let Some(levels) = self.levels {
+            return levels;
+        }
+        let long = self.position.size > Decimal::ZERO;
+        let entry = self.position.avg_entry;
+        let hundred = Decimal::ONE_HUNDRED;
+        let levels = Levels {
+            stop: self.risk.stop_loss_percent.map(|percent| {
+                if long {
+                    entry * (Decimal::ONE - percent / hundred)
+                } else {
+                    entry * (Decimal::ONE + percent / hundred)
+                }
+            }),
+            target: self.risk.take_profit_percent.map(|percent| {
+                if long {
+                    entry * (Decimal::ONE + percent / hundred)
+                } else {
+                    entry * (Decimal::ONE - percent / hundred)
+                }
+            }),
+        };
+        self.levels = Some(levels);
+        levels
     }
+}
 
+impl Run<'_> {
     /// Equity at the assets' last closes.
+    ///
+    /// The value (and its scale, which the result hash sees) is `cash + Σ unrealized`, the sum
+    /// starting from zero; the additions that cannot change a bit are skipped, which matters
+    /// on every bar: `0 + u` is `u` itself, and `cash + 0` is `cash` itself unless cash is a
+    /// zero (`rust_decimal` answers a zero plus a zero with the right-hand zero).
     fn equity(&self, assets: &[Asset<'_>]) -> Decimal {
-        let unrealized: Decimal = assets
-            .iter()
-            .filter_map(|asset| {
-                let close = asset.last_close?;
-                let position = self.position(asset);
-                (!position.is_flat()).then(|| position.unrealized_pnl(close))
-            })
-            .sum();
-        self.account.cash() + unrealized
+        let mut unrealized: Option<Decimal> = None;
+        for asset in assets {
+            let Some(close) = asset.last_close else {
+                continue;
+            };
+            if asset.position.is_flat() {
+                continue;
+            }
+            let pnl = asset.position.unrealized_pnl(close);
+            unrealized = Some(match unrealized {
+                None => pnl,
+                Some(sum) => sum + pnl,
+            });
+        }
+        match unrealized {
+            Some(unrealized) => self.cash + unrealized,
+            None if !self.cash.is_zero() => self.cash,
+            None => self.cash + Decimal::ZERO,
+        }
     }
 
     fn point(&self, assets: &[Asset<'_>], time: i64) -> EquityPoint {
         EquityPoint {
             time,
             equity: self.equity(assets),
-            cash: self.account.cash(),
-            exposed: assets.iter().any(|asset| !self.position(asset).is_flat()),
+            cash: self.cash,
+            exposed: assets.iter().any(|asset| !asset.position.is_flat()),
         }
     }
 
@@ -423,27 +489,14 @@ impl Run<'_> {
     /// open; when the bar's range reaches both levels, the stop-loss is assumed to have come
     /// first (the conservative reading of a bar whose path is unknown).
     fn check_stops(&mut self, asset: &mut Asset<'_>, bar: &Bar) {
-        let position = self.position(asset);
-        if position.is_flat() {
+        if asset.position.is_flat() {
             return;
         }
-        let long = position.size > Decimal::ZERO;
-        let entry = position.avg_entry;
-        let hundred = Decimal::ONE_HUNDRED;
-        let stop = asset.risk.stop_loss_percent.map(|percent| {
-            if long {
-                entry * (Decimal::ONE - percent / hundred)
-            } else {
-                entry * (Decimal::ONE + percent / hundred)
-            }
-        });
-        let target = asset.risk.take_profit_percent.map(|percent| {
-            if long {
-                entry * (Decimal::ONE + percent / hundred)
-            } else {
-                entry * (Decimal::ONE - percent / hundred)
-            }
-        });
+        let long = asset.position.size > Decimal::ZERO;
+        let Levels { stop, target } = asset.levels();
+        if stop.is_none() && target.is_none() {
+            return;
+        }
         let hit_stop =
             |price: Decimal| stop.is_some_and(|s| if long { price <= s } else { price >= s });
         let hit_target =
@@ -471,7 +524,7 @@ impl Run<'_> {
 
     /// Closes the asset's whole position at `price`.
     fn flatten(&mut self, asset: &mut Asset<'_>, price: Decimal, time: i64, reason: FillReason) {
-        let position = self.position(asset);
+        let position = asset.position;
         if position.is_flat() {
             return;
         }
@@ -496,7 +549,7 @@ impl Run<'_> {
         let Some(price) = asset.last_close else {
             return;
         };
-        let position = self.position(asset).size;
+        let position = asset.position.size;
         let Some(mut order) = size_order(
             action.kind,
             action.size.as_ref(),
@@ -524,6 +577,7 @@ impl Run<'_> {
         }
         if action.kind != ActionKind::Close {
             asset.risk = action.risk;
+            asset.levels = None;
         }
         match self.settings.fill_at {
             FillAt::Close => self.execute(asset, order, price, time, FillReason::Signal),
@@ -541,7 +595,7 @@ impl Run<'_> {
         time: i64,
         reason: FillReason,
     ) {
-        let position = self.position(asset);
+        let position = asset.position;
         if order.reduce_only {
             // Never past flat: a reduce-only order shrinks to the position.
             if position.is_flat() || sign(position.size) == order.side.sign() {
@@ -565,9 +619,16 @@ impl Run<'_> {
         else {
             return;
         };
-        let outcome = self
-            .account
-            .execute(&asset.key, order.side, &execution, &self.fees);
+        let outcome = self.account.execute_keyed(
+            &asset.key,
+            &asset.key_text,
+            order.side,
+            &execution,
+            &self.fees,
+        );
+        asset.position = outcome.after;
+        asset.levels = None;
+        self.cash = self.account.cash();
         if let Some(event) = &outcome.event {
             self.events.push(event.clone());
         }
@@ -685,5 +746,53 @@ fn finish(asset: &str, trade: OpenTrade, time: i64, reason: FillReason) -> Trade
         fees: trade.fees,
         return_pct,
         exit_reason: reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    /// The identities [`Run::equity`](super::Run) relies on to skip additions, bit for bit.
+    #[test]
+    fn adding_zero_keeps_every_bit_where_equity_skips_it() {
+        let mut values = vec![
+            Decimal::ONE,
+            Decimal::NEGATIVE_ONE,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(0, 10),
+            Decimal::new(-0, 10),
+            Decimal::new(1, 28),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for scale in 0..=28 {
+            for _ in 0..200 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let wide = (i128::from(state) << 32) >> (state % 96);
+                values.push(Decimal::from_i128_with_scale(
+                    wide % 79_228_162_514_264_337_593_543_950_335,
+                    scale,
+                ));
+                values.push(Decimal::new(i64::try_from(state >> 33).unwrap(), scale));
+            }
+        }
+        for value in values {
+            // The sum of the unrealized PnL starts from zero.
+            assert_eq!(
+                (Decimal::ZERO + value).serialize(),
+                value.serialize(),
+                "{value:?}"
+            );
+            if !value.is_zero() {
+                assert_eq!(
+                    (value + Decimal::ZERO).serialize(),
+                    value.serialize(),
+                    "{value:?}"
+                );
+            }
+        }
     }
 }

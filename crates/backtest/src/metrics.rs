@@ -80,10 +80,36 @@ pub struct Metrics {
     pub fees_paid: Decimal,
 }
 
+/// `10^n` as `f64` for `n <= 22`, the powers of ten a double holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// `value` as `f64` from its mantissa and scale: exact to `f64` precision for the amounts a
 /// ledger holds, and far cheaper than a general conversion, which matters once per bar.
+///
+/// Always `mantissa as f64 / 10f64.powi(scale)`. A mantissa below `2^64` converts as its two
+/// 32-bit halves, `high · 2^32 + low`: both terms are exact, so the one rounding of the sum
+/// gives the same double as converting the whole integer, without the 128-bit conversion
+/// routine (and rounding is symmetric, so the sign can come after). The powers come from a
+/// table: `powi` multiplies exact powers of ten up to `10^22`, so it gives the same doubles.
 pub(crate) fn to_f64(value: Decimal) -> f64 {
-    value.mantissa() as f64 / 10f64.powi(i32::try_from(value.scale()).unwrap_or(0))
+    let mantissa = value.mantissa();
+    let scale = value.scale();
+    let magnitude = mantissa.unsigned_abs();
+    let numerator = if magnitude >> 64 == 0 {
+        let high = (magnitude >> 32) as u32;
+        let low = magnitude as u32;
+        let unsigned = f64::from(high) * 4_294_967_296.0 + f64::from(low);
+        if mantissa < 0 { -unsigned } else { unsigned }
+    } else {
+        mantissa as f64
+    };
+    match EXACT_POWERS_OF_TEN.get(scale as usize) {
+        Some(power) => numerator / power,
+        None => numerator / 10f64.powi(i32::try_from(scale).unwrap_or(0)),
+    }
 }
 
 /// A finite float, 0 otherwise: metrics never carry NaN or infinity.
@@ -110,6 +136,8 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
 
     // One pass over the curve: returns, drawdowns, exposure.
     let mut peak = context.starting_cash;
+    // The peak as a float, converted once per new peak rather than at every bar below it.
+    let mut peak_f64 = to_f64(peak);
     let mut peak_at = start;
     let mut previous = starting;
     let (mut n, mut sum, mut sum_sq, mut downside_sq) = (0u64, 0.0, 0.0, 0.0);
@@ -137,9 +165,10 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
                 current_depth = 0.0;
             }
             peak = point.equity;
+            peak_f64 = equity;
             peak_at = point.time;
         } else {
-            let depth = 1.0 - equity / to_f64(peak);
+            let depth = 1.0 - equity / peak_f64;
             current_depth = current_depth.max(depth);
             max_dd = max_dd.max(depth);
             max_dd_secs = max_dd_secs.max(point.time - peak_at);
@@ -285,5 +314,59 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
         expectancy,
         sqn: finite(sqn),
         fees_paid: context.fees_paid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::{EXACT_POWERS_OF_TEN, to_f64};
+
+    /// The definition `to_f64` must keep, bit for bit.
+    fn reference(value: Decimal) -> f64 {
+        value.mantissa() as f64 / 10f64.powi(i32::try_from(value.scale()).unwrap())
+    }
+
+    #[test]
+    fn the_table_holds_what_powi_computes() {
+        for (n, power) in EXACT_POWERS_OF_TEN.iter().enumerate() {
+            assert_eq!(
+                power.to_bits(),
+                10f64.powi(i32::try_from(n).unwrap()).to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn conversion_matches_the_definition() {
+        // A deterministic spread of mantissas (small, 64-bit, beyond 64 bits) at every scale.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state
+        };
+        for scale in 0..=28 {
+            for _ in 0..2_000 {
+                let wide = (i128::from(next()) << 32 | i128::from(next() >> 32)) >> (next() % 64);
+                let mantissas = [
+                    i128::from(next() % 1_000_000_000),
+                    i128::from(next() as i64),
+                    wide % 79_228_162_514_264_337_593_543_950_335,
+                ];
+                for mantissa in mantissas {
+                    for sign in [1, -1] {
+                        let value = Decimal::from_i128_with_scale(sign * mantissa, scale);
+                        assert_eq!(
+                            to_f64(value).to_bits(),
+                            reference(value).to_bits(),
+                            "{value:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

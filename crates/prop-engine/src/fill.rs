@@ -135,10 +135,15 @@ impl FeeSchedule {
 
     /// The taker fee in bps for `instrument`.
     pub fn bps(&self, instrument: &InstrumentKey) -> Decimal {
+        // A scan of the few families, comparing venue and kind in place: no `VenueKind` is
+        // built (its venue is an owned string) and nothing is hashed, on every fill. Keys are
+        // unique, so the first match is the only one.
         self.by_venue_kind
-            .get(&instrument.venue_kind())
-            .copied()
-            .unwrap_or(self.default_bps)
+            .iter()
+            .find(|(family, _)| {
+                family.kind() == instrument.kind() && family.venue() == instrument.venue()
+            })
+            .map_or(self.default_bps, |(_, bps)| *bps)
     }
 
     /// The fee on `notional` for `instrument`, rounded to the ledger's scale.

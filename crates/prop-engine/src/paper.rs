@@ -91,8 +91,22 @@ impl PaperAccount {
         execution: &Execution,
         fees: &FeeSchedule,
     ) -> TradeOutcome {
-        let key = instrument.to_string();
-        let before = self.position(&key);
+        self.execute_keyed(instrument, &instrument.to_string(), side, execution, fees)
+    }
+
+    /// [`execute`](Self::execute) for a caller that keeps the instrument's key text
+    /// (`key` must be `instrument.to_string()`, the key of [`positions`](Self::positions)),
+    /// so repeated executions in one instrument, as in a backtest, do not format and
+    /// allocate the key every time.
+    pub fn execute_keyed(
+        &mut self,
+        instrument: &InstrumentKey,
+        key: &str,
+        side: Side,
+        execution: &Execution,
+        fees: &FeeSchedule,
+    ) -> TradeOutcome {
+        let before = self.position(key);
         let mut position = before;
         let mut fills = Vec::with_capacity(execution.legs.len());
         for leg in &execution.legs {
@@ -105,7 +119,12 @@ impl PaperAccount {
                 realized_pnl: change.realized_pnl,
             });
         }
-        self.positions.insert(key, position);
+        match self.positions.get_mut(key) {
+            Some(slot) => *slot = position,
+            None => {
+                self.positions.insert(key.to_string(), position);
+            }
+        }
         let realized: Decimal = fills.iter().map(|fill| fill.realized_pnl).sum();
         let fee: Decimal = fills.iter().map(|fill| fill.fee).sum();
         let event = LedgerEvent::trade(realized, fee);
@@ -182,5 +201,44 @@ impl PaperAccount {
     /// Equity: cash plus unrealized PnL.
     pub fn equity(&self, marks: &BTreeMap<String, Decimal>) -> Decimal {
         self.cash() + self.unrealized_pnl(marks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clones_market::{InstrumentKey, Side};
+
+    use super::*;
+    use crate::fill::{FillLeg, FillSource};
+
+    fn leg(price: Decimal, size: Decimal) -> Execution {
+        Execution {
+            legs: vec![FillLeg { price, size }],
+            source: FillSource::MidSlippage,
+        }
+    }
+
+    #[test]
+    fn execute_keyed_books_exactly_as_execute() {
+        let btc = InstrumentKey::perp("replay", "BTC").unwrap();
+        let key = btc.to_string();
+        let fees = FeeSchedule::flat(dec!(4.5));
+        let (mut plain, _) = PaperAccount::open(dec!(10000));
+        let (mut keyed, _) = PaperAccount::open(dec!(10000));
+        let trades = [
+            (Side::Buy, dec!(100), dec!(1.5)),
+            (Side::Buy, dec!(110), dec!(0.5)),
+            (Side::Sell, dec!(120), dec!(3)),
+            (Side::Buy, dec!(90), dec!(1)),
+        ];
+        for (side, price, size) in trades {
+            let execution = leg(price, size);
+            let a = plain.execute(&btc, side, &execution, &fees);
+            let b = keyed.execute_keyed(&btc, &key, side, &execution, &fees);
+            assert_eq!(a, b);
+            assert_eq!(plain, keyed);
+        }
+        assert!(plain.position(&key).is_flat());
+        assert_eq!(plain.positions.len(), 1);
     }
 }

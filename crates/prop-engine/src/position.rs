@@ -8,7 +8,54 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::{money, price};
+use crate::{SCALE, money, price};
+
+/// `10^n` for `n` up to 18 (every shift from a product's scale, at most 28, down to
+/// [`SCALE`]).
+const POWERS_OF_TEN: [u64; 19] = {
+    let mut powers = [1u64; 19];
+    let mut n = 1;
+    while n < 19 {
+        powers[n] = powers[n - 1] * 10;
+        n += 1;
+    }
+    powers
+};
+
+/// [`money`], bit for bit (mantissa, scale and sign), computed on the 128-bit mantissa.
+///
+/// `rust_decimal` rounds by dividing its three 32-bit words in steps and comparing the
+/// remainder with a half it builds digit by digit; marking a position to market does this
+/// on every bar, so the common case (a non-zero value with more than [`SCALE`] places) is one
+/// 128-bit division and the same comparison here. Zero and values already at the scale go
+/// through [`money`].
+fn round_money(value: Decimal) -> Decimal {
+    let scale = value.scale();
+    let mantissa = value.mantissa();
+    let Some(&divisor) = scale
+        .checked_sub(SCALE)
+        .filter(|shift| *shift > 0)
+        .and_then(|shift| POWERS_OF_TEN.get(shift as usize))
+    else {
+        return money(value);
+    };
+    if mantissa == 0 {
+        return money(value);
+    }
+    let magnitude = mantissa.unsigned_abs();
+    let divisor = u128::from(divisor);
+    let mut rounded = magnitude / divisor;
+    // Half away from zero: the divisor is even, so the remainder is at least half of it
+    // exactly when twice the remainder reaches it.
+    if (magnitude % divisor) * 2 >= divisor {
+        rounded += 1;
+    }
+    let Ok(rounded) = i128::try_from(rounded) else {
+        return money(value);
+    };
+    let signed = if mantissa < 0 { -rounded } else { rounded };
+    Decimal::try_from_i128_with_scale(signed, SCALE).unwrap_or_else(|_| money(value))
+}
 
 /// A position in one instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -72,7 +119,7 @@ impl Position {
         } else {
             Decimal::NEGATIVE_ONE
         };
-        let realized_pnl = money(closed * (fill_price - self.avg_entry) * direction);
+        let realized_pnl = round_money(closed * (fill_price - self.avg_entry) * direction);
         let new_size = self.size + delta;
         let after = if new_size.is_zero() {
             Position::default()
@@ -91,7 +138,7 @@ impl Position {
 
     /// PnL of the open size if closed at `mark`.
     pub fn unrealized_pnl(&self, mark: Decimal) -> Decimal {
-        money(self.size * (mark - self.avg_entry))
+        round_money(self.size * (mark - self.avg_entry))
     }
 
     /// Absolute notional at `mark`.
@@ -109,7 +156,72 @@ impl Position {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn same_bits(a: Decimal, b: Decimal) -> bool {
+        a.serialize() == b.serialize()
+    }
+
+    #[test]
+    fn round_money_matches_money_at_the_edges() {
+        let mut values = vec![
+            Decimal::ZERO,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(-0, 15),
+            Decimal::new(5, 11),
+            Decimal::new(-5, 11),
+            Decimal::new(4, 11),
+            Decimal::new(-15, 11),
+            Decimal::new(49_999_999_999, 21),
+            Decimal::new(50_000_000_000, 21),
+            Decimal::new(1, 28),
+            Decimal::new(-1, 28),
+        ];
+        for scale in 0..=28 {
+            values.push(Decimal::new(123_456_789_012_345_678, scale));
+            values.push(Decimal::from_i128_with_scale(
+                -79_228_162_514_264_337_593_543_950_335,
+                scale,
+            ));
+        }
+        for value in values {
+            assert!(same_bits(round_money(value), money(value)), "{value:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn round_money_matches_money(
+            mantissa in any::<i128>(),
+            narrow in any::<i64>(),
+            scale in 0_u32..=28,
+            wide in any::<bool>(),
+        ) {
+            let mantissa = if wide {
+                mantissa % 79_228_162_514_264_337_593_543_950_336
+            } else {
+                i128::from(narrow)
+            };
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            prop_assert!(same_bits(round_money(value), money(value)), "{:?}", value);
+        }
+
+        #[test]
+        fn marks_round_as_money_does(
+            size in -10_000_000_000_000_i64..10_000_000_000_000,
+            entry in 1_i64..100_000_000_000_000,
+            mark in 1_i64..10_000_000,
+            mark_scale in 0_u32..=4,
+        ) {
+            let position = Position::new(Decimal::new(size, 10), Decimal::new(entry, 10));
+            let mark = Decimal::new(mark, mark_scale);
+            let expected = money(position.size * (mark - position.avg_entry));
+            prop_assert!(same_bits(position.unrealized_pnl(mark), expected));
+        }
+    }
 
     #[test]
     fn long_add_then_reduce_then_close() {

@@ -24,7 +24,7 @@ use crate::indicators::{
 };
 use crate::market::{Bar, MarketWindow, OutcomePoint, SeriesKey};
 use crate::model::{ActionKind, CompareOp, PriceField, SizeSpec};
-use crate::plan::{CompiledPlan, LogicOp, NumericKind, Operand, RiskSettings};
+use crate::plan::{ActionOp, CompiledPlan, LogicOp, NumericKind, Operand, RiskSettings};
 
 /// The decimal places kept when an indicator value is converted back to `Decimal`.
 pub const CONTEXT_DECIMAL_PLACES: u32 = 10;
@@ -145,6 +145,8 @@ pub fn replay<'a>(
         counts: vec![0; ready_times.len()],
         ready_times,
         scratch: Vec::with_capacity(plan.logic.len()),
+        proposals: plan.actions.iter().map(proposal).collect(),
+        fired: Vec::with_capacity(plan.actions.len()),
     })
 }
 
@@ -194,6 +196,10 @@ pub struct Replay<'a> {
     ready_times: Vec<Vec<i64>>,
     counts: Vec<usize>,
     scratch: Vec<Option<bool>>,
+    /// The action each action op proposes when it fires, built once.
+    proposals: Vec<ProposedAction>,
+    /// The indexes of the actions that fired at the last step taken by `next_actions`.
+    fired: Vec<usize>,
 }
 
 impl fmt::Debug for Replay<'_> {
@@ -204,21 +210,56 @@ impl fmt::Debug for Replay<'_> {
     }
 }
 
-impl Iterator for Replay<'_> {
-    type Item = ReplayStep;
-
-    fn next(&mut self) -> Option<ReplayStep> {
-        let time = self
-            .ready_times
+impl Replay<'_> {
+    /// The time of the next step, without taking it; `None` when the replay is over.
+    pub fn peek_time(&self) -> Option<i64> {
+        self.ready_times
             .iter()
             .zip(&self.counts)
             .filter_map(|(times, &count)| times.get(count).copied())
-            .min()?;
+            .min()
+    }
+
+    /// Moves every clock past the next step and returns its time.
+    fn advance(&mut self) -> Option<i64> {
+        let time = self.peek_time()?;
         for (times, count) in self.ready_times.iter().zip(self.counts.iter_mut()) {
             while times.get(*count).is_some_and(|&ready| ready <= time) {
                 *count += 1;
             }
         }
+        Some(time)
+    }
+
+    /// Takes the next step like [`Iterator::next`], but yields only its time and the order
+    /// actions that fired, borrowed from the replay: no [`Evaluation`] is built, so a step
+    /// allocates nothing. The actions are the step's [`Evaluation::actions`], in the same
+    /// order; model requests and shortfalls are left out.
+    pub fn next_actions(&mut self) -> Option<(i64, impl Iterator<Item = &ProposedAction>)> {
+        let time = self.advance()?;
+        let reader = Reader::new(&self.numeric, &self.plan.slot_clock, &self.counts);
+        evaluate_logic(self.plan, &reader, &mut self.scratch);
+        self.fired.clear();
+        for (index, action) in self.plan.actions.iter().enumerate() {
+            if fired(&self.scratch, action.when) {
+                self.fired.push(index);
+            }
+        }
+        let proposals = &self.proposals;
+        Some((
+            time,
+            self.fired
+                .iter()
+                .filter_map(move |&index| proposals.get(index)),
+        ))
+    }
+}
+
+impl Iterator for Replay<'_> {
+    type Item = ReplayStep;
+
+    fn next(&mut self) -> Option<ReplayStep> {
+        let time = self.advance()?;
         let evaluation = evaluate_at(self.plan, &self.numeric, &self.counts, &mut self.scratch);
         Some(ReplayStep { time, evaluation })
     }
@@ -288,8 +329,112 @@ impl<'w> Sources<'w> {
     }
 }
 
-fn decimal_to_f64(value: Decimal) -> Option<f64> {
-    value.to_f64().filter(|value| value.is_finite())
+/// Powers of ten that `u64` holds, `POWERS_OF_TEN[n] = 10^n`.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut powers = [1u64; 20];
+    let mut n = 1;
+    while n < 20 {
+        powers[n] = powers[n - 1] * 10;
+        n += 1;
+    }
+    powers
+};
+
+/// `f64::round` of a non-negative finite `value` without the library call: `f64::round`
+/// rounds halves away from zero, and so does this. A double at or above `2^52` is already
+/// whole; below, truncation through `u64` is exact and so is the difference to it.
+fn round_half_away(value: f64) -> f64 {
+    if !(0.0..4_503_599_627_370_496.0).contains(&value) {
+        return value.round();
+    }
+    let whole = (value as u64) as f64;
+    if value - whole >= 0.5 {
+        whole + 1.0
+    } else {
+        whole
+    }
+}
+
+/// `magnitude / 10^scale` and `magnitude % 10^scale` for a scale of 1 to 19 (`None`
+/// otherwise), each scale with its constant divisor so the division compiles to a
+/// multiplication: a runtime 64-bit division costs more than the rest of a conversion.
+fn split_at_scale(magnitude: u64, scale: usize) -> Option<(u64, u64)> {
+    macro_rules! by {
+        ($($scale:literal => $power:literal),* $(,)?) => {
+            match scale {
+                $($scale => Some((magnitude / $power, magnitude % $power)),)*
+                _ => None,
+            }
+        };
+    }
+    by! {
+        1 => 10, 2 => 100, 3 => 1_000, 4 => 10_000, 5 => 100_000, 6 => 1_000_000,
+        7 => 10_000_000, 8 => 100_000_000, 9 => 1_000_000_000, 10 => 10_000_000_000,
+        11 => 100_000_000_000, 12 => 1_000_000_000_000, 13 => 10_000_000_000_000,
+        14 => 100_000_000_000_000, 15 => 1_000_000_000_000_000,
+        16 => 10_000_000_000_000_000, 17 => 100_000_000_000_000_000,
+        18 => 1_000_000_000_000_000_000, 19 => 10_000_000_000_000_000_000,
+    }
+}
+
+/// Mantissas below this (`2^50`) take the one-division path of [`decimal_to_f64`].
+const SHORT_MANTISSA: u64 = 1 << 50;
+
+/// `10^n` for the scales of the one-division path (`n <= 15`), exact as doubles.
+const SHORT_SCALE_POWERS: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `value` as a finite `f64`: exactly `Decimal::to_f64`, bit for bit, so indicator values
+/// and the decisions built on them do not change.
+///
+/// `rust_decimal` converts through a 128-bit division and remainder by the scale's power of
+/// ten, then rounds the sum of the parts at the scale. A price's mantissa fits in 64 bits, so
+/// the same steps run here in 64-bit arithmetic (an integer converts to the same `f64` from
+/// 64 or 128 bits, and `10^n` for `n <= 19` is exact in both, as `10f64.powi(n)` is), which
+/// costs a fraction of the general conversion once per candle.
+///
+/// Prices are usually far shorter still: for a mantissa `m < 2^50` and a scale `s` of 1 to 15,
+/// the rounding step recovers `m` exactly (the parts' rounding errors add up to less than
+/// `2^-52 · m + 2^-53 · 10^s < 0.375`), so the result is `m / 10^s` correctly rounded: one
+/// division of two exact doubles, which is how it is computed then.
+pub(crate) fn decimal_to_f64(value: Decimal) -> Option<f64> {
+    let scale = value.scale() as usize;
+    let magnitude = u64::try_from(value.mantissa().unsigned_abs()).ok();
+    if let (Some(small), Some(power)) = (
+        magnitude.filter(|m| *m < SHORT_MANTISSA),
+        SHORT_SCALE_POWERS.get(scale).filter(|_| scale > 0),
+    ) {
+        let unsigned = small as f64 / power;
+        let signed = if value.is_sign_negative() {
+            -unsigned
+        } else {
+            unsigned
+        };
+        return Some(signed);
+    }
+    let converted = match (
+        magnitude.and_then(|m| split_at_scale(m, scale)),
+        POWERS_OF_TEN.get(scale),
+    ) {
+        (Some((integral, fraction)), Some(&precision)) => {
+            let integral = integral as f64;
+            let fraction = fraction as f64 / precision as f64;
+            let unsigned = if fraction == 0.0 {
+                integral
+            } else {
+                let round_to = precision as f64;
+                round_half_away((integral + fraction) * round_to) / round_to
+            };
+            if value.is_sign_negative() {
+                -unsigned
+            } else {
+                unsigned
+            }
+        }
+        _ => value.to_f64()?,
+    };
+    Some(converted).filter(|value| value.is_finite())
 }
 
 fn field_of(bar: &Bar, field: PriceField) -> Decimal {
@@ -419,13 +564,31 @@ struct Reader<'p> {
     numeric: &'p [Vec<Option<f64>>],
     slot_clock: &'p [usize],
     counts: &'p [usize],
+    /// The count of the only clock, when the plan reads one series (every slot is on it):
+    /// reads then skip the slot's clock and its count, on every read of every step.
+    single: Option<usize>,
 }
 
-impl Reader<'_> {
+impl<'p> Reader<'p> {
+    fn new(numeric: &'p [Vec<Option<f64>>], slot_clock: &'p [usize], counts: &'p [usize]) -> Self {
+        let single = match counts {
+            [count] => Some(*count),
+            _ => None,
+        };
+        Reader {
+            numeric,
+            slot_clock,
+            counts,
+            single,
+        }
+    }
+
     /// The value `back` items before the latest known one.
     fn value(&self, slot: usize, back: usize) -> Option<f64> {
-        let clock = *self.slot_clock.get(slot)?;
-        let count = *self.counts.get(clock)?;
+        let count = match self.single {
+            Some(count) => count,
+            None => *self.counts.get(*self.slot_clock.get(slot)?)?,
+        };
         let index = count.checked_sub(1 + back)?;
         self.numeric.get(slot)?.get(index).copied().flatten()
     }
@@ -448,26 +611,44 @@ fn compare(op: CompareOp, left: f64, right: f64) -> bool {
     }
 }
 
-fn all_known(values: impl Iterator<Item = Option<bool>>) -> Option<Vec<bool>> {
-    values.collect()
+/// `Some(all values)` when every input is known, `None` otherwise; `any` chooses or over
+/// and. No allocation: this runs once per `and`/`or` node per step.
+fn combine(booleans: &[Option<bool>], inputs: &[usize], any: bool) -> Option<bool> {
+    let mut result = !any;
+    for &input in inputs {
+        let value = booleans.get(input).copied().flatten()?;
+        if any {
+            result |= value;
+        } else {
+            result &= value;
+        }
+    }
+    Some(result)
+}
+
+/// Whether boolean slot `slot` is true.
+fn fired(booleans: &[Option<bool>], slot: usize) -> bool {
+    booleans.get(slot).copied().flatten() == Some(true)
+}
+
+/// The action an action op proposes.
+fn proposal(action: &ActionOp) -> ProposedAction {
+    ProposedAction {
+        node: action.node.clone(),
+        asset: action.asset.clone(),
+        kind: action.kind,
+        size: action.size,
+        risk: action.risk,
+    }
 }
 
 fn to_decimal(value: f64) -> Option<Decimal> {
     Decimal::from_f64(value).map(|decimal| decimal.round_dp(CONTEXT_DECIMAL_PLACES).normalize())
 }
 
-/// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.
-fn evaluate_at(
-    plan: &CompiledPlan,
-    numeric: &[Vec<Option<f64>>],
-    counts: &[usize],
-    booleans: &mut Vec<Option<bool>>,
-) -> Evaluation {
-    let reader = Reader {
-        numeric,
-        slot_clock: &plan.slot_clock,
-        counts,
-    };
+/// Evaluates the boolean nodes into `booleans` (one slot per logic op) with the reader's
+/// counts. Allocates nothing once `booleans` has grown to the plan's size.
+fn evaluate_logic(plan: &CompiledPlan, reader: &Reader<'_>, booleans: &mut Vec<Option<bool>>) {
     booleans.clear();
     for op in &plan.logic {
         let value = match op {
@@ -495,31 +676,30 @@ fn evaluate_at(
                     _ => None,
                 }
             }
-            LogicOp::And(inputs) => {
-                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
-                    .map(|values| values.into_iter().all(|value| value))
-            }
-            LogicOp::Or(inputs) => {
-                all_known(inputs.iter().map(|&i| booleans.get(i).copied().flatten()))
-                    .map(|values| values.into_iter().any(|value| value))
-            }
+            LogicOp::And(inputs) => combine(booleans, inputs, false),
+            LogicOp::Or(inputs) => combine(booleans, inputs, true),
             LogicOp::Not(input) => booleans.get(*input).copied().flatten().map(|value| !value),
         };
         booleans.push(value);
     }
+}
 
-    let fired = |slot: usize| booleans.get(slot).copied().flatten() == Some(true);
+/// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.
+fn evaluate_at(
+    plan: &CompiledPlan,
+    numeric: &[Vec<Option<f64>>],
+    counts: &[usize],
+    booleans: &mut Vec<Option<bool>>,
+) -> Evaluation {
+    let reader = Reader::new(numeric, &plan.slot_clock, counts);
+    evaluate_logic(plan, &reader, booleans);
+    let booleans: &[Option<bool>] = booleans;
+    let fired = |slot: usize| fired(booleans, slot);
     let actions = plan
         .actions
         .iter()
         .filter(|action| fired(action.when))
-        .map(|action| ProposedAction {
-            node: action.node.clone(),
-            asset: action.asset.clone(),
-            kind: action.kind,
-            size: action.size,
-            risk: action.risk,
-        })
+        .map(proposal)
         .collect();
     let llm_requests = plan
         .llm
@@ -559,5 +739,149 @@ fn evaluate_at(
         actions,
         llm_requests,
         shortfalls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+
+    use super::{POWERS_OF_TEN, decimal_to_f64, round_half_away, split_at_scale};
+
+    fn reference(value: Decimal) -> Option<f64> {
+        value.to_f64().filter(|value| value.is_finite())
+    }
+
+    fn same(value: Decimal) -> bool {
+        decimal_to_f64(value).map(f64::to_bits) == reference(value).map(f64::to_bits)
+    }
+
+    #[test]
+    fn rounding_halves_away_from_zero_as_f64_round_does() {
+        let mut values = vec![
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1e300,
+            f64::MAX,
+        ];
+        let mut state = 7_u64;
+        for _ in 0..100_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let magnitude = f64::from(u32::try_from(state >> 40).unwrap());
+            values.push(magnitude / 1024.0);
+            values.push(f64::from_bits(state >> 2));
+        }
+        for value in values {
+            assert_eq!(
+                round_half_away(value).to_bits(),
+                value.round().to_bits(),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn splitting_at_a_scale_divides_by_its_power_of_ten() {
+        for magnitude in [0, 1, 9, 10, 11, 999_999, u64::MAX - 1, u64::MAX] {
+            assert_eq!(split_at_scale(magnitude, 0), None);
+            assert_eq!(split_at_scale(magnitude, 20), None);
+            for (scale, power) in POWERS_OF_TEN.iter().enumerate().skip(1) {
+                assert_eq!(
+                    split_at_scale(magnitude, scale),
+                    Some((magnitude / power, magnitude % power))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn powers_of_ten_are_exact_as_floats() {
+        for (n, power) in POWERS_OF_TEN.iter().enumerate() {
+            let n = i32::try_from(n).unwrap();
+            assert_eq!((*power as f64).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
+        }
+    }
+
+    #[test]
+    fn edge_values_convert_as_rust_decimal_does() {
+        let mut values = vec![
+            Decimal::ZERO,
+            Decimal::ONE,
+            Decimal::NEGATIVE_ONE,
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(-0, 5),
+            Decimal::new(1, 28),
+            Decimal::new(5, 1),
+            Decimal::new(3_333_333_333_333, 13),
+            Decimal::new(i64::MAX, 19),
+            Decimal::new(i64::MIN + 1, 19),
+            Decimal::from_i128_with_scale(i128::from(u64::MAX), 7),
+            Decimal::from_i128_with_scale(i128::from(u64::MAX) + 1, 7),
+        ];
+        for scale in 0..=28 {
+            values.push(Decimal::new(1, scale));
+            values.push(Decimal::new(-7, scale));
+            values.push(Decimal::new(123_456_789_012_345, scale));
+        }
+        for value in values {
+            assert!(same(value), "{value:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_decimal_converts_as_rust_decimal_does(
+            mantissa in any::<i64>(),
+            wide in any::<i128>(),
+            scale in 0_u32..=28,
+            use_wide in any::<bool>(),
+        ) {
+            let mantissa = if use_wide {
+                wide % 79_228_162_514_264_337_593_543_950_335_i128
+            } else {
+                i128::from(mantissa)
+            };
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            prop_assert!(same(value), "{:?}", value);
+        }
+
+        #[test]
+        fn short_decimals_convert_as_rust_decimal_does(
+            mantissa in 0_i64..(1 << 50),
+            top in (1_i64 << 49)..(1 << 50),
+            scale in 1_u32..=15,
+            negative in any::<bool>(),
+        ) {
+            for m in [mantissa, top, mantissa % 1_000_000, top - mantissa % 1_000] {
+                let m = if negative { -m } else { m };
+                let value = Decimal::new(m, scale);
+                prop_assert!(same(value), "{:?}", value);
+            }
+        }
+
+        #[test]
+        fn prices_convert_as_rust_decimal_does(
+            cents in 0_i64..10_000_000_000,
+            extra in 0_i64..1_000_000_000,
+            scale in 1_u32..=12,
+        ) {
+            let value = Decimal::new(cents, 2);
+            prop_assert!(same(value), "{:?}", value);
+            let fine = Decimal::new(cents * 1_000 + extra % 1_000, scale.max(3));
+            prop_assert!(same(fine), "{:?}", fine);
+        }
     }
 }

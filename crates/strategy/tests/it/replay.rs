@@ -36,6 +36,28 @@ fn each_step_equals_evaluating_the_window_as_of_then() {
 }
 
 #[test]
+fn next_actions_yields_the_iterators_times_and_actions() {
+    let plan = compile(&default_draft_graph(), &open()).unwrap();
+    let mut rng = Rng::new(11);
+    let window =
+        MarketWindow::new().with_candles("BTC", Timeframe::H1, random_bars(&mut rng, 500, 3_600));
+    let steps = evaluate_history(&plan, &window).unwrap();
+    let mut lazy = replay(&plan, &window).unwrap();
+    let mut acted = 0;
+    for step in &steps {
+        assert_eq!(lazy.peek_time(), Some(step.time));
+        let (time, actions) = lazy.next_actions().unwrap();
+        let actions: Vec<_> = actions.cloned().collect();
+        assert_eq!(time, step.time);
+        assert_eq!(actions, step.evaluation.actions);
+        acted += usize::from(!actions.is_empty());
+    }
+    assert!(acted > 0, "the random walk should cross at least once");
+    assert_eq!(lazy.peek_time(), None);
+    assert!(lazy.next_actions().is_none());
+}
+
+#[test]
 fn several_series_step_on_the_union_of_their_times() {
     let plan = plan(
         json!({"version": 1, "nodes": [
