@@ -73,19 +73,19 @@ pub(crate) fn targets_page(
         .load(conn)
 }
 
-/// Every tenant's active targets (of one wallet, when given): the enumerator, the one read
-/// across tenants. Only [`crate::service`]'s enumerator calls it, inside the audited
-/// cross-tenant transaction.
+/// Every tenant's active targets (of one wallet, by its target id, when given): the
+/// enumerator, the one read across tenants. Only [`crate::service`]'s enumerator calls it,
+/// inside the audited cross-tenant transaction.
 pub(crate) fn active_targets(
     conn: &mut PgConnection,
-    wallet: Option<&str>,
+    target_id: Option<Uuid>,
 ) -> QueryResult<Vec<TargetRow>> {
     let mut query = copy_trade_targets::table
         .filter(copy_trade_targets::active.eq(true))
         .select(TargetRow::as_select())
         .into_boxed();
-    if let Some(wallet) = wallet {
-        query = query.filter(copy_trade_targets::wallet.eq(wallet.to_string()));
+    if let Some(target_id) = target_id {
+        query = query.filter(copy_trade_targets::target_id.eq(target_id));
     }
     query
         .order((

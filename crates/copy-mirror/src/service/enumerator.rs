@@ -32,9 +32,20 @@ impl Watched {
     }
 }
 
+/// What one enumeration reads.
+#[derive(Debug, Clone)]
+pub(super) enum Enumerate {
+    /// Every active target and every tenant with stuck claims (the worker's cycle).
+    Everything,
+    /// The active targets of one wallet (a poll's fan-out).
+    Wallet(String),
+    /// Only the tenants with stuck claims (recovery).
+    Stuck,
+}
+
 pub(super) async fn watched(
     service: &PgCopyTradeService,
-    wallet: Option<String>,
+    scope: Enumerate,
 ) -> Result<Watched, CopyTradeError> {
     let before = service.clock.now() - service.settings.recovery_grace;
     service
@@ -42,11 +53,26 @@ pub(super) async fn watched(
         .cross_tenant_transaction(
             "copy-mirror enumerator: active targets and stuck claims",
             move |conn| {
-                let targets = repo::active_targets(conn, wallet.as_deref())?;
-                let stuck_owners = repo::stuck_owners(conn, before)?.into_iter().collect();
+                let (targets, stuck) = match &scope {
+                    Enumerate::Everything => (true, true),
+                    Enumerate::Wallet(_) => (true, false),
+                    Enumerate::Stuck => (false, true),
+                };
+                let wallet = match &scope {
+                    Enumerate::Wallet(wallet) => Some(crate::ids::target_id(wallet)),
+                    _ => None,
+                };
                 Ok(Watched {
-                    targets,
-                    stuck_owners,
+                    targets: if targets {
+                        repo::active_targets(conn, wallet)?
+                    } else {
+                        Vec::new()
+                    },
+                    stuck_owners: if stuck {
+                        repo::stuck_owners(conn, before)?.into_iter().collect()
+                    } else {
+                        BTreeSet::new()
+                    },
                 })
             },
         )

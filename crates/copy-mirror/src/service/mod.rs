@@ -189,7 +189,7 @@ impl CopyTradeService for PgCopyTradeService {
     }
 
     async fn watched(&self) -> Result<Watched, CopyTradeError> {
-        enumerator::watched(self, None).await
+        enumerator::watched(self, enumerator::Enumerate::Everything).await
     }
 
     async fn mirror(

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::PgCopyTradeService;
-use super::enumerator::watched;
+use super::enumerator::{Enumerate, watched};
 use super::targets::sizing_of;
 use crate::executor::{ExecError, Executor, Placement, Route, outcome_key};
 use crate::fill::{ObservedFill, TradeSide};
@@ -59,7 +59,7 @@ pub(super) async fn mirror(
     wallet: &str,
     fills: &[ObservedFill],
 ) -> Result<TickReport, CopyTradeError> {
-    let targets = watched(service, Some(wallet.to_ascii_lowercase()))
+    let targets = watched(service, Enumerate::Wallet(wallet.to_ascii_lowercase()))
         .await?
         .targets;
     let mut report = TickReport::default();
@@ -353,7 +353,7 @@ async fn record(
 /// Rows claimed with an intent but without an outcome past the grace: the venue is asked
 /// what became of each (reconcile), and the answer recorded.
 pub(super) async fn recover(service: &PgCopyTradeService) -> Result<TickReport, CopyTradeError> {
-    let owners = watched(service, None).await?.stuck_owners;
+    let owners = watched(service, Enumerate::Stuck).await?.stuck_owners;
     let before = service.clock.now() - service.settings.recovery_grace;
     let mut report = TickReport::default();
     for owner in owners {
