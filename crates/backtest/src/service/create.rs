@@ -2,7 +2,7 @@
 //! resolved and compiled under the clone's entitlement, the size checked against the tier and
 //! the hard limits, and (for a job) the day's usage counted in the transaction that queues it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use clones_clone_service::CloneRuntime;
@@ -193,11 +193,7 @@ pub(super) async fn create(
         None => service.clones.get_draft(owner, clone_id).await?.graph,
     };
     let (plan, fingerprint) = compile(&graph, &constraints(&runtime))?;
-    let instruments = plan
-        .traded_assets()
-        .iter()
-        .map(|asset| Ok((asset.clone(), service.instrument_of(asset)?.to_string())))
-        .collect::<Result<BTreeMap<_, _>, JobError>>()?;
+    let instruments = service.instrument_keys(&plan)?;
     let bars = estimated_bars(&plan, from, to);
     let tier = runtime.entitlement.tier;
     let too_large = size_problems(
@@ -317,11 +313,7 @@ pub(super) async fn preview(
             ),
         )]));
     }
-    let instruments = plan
-        .traded_assets()
-        .iter()
-        .map(|asset| Ok((asset.clone(), service.instrument_of(asset)?.to_string())))
-        .collect::<Result<BTreeMap<_, _>, JobError>>()?;
+    let instruments = service.instrument_keys(&plan)?;
     let traded = service.traded_instruments(&instruments).await?;
     let window = service.window(&plan, request.from, request.to).await?;
     let (from, to) = (request.from.timestamp(), request.to.timestamp());

@@ -64,6 +64,17 @@ impl PgBacktestService {
         })
     }
 
+    /// Asset → instrument key of every asset `plan` trades.
+    pub(super) fn instrument_keys(
+        &self,
+        plan: &CompiledPlan,
+    ) -> Result<BTreeMap<String, String>, JobError> {
+        plan.traded_assets()
+            .iter()
+            .map(|asset| Ok((asset.clone(), self.instrument_of(asset)?.to_string())))
+            .collect()
+    }
+
     /// The traded assets' instruments with their lot steps from market memory.
     pub(super) async fn traded_instruments(
         &self,
