@@ -64,9 +64,19 @@ pub(super) async fn mirror(
         .targets;
     let mut report = TickReport::default();
     for target in &targets {
+        // The tenant's paper account, read once per target; positions are read per fill.
+        let account = match paper_account(service, target.owner_user_id).await {
+            Ok(account) => account,
+            Err(error) => {
+                tracing::warn!(target = %target.id, %error, "mirror tick error");
+                report.examined += fills.len();
+                report.errors += fills.len();
+                continue;
+            }
+        };
         for fill in fills {
             report.examined += 1;
-            match mirror_one(service, target, fill).await {
+            match mirror_one(service, target, account, fill).await {
                 Ok(Some(Ended::Placed)) => report.placed += 1,
                 Ok(Some(Ended::Error)) => report.errors += 1,
                 Ok(Some(Ended::Unresolved)) => report.unresolved += 1,
@@ -97,16 +107,24 @@ impl From<CopyTradeError> for Outcome {
     }
 }
 
+/// The tenant's copy-mirror paper account, if its grant has one.
+async fn paper_account(
+    service: &PgCopyTradeService,
+    owner: Uuid,
+) -> Result<Option<Uuid>, CopyTradeError> {
+    Ok(service
+        .as_owner(owner, move |conn, _| Ok(repo::grant(conn, owner)?))
+        .await?
+        .and_then(|grant| grant.paper_account_id))
+}
+
 /// The tenant's shares of `asset` in its paper account (0 without one).
 async fn position(
     service: &PgCopyTradeService,
     owner: Uuid,
+    account: Option<Uuid>,
     asset: &str,
 ) -> Result<Decimal, CopyTradeError> {
-    let account = service
-        .as_owner(owner, move |conn, _| Ok(repo::grant(conn, owner)?))
-        .await?
-        .and_then(|grant| grant.paper_account_id);
     let Some(account) = account else {
         return Ok(Decimal::ZERO);
     };
@@ -131,10 +149,6 @@ fn grant_of(row: &GrantRow) -> Grant {
     }
 }
 
-fn side_text(side: TradeSide) -> &'static str {
-    side.as_str()
-}
-
 /// The start of `now`'s UTC day.
 fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive()
@@ -145,11 +159,12 @@ fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 async fn mirror_one(
     service: &PgCopyTradeService,
     target: &TargetRow,
+    account: Option<Uuid>,
     fill: &ObservedFill,
 ) -> Result<Option<Ended>, Outcome> {
     let owner = target.owner_user_id;
     let key = IdempotencyKey::of(target.target_id, &fill.fill_id);
-    let held = position(service, owner, &fill.asset).await?;
+    let held = position(service, owner, account, &fill.asset).await?;
     let document =
         serde_json::to_value(fill).map_err(|error| CopyTradeError::Corrupt(error.to_string()))?;
     let (target_row, wallet_id, fill_copy) = (target.id, target.target_id, fill.clone());
@@ -225,7 +240,7 @@ async fn mirror_one(
                     Ok(Claim::Skipped)
                 }
                 Ok(intent) => {
-                    repo::set_intent(conn, row.id, side_text(intent.side), intent.size, intent.limit_price, now)?;
+                    repo::set_intent(conn, row.id, intent.side.as_str(), intent.size, intent.limit_price, now)?;
                     let grant = grant.ok_or_else(|| CopyTradeError::Corrupt("authorised without a grant".into()))?;
                     Ok(Claim::Send {
                         ledger_id: row.id,
