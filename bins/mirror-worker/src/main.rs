@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clap::Parser;
 use clones_copy_mirror::CopyTradeService;
-use clones_copy_mirror::settings::WatchArgs;
+use clones_copy_mirror::Executor;
+use clones_copy_mirror::clob::{ClobExecutor, HouseAccount};
+use clones_copy_mirror::settings::{ClobArgs, WatchArgs};
 use clones_copy_mirror::watch::Watcher;
 use clones_kernel::Clock;
 use clones_runtime::settings::WorkerArgs;
@@ -26,6 +28,8 @@ struct Settings {
     interval_secs: u64,
     #[command(flatten)]
     watch: WatchArgs,
+    #[command(flatten)]
+    clob: ClobArgs,
 }
 
 impl WorkerSettings for Settings {
@@ -67,6 +71,7 @@ impl Cycle for Mirror {
             }
         }
         let recovered = self.service.recover().await?;
+        let synced = self.service.sync().await?;
         tracing::info!(
             wallets = watched.wallets().len(),
             targets = watched.target_count(),
@@ -77,6 +82,10 @@ impl Cycle for Mirror {
             tick_errors,
             recovered = recovered.placed,
             unresolved = recovered.unresolved,
+            synced = synced.checked,
+            sync_changed = synced.changed,
+            sync_unknown = synced.unknown,
+            sync_unreachable = synced.unreachable,
             "mirror cycle"
         );
         Ok(CycleReport {
@@ -87,7 +96,20 @@ impl Cycle for Mirror {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    clones_runtime::worker_main(|settings: &Settings, context| {
+    clones_runtime::install_tls_provider();
+    let settings = Settings::parse();
+    // The live account is read (and its API credentials derived) before the worker starts,
+    // so a wrong key stops start-up with its reason instead of failing every order.
+    let clob: Option<Arc<dyn Executor>> = settings
+        .clob
+        .account(Arc::new(clones_kernel::SystemClock))
+        .await
+        .map_err(anyhow::Error::msg)?
+        .map(|account| {
+            Arc::new(ClobExecutor::new(Arc::new(HouseAccount(Arc::new(account)))))
+                as Arc<dyn Executor>
+        });
+    clones_runtime::worker_main(move |settings: &Settings, context| {
         let clock = context.clock.clone();
         // Paper orders execute against market memory's outcome prices.
         let services = Services::new(
@@ -95,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
             context.clock,
             ServiceSettings {
                 prop_feed: PropFeed::MarketMemory,
+                clob,
                 ..ServiceSettings::default()
             },
         );

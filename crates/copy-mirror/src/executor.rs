@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use clones_market::InstrumentKey;
 use clones_prop_engine::{OrderRequest, OrderStatus, PropError, PropService, TimeInForce};
 use rust_decimal::Decimal;
@@ -14,13 +15,16 @@ use crate::fill::TradeSide;
 use crate::ids::IdempotencyKey;
 use crate::plan::MirrorIntent;
 
-/// Where an order is sent for one tenant.
+/// Where, for whom and as of when an order is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     /// The tenant.
     pub owner: Uuid,
     /// The tenant's copy-mirror paper account, for the paper executor.
     pub paper_account: Option<Uuid>,
+    /// When the fill was claimed (the ledger row's `observed_at`). A venue that signs orders
+    /// signs this time, so a lookup after a crash re-derives the same order.
+    pub claimed_at: DateTime<Utc>,
 }
 
 /// What the venue answered.
@@ -84,6 +88,20 @@ pub trait Executor: Send + Sync {
         intent: &MirrorIntent,
         key: &IdempotencyKey,
     ) -> Result<Option<Placement>, ExecError>;
+
+    /// What the venue reports now for an order it accepted as `venue_order_id`; `None` when
+    /// it does not know it. An executor whose answers are final at once (paper) never has
+    /// an order to read back and keeps this default.
+    ///
+    /// # Errors
+    /// [`ExecError::Ambiguous`] when the venue cannot be asked now.
+    async fn status(
+        &self,
+        _route: Route,
+        _venue_order_id: &str,
+    ) -> Result<Option<Placement>, ExecError> {
+        Ok(None)
+    }
 }
 
 /// The paper executor: prop-engine's service, with the key as the decision action id (which

@@ -177,4 +177,11 @@ pub trait CopyTradeService: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn recover(&self) -> Result<TickReport, CopyTradeError>;
+
+    /// Worker: reads placed orders that are not final back from their venue and records
+    /// their status and confirmation time.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn sync(&self) -> Result<SyncReport, CopyTradeError>;
 }

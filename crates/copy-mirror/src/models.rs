@@ -58,6 +58,7 @@ pub(crate) struct LedgerRow {
     pub observed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub synced_at: Option<DateTime<Utc>>,
+    pub executor: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

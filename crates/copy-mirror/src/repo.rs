@@ -170,20 +170,27 @@ pub(crate) fn sent_since(
         })
 }
 
+/// What a claimed row will send, and through which executor.
+pub(crate) struct Intent<'a> {
+    pub side: &'a str,
+    pub size: Decimal,
+    pub limit_price: Decimal,
+    pub executor: &'a str,
+}
+
 /// Sets the intent of a claimed row (still `pending`).
 pub(crate) fn set_intent(
     conn: &mut PgConnection,
     id: Uuid,
-    side: &str,
-    size: Decimal,
-    limit_price: Decimal,
+    intent: &Intent<'_>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(copy_trade_fills::table.find(id))
         .set((
-            copy_trade_fills::side.eq(Some(side)),
-            copy_trade_fills::size.eq(Some(size)),
-            copy_trade_fills::limit_price.eq(Some(limit_price)),
+            copy_trade_fills::side.eq(Some(intent.side)),
+            copy_trade_fills::size.eq(Some(intent.size)),
+            copy_trade_fills::limit_price.eq(Some(intent.limit_price)),
+            copy_trade_fills::executor.eq(Some(intent.executor)),
             copy_trade_fills::updated_at.eq(now),
         ))
         .execute(conn)
@@ -269,6 +276,65 @@ pub(crate) fn sync_facts(conn: &mut PgConnection, owner: Uuid) -> QueryResult<Sy
         oldest_open: oldest,
         last_synced: synced,
     })
+}
+
+/// The caller's placed orders the venue has not confirmed since `before` (oldest first,
+/// at most `limit`).
+pub(crate) fn unsynced(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<LedgerRow>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::owner_user_id.eq(owner))
+        .filter(copy_trade_fills::status.eq_any(["placed", "partially_filled"]))
+        .filter(copy_trade_fills::venue_order_id.is_not_null())
+        .filter(
+            copy_trade_fills::synced_at
+                .is_null()
+                .or(copy_trade_fills::synced_at.lt(before)),
+        )
+        .order(copy_trade_fills::synced_at.asc().nulls_first())
+        .limit(limit)
+        .select(LedgerRow::as_select())
+        .load(conn)
+}
+
+/// Tenants with placed orders not confirmed since `before` (the sync step's fan-out).
+pub(crate) fn unsynced_owners(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    copy_trade_fills::table
+        .filter(copy_trade_fills::status.eq_any(["placed", "partially_filled"]))
+        .filter(copy_trade_fills::venue_order_id.is_not_null())
+        .filter(
+            copy_trade_fills::synced_at
+                .is_null()
+                .or(copy_trade_fills::synced_at.lt(before)),
+        )
+        .select(copy_trade_fills::owner_user_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Records what the venue reports for a placed order: its status now, confirmed at `now`.
+/// The decision stays as it was (the order was placed); only the order's state moves.
+pub(crate) fn resync(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(copy_trade_fills::table.find(id))
+        .set((
+            copy_trade_fills::status.eq(status),
+            copy_trade_fills::updated_at.eq(now),
+            copy_trade_fills::synced_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// What [`sync_facts`] reads.

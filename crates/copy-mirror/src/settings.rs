@@ -1,7 +1,13 @@
-//! The watcher's settings from the command line or the environment.
+//! The worker's settings from the command line or the environment: the Data API watcher's
+//! and the live CLOB account's.
 
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use alloy::signers::local::PrivateKeySigner;
 use url::Url;
 
+use crate::clob::{ApiCredentials, ClobAccount, ClobClient, ClobSettings, OrderSigner, Wallet};
 use crate::watch::WatchSettings;
 
 /// Where the Data API is and how patient the watcher is with it.
@@ -31,5 +37,107 @@ impl WatchArgs {
             backlog_secs: i64::from(self.mirror_backlog_secs),
             ..WatchSettings::new(self.data_api_url.clone())
         }
+    }
+}
+
+/// The operator's CLOB trading account, for grants whose executor is `clob`. Without a
+/// private key there is no live executor and live grants record `not_sent` errors.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClobArgs {
+    /// Base URL of the Polymarket CLOB.
+    #[arg(long, env = "POLYMARKET_CLOB_URL", default_value = crate::clob::client::POLYMARKET_CLOB_URL)]
+    pub clob_url: Url,
+    /// The chain orders and L1 signatures are made for.
+    #[arg(long, env = "CLOB_CHAIN_ID", default_value_t = crate::clob::order::POLYGON_CHAIN_ID)]
+    pub clob_chain_id: u64,
+    /// The key that signs orders, `0x` + 64 hex digits.
+    #[arg(long, env = "CLOB_PRIVATE_KEY", hide_env_values = true)]
+    pub clob_private_key: Option<String>,
+    /// Whose funds orders use: `eoa` (the key's own address), `proxy` or `safe` (with
+    /// `CLOB_FUNDER`).
+    #[arg(long, env = "CLOB_SIGNATURE_TYPE", default_value = "eoa")]
+    pub clob_signature_type: String,
+    /// The proxy or safe address for `proxy` and `safe`.
+    #[arg(long, env = "CLOB_FUNDER")]
+    pub clob_funder: Option<String>,
+    /// L2 API key; created or derived with the private key when absent.
+    #[arg(long, env = "CLOB_API_KEY")]
+    pub clob_api_key: Option<String>,
+    /// L2 API secret (base64url).
+    #[arg(long, env = "CLOB_API_SECRET", hide_env_values = true)]
+    pub clob_api_secret: Option<String>,
+    /// L2 API passphrase.
+    #[arg(long, env = "CLOB_API_PASSPHRASE", hide_env_values = true)]
+    pub clob_api_passphrase: Option<String>,
+    /// Milliseconds a CLOB request may take; an order past it is ambiguous and looked up,
+    /// never resent.
+    #[arg(long, env = "CLOB_TIMEOUT_MS", default_value_t = 5_000)]
+    pub clob_timeout_ms: u64,
+}
+
+impl ClobArgs {
+    /// The configured account, with its L2 credentials (created or derived when not given);
+    /// `None` without a private key.
+    ///
+    /// # Errors
+    /// A message naming the setting that is wrong, or the venue's error when credentials
+    /// could not be derived.
+    pub async fn account(
+        &self,
+        clock: std::sync::Arc<dyn clones_kernel::Clock>,
+    ) -> Result<Option<ClobAccount>, String> {
+        let Some(key) = self.clob_private_key.as_deref() else {
+            return Ok(None);
+        };
+        let signer: PrivateKeySigner = key
+            .parse()
+            .map_err(|_| "CLOB_PRIVATE_KEY is not a private key".to_string())?;
+        let funder = || -> Result<Address, String> {
+            self.clob_funder
+                .as_deref()
+                .ok_or_else(|| "CLOB_FUNDER is required for this signature type".to_string())?
+                .parse()
+                .map_err(|_| "CLOB_FUNDER is not an address".to_string())
+        };
+        let wallet = match self.clob_signature_type.as_str() {
+            "eoa" => Wallet::Eoa,
+            "proxy" => Wallet::PolyProxy(funder()?),
+            "safe" => Wallet::GnosisSafe(funder()?),
+            other => {
+                return Err(format!(
+                    "CLOB_SIGNATURE_TYPE `{other}` is not eoa, proxy or safe"
+                ));
+            }
+        };
+        let settings = ClobSettings {
+            base_url: self.clob_url.to_string(),
+            chain_id: self.clob_chain_id,
+            timeout: Duration::from_millis(self.clob_timeout_ms),
+            ..ClobSettings::default()
+        };
+        let client = ClobClient::new(settings, signer.clone(), clock).map_err(|e| e.to_string())?;
+        let credentials = match (
+            &self.clob_api_key,
+            &self.clob_api_secret,
+            &self.clob_api_passphrase,
+        ) {
+            (Some(key), Some(secret), Some(passphrase)) => {
+                ApiCredentials::new(key.clone(), secret.clone(), passphrase.clone())
+            }
+            (None, None, None) => client
+                .create_or_derive_api_key(0)
+                .await
+                .map_err(|error| format!("deriving CLOB API credentials: {error}"))?,
+            _ => {
+                return Err(
+                    "set all of CLOB_API_KEY, CLOB_API_SECRET and CLOB_API_PASSPHRASE, or none"
+                        .into(),
+                );
+            }
+        };
+        Ok(Some(ClobAccount {
+            client: client.with_credentials(credentials),
+            signer: OrderSigner::new(signer, wallet, self.clob_chain_id),
+        }))
     }
 }

@@ -176,8 +176,10 @@ pub struct LedgerView {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[schema(value_type = Option<String>)]
     pub limit_price: Option<Decimal>,
-    /// `pending`, `placed`, `filled`, `partially_filled`, `unfilled`, `canceled`,
-    /// `rejected`, `skipped` or `error`.
+    /// `pending` (claimed, outcome not known yet), `placed` (resting, nothing filled),
+    /// `partially_filled` (part filled, the rest resting), `filled`, `canceled` (part filled,
+    /// the rest cancelled), `unfilled` (nothing filled, cancelled), `rejected`, `skipped` or
+    /// `error`.
     pub status: String,
     /// The venue's order id.
     pub venue_order_id: Option<String>,
@@ -219,6 +221,19 @@ pub struct SyncHealth {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When this was read.
     pub checked_at: DateTime<Utc>,
+}
+
+/// What one status-sync pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Placed orders read back.
+    pub checked: usize,
+    /// Of them, orders whose status moved.
+    pub changed: usize,
+    /// Orders the venue did not know (left as they were).
+    pub unknown: usize,
+    /// Orders whose venue could not be asked now.
+    pub unreachable: usize,
 }
 
 /// What one mirror pass did.

@@ -335,6 +335,7 @@ diesel::table! {
         observed_at -> Timestamptz,
         updated_at -> Timestamptz,
         synced_at -> Nullable<Timestamptz>,
+        executor -> Nullable<Text>,
     }
 }
 

@@ -14,13 +14,16 @@
 
 pub mod auth;
 pub mod client;
+pub mod executor;
 pub mod order;
 pub mod rules;
+pub mod wire;
 
 pub use auth::{ApiCredentials, AuthError};
 pub use client::{
     CancelOutcome, ClobClient, ClobError, ClobPage, ClobSettings, ClobTrade, OpenOrder,
     OrderFilter, OrderPlacement, TradeFilter,
 };
+pub use executor::{ClobAccount, ClobAccounts, ClobExecutor, HouseAccount};
 pub use order::{Exchanges, OrderSigner, OrderWire, SignedOrder, Wallet};
 pub use rules::{OrderArgs, OrderError, OrderType};

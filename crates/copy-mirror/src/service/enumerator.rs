@@ -1,5 +1,5 @@
-//! The one read across tenants: every active target, and the tenants with claimed rows still
-//! waiting for an outcome. It runs in the audited cross-tenant transaction; every other read
+//! The one read across tenants: every active target, the tenants with claimed rows still
+//! waiting for an outcome, and the tenants with placed orders to read back from the venue. It runs in the audited cross-tenant transaction; every other read
 //! of a copy-trade table runs as one tenant.
 
 use std::collections::BTreeSet;
@@ -17,6 +17,8 @@ pub struct Watched {
     pub(crate) targets: Vec<TargetRow>,
     /// Tenants with rows pending past the recovery grace.
     pub stuck_owners: BTreeSet<Uuid>,
+    /// Tenants with placed orders the venue has not confirmed for a sync interval.
+    pub unsynced_owners: BTreeSet<Uuid>,
 }
 
 impl Watched {
@@ -41,22 +43,27 @@ pub(super) enum Enumerate {
     Wallet(String),
     /// Only the tenants with stuck claims (recovery).
     Stuck,
+    /// Only the tenants with placed orders to read back (status sync).
+    Unsynced,
 }
 
 pub(super) async fn watched(
     service: &PgCopyTradeService,
     scope: Enumerate,
 ) -> Result<Watched, CopyTradeError> {
-    let before = service.clock.now() - service.settings.recovery_grace;
+    let now = service.clock.now();
+    let before = now - service.settings.recovery_grace;
+    let unconfirmed_since = now - service.settings.sync_every;
     service
         .db
         .cross_tenant_transaction(
-            "copy-mirror enumerator: active targets and stuck claims",
+            "copy-mirror enumerator: active targets, stuck claims and unconfirmed orders",
             move |conn| {
-                let (targets, stuck) = match &scope {
-                    Enumerate::Everything => (true, true),
-                    Enumerate::Wallet(_) => (true, false),
-                    Enumerate::Stuck => (false, true),
+                let (targets, stuck, unsynced) = match &scope {
+                    Enumerate::Everything => (true, true, false),
+                    Enumerate::Wallet(_) => (true, false, false),
+                    Enumerate::Stuck => (false, true, false),
+                    Enumerate::Unsynced => (false, false, true),
                 };
                 let wallet = match &scope {
                     Enumerate::Wallet(wallet) => Some(crate::ids::target_id(wallet)),
@@ -70,6 +77,13 @@ pub(super) async fn watched(
                     },
                     stuck_owners: if stuck {
                         repo::stuck_owners(conn, before)?.into_iter().collect()
+                    } else {
+                        BTreeSet::new()
+                    },
+                    unsynced_owners: if unsynced {
+                        repo::unsynced_owners(conn, unconfirmed_since)?
+                            .into_iter()
+                            .collect()
                     } else {
                         BTreeSet::new()
                     },

@@ -1,9 +1,11 @@
 //! [`PgCopyTradeService`]: copy trading over PostgreSQL, split by seam: `targets` (targets,
 //! grant and kill switch, the owner's reads), `pipeline` (claim, decide, place, record, and
-//! recovery) and `enumerator` (the one read across tenants).
+//! recovery), `sync` (placed orders read back from their venue) and `enumerator` (the one
+//! read across tenants).
 
 mod enumerator;
 mod pipeline;
+mod sync;
 mod targets;
 
 use std::sync::Arc;
@@ -22,8 +24,8 @@ pub use enumerator::Watched;
 use crate::executor::Executor;
 use crate::fill::ObservedFill;
 use crate::views::{
-    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth, TargetPatch,
-    TargetView, TickReport,
+    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth, SyncReport,
+    TargetPatch, TargetView, TickReport,
 };
 use crate::{CopyTradeError, CopyTradeService};
 
@@ -36,6 +38,8 @@ pub struct CopyTradeSettings {
     pub recovery_grace: chrono::Duration,
     /// Recent target fills the percentile filter ranks against.
     pub percentile_window: i64,
+    /// How long a placed order may go unconfirmed before status sync reads it back.
+    pub sync_every: chrono::Duration,
 }
 
 impl Default for CopyTradeSettings {
@@ -44,6 +48,7 @@ impl Default for CopyTradeSettings {
             paper_balance: Decimal::from(1_000),
             recovery_grace: chrono::Duration::seconds(30),
             percentile_window: 100,
+            sync_every: chrono::Duration::seconds(30),
         }
     }
 }
@@ -202,5 +207,9 @@ impl CopyTradeService for PgCopyTradeService {
 
     async fn recover(&self) -> Result<TickReport, CopyTradeError> {
         pipeline::recover(self).await
+    }
+
+    async fn sync(&self) -> Result<SyncReport, CopyTradeError> {
+        sync::sync(self).await
     }
 }

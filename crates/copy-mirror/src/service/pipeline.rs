@@ -187,6 +187,7 @@ async fn mirror_one(
                 observed_at: now,
                 updated_at: now,
                 synced_at: None,
+                executor: None,
             };
             if !repo::claim(conn, &row)? {
                 return Ok(Claim::Duplicate);
@@ -240,14 +241,21 @@ async fn mirror_one(
                     Ok(Claim::Skipped)
                 }
                 Ok(intent) => {
-                    repo::set_intent(conn, row.id, intent.side.as_str(), intent.size, intent.limit_price, now)?;
                     let grant = grant.ok_or_else(|| CopyTradeError::Corrupt("authorised without a grant".into()))?;
+                    let stored = repo::Intent {
+                        side: intent.side.as_str(),
+                        size: intent.size,
+                        limit_price: intent.limit_price,
+                        executor: &grant.executor,
+                    };
+                    repo::set_intent(conn, row.id, &stored, now)?;
                     Ok(Claim::Send {
                         ledger_id: row.id,
                         intent,
                         route: Route {
                             owner,
                             paper_account: grant.paper_account_id,
+                            claimed_at: now,
                         },
                         executor: grant.executor,
                     })
@@ -276,7 +284,10 @@ async fn mirror_one(
     ))
 }
 
-fn executor_for<'a>(service: &'a PgCopyTradeService, name: &str) -> Option<&'a dyn Executor> {
+pub(super) fn executor_for<'a>(
+    service: &'a PgCopyTradeService,
+    name: &str,
+) -> Option<&'a dyn Executor> {
     match name {
         "paper" => Some(service.paper.as_ref()),
         "clob" => service.clob.as_deref(),
@@ -335,15 +346,7 @@ async fn record(
                     filled,
                     done,
                 }) => {
-                    let status = if *filled >= size {
-                        "filled"
-                    } else if *filled > Decimal::ZERO {
-                        "partially_filled"
-                    } else if *done {
-                        "unfilled"
-                    } else {
-                        "placed"
-                    };
+                    let status = order_status(*filled, size, *done);
                     repo::settle(conn, ledger_id, status, Some(venue_order_id), true, now)?;
                     decide(conn, &row, "placed", None, None, now)?;
                     tracing::info!(outcome = "placed", status, key = %row.idempotency_key, "copy-mirror decision");
@@ -363,6 +366,19 @@ async fn record(
             Ok(ended)
         })
         .await
+}
+
+/// The ledger status of an accepted order that filled `filled` of `size` shares.
+pub(super) fn order_status(filled: Decimal, size: Decimal, done: bool) -> &'static str {
+    if filled >= size {
+        "filled"
+    } else if filled > Decimal::ZERO {
+        if done { "canceled" } else { "partially_filled" }
+    } else if done {
+        "unfilled"
+    } else {
+        "placed"
+    }
 }
 
 /// Rows claimed with an intent but without an outcome past the grace: the venue is asked
@@ -407,8 +423,11 @@ pub(super) async fn recover(service: &PgCopyTradeService) -> Result<TickReport, 
             let route = Route {
                 owner,
                 paper_account: grant.paper_account_id,
+                claimed_at: row.observed_at,
             };
-            let Some(executor) = executor_for(service, &grant.executor) else {
+            // The venue the order went to, even if the grant has moved on since.
+            let name = row.executor.as_deref().unwrap_or(&grant.executor);
+            let Some(executor) = executor_for(service, name) else {
                 continue;
             };
             let result = match executor.reconcile(route, &intent, &key).await {

@@ -9,6 +9,7 @@
 )]
 
 mod clob;
+mod live;
 mod pipeline;
 mod simulation;
 mod stub;

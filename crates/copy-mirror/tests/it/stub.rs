@@ -134,6 +134,15 @@ impl Request {
     /// The exchange whose domain the posted order's signature recovers to its signer in,
     /// when the signer is also the maker (an EOA order).
     pub fn order_exchange(&self) -> Option<Address> {
+        self.verified_order().map(|(exchange, _)| exchange)
+    }
+
+    /// The posted order's EIP-712 hash (the venue's order id), when its signature verifies.
+    pub fn order_hash(&self) -> Option<B256> {
+        self.verified_order().map(|(_, hash)| hash)
+    }
+
+    fn verified_order(&self) -> Option<(Address, B256)> {
         let order = self.json()["order"].clone();
         let text = |field: &str| order[field].as_str().map(str::to_string);
         let signer = Address::from_str(&text("signer")?).ok()?;
@@ -156,15 +165,16 @@ impl Request {
             builder: B256::from_str(&text("builder")?).ok()?,
         };
         let signature = Signature::from_str(&text("signature")?).ok()?;
-        [CTF, NEG_RISK].into_iter().find(|exchange| {
+        [CTF, NEG_RISK].into_iter().find_map(|exchange| {
             let domain = eip712_domain! {
                 name: "Polymarket CTF Exchange",
                 version: "2",
                 chain_id: 137,
-                verifying_contract: *exchange,
+                verifying_contract: exchange,
             };
             let hash = typed.eip712_signing_hash(&domain);
-            signature.recover_address_from_prehash(&hash).ok() == Some(signer) && signer == maker
+            (signature.recover_address_from_prehash(&hash).ok() == Some(signer) && signer == maker)
+                .then_some((exchange, hash))
         })
     }
 }
