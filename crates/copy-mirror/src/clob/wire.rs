@@ -15,7 +15,7 @@ pub const END_CURSOR: &str = "LTE=";
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPlacement {
-    /// Always true here (a false is [`ClobError::Rejected`]).
+    /// Always true here (a false is [`ClobError::Rejected`](super::ClobError::Rejected)).
     pub success: bool,
     /// Empty on success.
     #[serde(default)]
