@@ -1,17 +1,22 @@
 //! Mirrors copy-trade targets: each cycle reads the enumerator (every tenant's active targets,
 //! the one read across tenants), polls each watched wallet once through the Data API for all
 //! the tenants that follow it, runs the pipeline (claim before place, at most once per fill),
-//! then reconciles orders left pending by a crash or an ambiguous answer.
+//! reconciles orders left pending by a crash or an ambiguous answer, and reads placed orders
+//! back from their venue. Between cycles, one market WebSocket for every tenant's targets wakes
+//! a poll of the wallets that trade an asset as soon as it trades.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use clap::Parser;
-use clones_copy_mirror::CopyTradeService;
-use clones_copy_mirror::Executor;
 use clones_copy_mirror::clob::{ClobExecutor, HouseAccount};
-use clones_copy_mirror::settings::{ClobArgs, WatchArgs};
+use clones_copy_mirror::settings::{ClobArgs, StreamArgs, WatchArgs};
+use clones_copy_mirror::stream::{MarketStream, StreamCounters};
+use clones_copy_mirror::wakeup::{Subscriptions, WakeCounters, WakeDrain};
 use clones_copy_mirror::watch::Watcher;
+use clones_copy_mirror::{CopyTradeService, Executor};
 use clones_kernel::Clock;
 use clones_runtime::settings::WorkerArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
@@ -28,6 +33,8 @@ struct Settings {
     interval_secs: u64,
     #[command(flatten)]
     watch: WatchArgs,
+    #[command(flatten)]
+    stream: StreamArgs,
     #[command(flatten)]
     clob: ClobArgs,
 }
@@ -46,19 +53,28 @@ impl WorkerSettings for Settings {
 
 struct Mirror {
     service: Arc<dyn CopyTradeService>,
-    watcher: Watcher,
+    watcher: Arc<Watcher>,
     clock: Arc<dyn Clock>,
+    subscriptions: Subscriptions,
+    stream: Arc<StreamCounters>,
+    wakes: Arc<WakeCounters>,
+    /// Dropped with the cycle when the worker stops, which closes the stream.
+    _stream_stop: tokio::sync::watch::Sender<bool>,
 }
 
 #[async_trait]
 impl Cycle for Mirror {
     async fn run_cycle(&self) -> Result<CycleReport, CycleError> {
         let watched = self.service.watched().await?;
+        let wallets = watched.wallets();
+        self.subscriptions
+            .retain_wallets(&wallets.iter().cloned().collect::<BTreeSet<_>>());
         let (mut placed, mut skipped, mut duplicates, mut errors, mut tick_errors) =
             (0, 0, 0, 0, 0);
-        for wallet in watched.wallets() {
-            match self.watcher.poll(&wallet, self.clock.now()).await {
+        for wallet in &wallets {
+            match self.watcher.poll(wallet, self.clock.now()).await {
                 Ok(report) => {
+                    self.subscriptions.learn(wallet, &report);
                     placed += report.tick.placed;
                     skipped += report.tick.skipped;
                     duplicates += report.tick.duplicates;
@@ -73,7 +89,7 @@ impl Cycle for Mirror {
         let recovered = self.service.recover().await?;
         let synced = self.service.sync().await?;
         tracing::info!(
-            wallets = watched.wallets().len(),
+            wallets = wallets.len(),
             targets = watched.target_count(),
             placed,
             skipped,
@@ -86,6 +102,11 @@ impl Cycle for Mirror {
             sync_changed = synced.changed,
             sync_unknown = synced.unknown,
             sync_unreachable = synced.unreachable,
+            stream_connects = self.stream.connects.load(Ordering::Relaxed),
+            stream_disconnects = self.stream.disconnects.load(Ordering::Relaxed),
+            wakeups_total = self.stream.wakeups.load(Ordering::Relaxed),
+            wake_polls_total = self.wakes.polls.load(Ordering::Relaxed),
+            wake_placed_total = self.wakes.placed.load(Ordering::Relaxed),
             "mirror cycle"
         );
         Ok(CycleReport {
@@ -121,11 +142,40 @@ async fn main() -> anyhow::Result<()> {
                 ..ServiceSettings::default()
             },
         );
-        let watcher = Watcher::new(services.copy_trade.clone(), settings.watch.to_settings())?;
+        let watcher = Arc::new(Watcher::new(
+            services.copy_trade.clone(),
+            settings.watch.to_settings(),
+        )?);
+        let (subscriptions, assets) = Subscriptions::new();
+        let (stream, wakes) = (
+            Arc::new(StreamCounters::default()),
+            Arc::new(WakeCounters::default()),
+        );
+        let (stream_stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(stream_settings) = settings.stream.to_settings() {
+            let (wake_tx, wake_rx) = tokio::sync::mpsc::channel(1024);
+            tokio::spawn(
+                MarketStream::new(stream_settings, assets, wake_tx, stream.clone()).run(stopped),
+            );
+            tokio::spawn(
+                WakeDrain::new(
+                    subscriptions.clone(),
+                    watcher.clone(),
+                    clock.clone(),
+                    settings.stream.followup(),
+                    wakes.clone(),
+                )
+                .run(wake_rx),
+            );
+        }
         Ok(Mirror {
             service: services.copy_trade,
             watcher,
             clock,
+            subscriptions,
+            stream,
+            wakes,
+            _stream_stop: stream_stop,
         })
     })
     .await?;

@@ -35,7 +35,9 @@ pub mod plan;
 mod repo;
 mod service;
 pub mod settings;
+pub mod stream;
 pub mod views;
+pub mod wakeup;
 pub mod watch;
 
 pub use error::CopyTradeError;

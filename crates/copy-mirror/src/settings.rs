@@ -1,5 +1,5 @@
-//! The worker's settings from the command line or the environment: the Data API watcher's
-//! and the live CLOB account's.
+//! The worker's settings from the command line or the environment: the Data API watcher's,
+//! the market stream's and the live CLOB account's.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use alloy::signers::local::PrivateKeySigner;
 use url::Url;
 
 use crate::clob::{ApiCredentials, ClobAccount, ClobClient, ClobSettings, OrderSigner, Wallet};
+use crate::stream::StreamSettings;
 use crate::watch::WatchSettings;
 
 /// Where the Data API is and how patient the watcher is with it.
@@ -37,6 +38,34 @@ impl WatchArgs {
             backlog_secs: i64::from(self.mirror_backlog_secs),
             ..WatchSettings::new(self.data_api_url.clone())
         }
+    }
+}
+
+/// The market stream that wakes polls when a watched asset trades.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StreamArgs {
+    /// The CLOB's market WebSocket channel.
+    #[arg(long, env = "POLYMARKET_MARKET_WS_URL", default_value = crate::stream::POLYMARKET_MARKET_WS_URL)]
+    pub market_ws_url: Url,
+    /// Whether to open the stream at all (polls alone still mirror every fill).
+    #[arg(long, env = "MIRROR_STREAM_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub mirror_stream_enabled: bool,
+    /// Milliseconds after a wake-up poll that found nothing before the wallet is polled once
+    /// more (the Data API indexes a trade a little after the market reports it); 0: never.
+    #[arg(long, env = "MIRROR_WAKE_FOLLOWUP_MS", default_value_t = 2_000)]
+    pub mirror_wake_followup_ms: u64,
+}
+
+impl StreamArgs {
+    /// The stream's settings, or `None` when it is off.
+    pub fn to_settings(&self) -> Option<StreamSettings> {
+        self.mirror_stream_enabled
+            .then(|| StreamSettings::new(self.market_ws_url.clone()))
+    }
+
+    /// The follow-up delay.
+    pub fn followup(&self) -> Duration {
+        Duration::from_millis(self.mirror_wake_followup_ms)
     }
 }
 

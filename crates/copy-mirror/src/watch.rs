@@ -5,6 +5,7 @@
 //! ledger's key makes the overlap harmless. Decides nothing and writes nothing itself: the
 //! service records fills and the watermark.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -57,10 +58,13 @@ pub enum WatchError {
 }
 
 /// What one poll of one wallet did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
     /// Trades read.
     pub trades: usize,
+    /// The outcome tokens of every trade read (old ones too): the assets whose market
+    /// stream should wake this wallet.
+    pub assets: BTreeSet<String>,
     /// Trades that could not be normalised (recorded nowhere: they name no order).
     pub malformed: usize,
     /// The pipeline's counts.
@@ -134,6 +138,7 @@ impl Watcher {
             let short = trades.len() < self.settings.page_size as usize;
             let mut older = true;
             for trade in &trades {
+                report.assets.insert(trade.asset.clone());
                 if trade.timestamp < since {
                     continue;
                 }

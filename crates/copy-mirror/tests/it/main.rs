@@ -12,6 +12,7 @@ mod clob;
 mod live;
 mod pipeline;
 mod simulation;
+mod stream;
 mod stub;
 mod support;
 mod tenancy;

@@ -2,7 +2,7 @@
 //! trading request, the L1 `ClobAuth` signature of key requests and the EIP-712 signature of
 //! every posted order (recovered with alloy and compared to the order's signer and maker).
 //! It answers what the test asks: success, rejection, a delay past the client's timeout, a
-//! 502 or a hang-up.
+//! 502 or a hang-up. Beside it, a stub Data API and a stub market channel (WebSocket).
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,10 +14,12 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolStruct, eip712_domain};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE;
+use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
 
 /// Anvil's first development key: public knowledge, never funded.
 pub const ANVIL_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -365,4 +367,111 @@ pub fn accepted() -> Reply {
             "transactionsHashes": ["0x3a1f000000000000000000000000000000000000000000000000000000000001"]
         }),
     )
+}
+
+/// A Data API serving `trades` (all on one page) and recording the queries it saw.
+pub async fn data_api(
+    trades: Arc<Mutex<Vec<serde_json::Value>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (trades, seen) = (trades.clone(), seen.clone());
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 8192];
+                let read = stream.read(&mut buffer).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..read]).to_string();
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                seen.lock().unwrap().push(target);
+                let body = serde_json::Value::Array(trades.lock().unwrap().clone()).to_string();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// A stub market channel: records every text message, answers `PING` with `PONG`, sends
+/// whatever the test pushes to every open connection, and can drop the first connection
+/// right after its subscription.
+pub struct Channel {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<String>>>,
+    pub connections: Arc<AtomicUsize>,
+    pub push: tokio::sync::broadcast::Sender<String>,
+}
+
+impl Channel {
+    pub fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn subscriptions(&self) -> Vec<serde_json::Value> {
+        self.received()
+            .iter()
+            .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .collect()
+    }
+}
+
+pub async fn channel(drop_first: bool) -> Channel {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws/market", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (push, _) = tokio::sync::broadcast::channel::<String>(16);
+    let (task_received, task_connections, task_push) =
+        (received.clone(), connections.clone(), push.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let number = task_connections.fetch_add(1, Ordering::SeqCst);
+            let (received, mut pushed) = (task_received.clone(), task_push.subscribe());
+            tokio::spawn(async move {
+                let Ok(socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let (mut sink, mut frames) = socket.split();
+                loop {
+                    tokio::select! {
+                        frame = frames.next() => {
+                            let Some(Ok(Message::Text(text))) = frame else { return };
+                            let text = text.to_string();
+                            received.lock().unwrap().push(text.clone());
+                            if text == "PING" {
+                                let _ = sink.send(Message::text("PONG")).await;
+                            } else if drop_first && number == 0 {
+                                return;
+                            }
+                        }
+                        Ok(event) = pushed.recv() => {
+                            let _ = sink.send(Message::text(event)).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    Channel {
+        url,
+        received,
+        connections,
+        push,
+    }
 }

@@ -8,45 +8,11 @@ use chrono::Duration;
 use clones_copy_mirror::{WatchSettings, Watcher};
 use clones_kernel::{Clock, PageRequest};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
+use crate::stub::data_api;
 use crate::support::{TOKEN, WALLET, fixture};
 
-/// A Data API serving `trades` (all on one page) and recording the queries it saw.
-async fn data_api(trades: Arc<Mutex<Vec<Value>>>, seen: Arc<Mutex<Vec<String>>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let (trades, seen) = (trades.clone(), seen.clone());
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 8192];
-                let read = stream.read(&mut buffer).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&buffer[..read]).to_string();
-                let target = head
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_string();
-                seen.lock().unwrap().push(target);
-                let body = Value::Array(trades.lock().unwrap().clone()).to_string();
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(reply.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    url
-}
-
-fn trade(n: u64, timestamp: i64) -> Value {
+pub fn trade(n: u64, timestamp: i64) -> Value {
     json!({
         "proxyWallet": WALLET.to_ascii_uppercase().replace("0X", "0x"),
         "side": "BUY",
