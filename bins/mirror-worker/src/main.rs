@@ -1,6 +1,7 @@
 //! Mirrors copy-trade targets: each cycle reads the enumerator (every tenant's active targets,
-//! the one read across tenants), polls each watched wallet once through the Data API for all
-//! the tenants that follow it, runs the pipeline (claim before place, at most once per fill),
+//! the one read across tenants), leases its share of the watched wallets (replicas split them
+//! by rendezvous hashing), polls each once through the Data API for all the tenants that
+//! follow it, runs the pipeline (claim before place, at most once per fill),
 //! reconciles orders left pending by a crash or an ambiguous answer, and reads placed orders
 //! back from their venue. Between cycles, one market WebSocket for every tenant's targets wakes
 //! a poll of the wallets that trade an asset as soon as it trades.
@@ -53,6 +54,10 @@ impl WorkerSettings for Settings {
 
 struct Mirror {
     service: Arc<dyn CopyTradeService>,
+    /// This replica's name in the wallet leases.
+    holder: String,
+    /// How long a lease and this replica's presence last without renewal.
+    lease_ttl: chrono::Duration,
     watcher: Arc<Watcher>,
     clock: Arc<dyn Clock>,
     subscriptions: Subscriptions,
@@ -66,7 +71,11 @@ struct Mirror {
 impl Cycle for Mirror {
     async fn run_cycle(&self) -> Result<CycleReport, CycleError> {
         let watched = self.service.watched().await?;
-        let wallets = watched.wallets();
+        // Replicas split the wallets: this one polls only those it wins and leases.
+        let wallets = self
+            .service
+            .lease_wallets(&self.holder, &watched.wallets(), self.lease_ttl)
+            .await?;
         self.subscriptions
             .retain_wallets(&wallets.iter().cloned().collect::<BTreeSet<_>>());
         let (mut placed, mut skipped, mut duplicates, mut errors, mut tick_errors) =
@@ -90,6 +99,7 @@ impl Cycle for Mirror {
         let synced = self.service.sync().await?;
         tracing::info!(
             wallets = wallets.len(),
+            watched_wallets = watched.wallets().len(),
             targets = watched.target_count(),
             placed,
             skipped,
@@ -168,8 +178,14 @@ async fn main() -> anyhow::Result<()> {
                 .run(wake_rx),
             );
         }
+        // Three missed cycles before another replica takes this one's wallets.
+        let lease_ttl = chrono::Duration::seconds(
+            i64::try_from(settings.interval_secs.saturating_mul(3)).unwrap_or(i64::MAX / 1_000),
+        );
         Ok(Mirror {
             service: services.copy_trade,
+            holder: format!("mirror-{}", uuid::Uuid::new_v4().simple()),
+            lease_ttl,
             watcher,
             clock,
             subscriptions,

@@ -30,6 +30,7 @@ pub mod executor;
 pub mod fill;
 pub mod grant;
 pub mod ids;
+pub mod lease;
 mod models;
 pub mod plan;
 mod repo;
@@ -186,4 +187,18 @@ pub trait CopyTradeService: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn sync(&self) -> Result<SyncReport, CopyTradeError>;
+
+    /// Worker: marks the replica `holder` alive until now + `ttl` and returns the wallets of
+    /// `wallets` it polls now: those it wins by rendezvous over the live replicas
+    /// ([`lease::mine`]) and holds a lease on until now + `ttl`. Its leases on every other
+    /// wallet are given up, so their new owner takes them on its next cycle.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn lease_wallets(
+        &self,
+        holder: &str,
+        wallets: &[String],
+        ttl: chrono::Duration,
+    ) -> Result<Vec<String>, CopyTradeError>;
 }

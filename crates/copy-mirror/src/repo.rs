@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
     copy_trade_cursors, copy_trade_decisions, copy_trade_fills, copy_trade_grants,
-    copy_trade_targets,
+    copy_trade_replicas, copy_trade_targets, copy_trade_wallet_leases,
 };
 use clones_kernel::PageRequest;
 use diesel::prelude::*;
@@ -447,4 +447,78 @@ pub(crate) fn set_watermark(
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Marks `holder` alive until `until`.
+pub(crate) fn touch_replica(
+    conn: &mut PgConnection,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(copy_trade_replicas::table)
+        .values((
+            copy_trade_replicas::holder.eq(holder),
+            copy_trade_replicas::seen_until.eq(until),
+        ))
+        .on_conflict(copy_trade_replicas::holder)
+        .do_update()
+        .set(copy_trade_replicas::seen_until.eq(until))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The replicas alive at `now`, by name.
+pub(crate) fn live_replicas(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<String>> {
+    copy_trade_replicas::table
+        .filter(copy_trade_replicas::seen_until.gt(now))
+        .order(copy_trade_replicas::holder.asc())
+        .select(copy_trade_replicas::holder)
+        .load(conn)
+}
+
+/// Takes or renews the lease of one wallet for `holder` until `until`, unless another
+/// holder's lease is live at `now`; whether `holder` holds it now.
+pub(crate) fn lease_wallet(
+    conn: &mut PgConnection,
+    target_id: Uuid,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = SqlUuid)]
+        target_id: Uuid,
+    }
+    let held: Option<Held> = diesel::sql_query(
+        "INSERT INTO copy_trade_wallet_leases (target_id, holder, leased_until) VALUES ($1, $2, $3) \
+         ON CONFLICT (target_id) DO UPDATE SET holder = excluded.holder, leased_until = excluded.leased_until \
+         WHERE copy_trade_wallet_leases.holder = excluded.holder OR copy_trade_wallet_leases.leased_until <= $4 \
+         RETURNING target_id",
+    )
+    .bind::<SqlUuid, _>(target_id)
+    .bind::<Text, _>(holder)
+    .bind::<Timestamptz, _>(until)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .optional()?;
+    Ok(held.is_some_and(|held| held.target_id == target_id))
+}
+
+/// Gives up `holder`'s leases on every wallet not in `keep`.
+pub(crate) fn release_wallets(
+    conn: &mut PgConnection,
+    holder: &str,
+    keep: &[Uuid],
+) -> QueryResult<usize> {
+    diesel::delete(
+        copy_trade_wallet_leases::table
+            .filter(copy_trade_wallet_leases::holder.eq(holder))
+            .filter(copy_trade_wallet_leases::target_id.ne_all(keep)),
+    )
+    .execute(conn)
 }

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::clob::{ApiCredentials, ClobAccount, ClobClient, ClobSettings, OrderSigner, Wallet};
 use crate::stream::StreamSettings;
+use crate::wakeup::Followup;
 use crate::watch::WatchSettings;
 
 /// Where the Data API is and how patient the watcher is with it.
@@ -50,10 +51,14 @@ pub struct StreamArgs {
     /// Whether to open the stream at all (polls alone still mirror every fill).
     #[arg(long, env = "MIRROR_STREAM_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub mirror_stream_enabled: bool,
-    /// Milliseconds after a wake-up poll that found nothing before the wallet is polled once
-    /// more (the Data API indexes a trade a little after the market reports it); 0: never.
-    #[arg(long, env = "MIRROR_WAKE_FOLLOWUP_MS", default_value_t = 2_000)]
+    /// Milliseconds after a wake-up poll that found nothing before the wallet is polled
+    /// again (the Data API indexes a trade a little after the market reports it); each
+    /// further follow-up waits twice as long.
+    #[arg(long, env = "MIRROR_WAKE_FOLLOWUP_MS", default_value_t = 500)]
     pub mirror_wake_followup_ms: u64,
+    /// Follow-up polls after a wake-up poll that found nothing, at most; 0: none.
+    #[arg(long, env = "MIRROR_WAKE_RETRIES", default_value_t = 4)]
+    pub mirror_wake_retries: u32,
 }
 
 impl StreamArgs {
@@ -63,9 +68,12 @@ impl StreamArgs {
             .then(|| StreamSettings::new(self.market_ws_url.clone()))
     }
 
-    /// The follow-up delay.
-    pub fn followup(&self) -> Duration {
-        Duration::from_millis(self.mirror_wake_followup_ms)
+    /// The follow-up polls.
+    pub fn followup(&self) -> Followup {
+        Followup {
+            first: Duration::from_millis(self.mirror_wake_followup_ms),
+            retries: self.mirror_wake_retries,
+        }
     }
 }
 

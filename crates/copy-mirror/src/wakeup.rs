@@ -2,7 +2,8 @@
 //! [`Router`] has seen trade it, each such wallet is polled at once through the same
 //! [`Watcher`] the interval uses (the ledger's key makes a poll that overlaps another
 //! harmless), and, because the Data API indexes a trade a little after the market reports it,
-//! polled again once after `followup` when the first poll mirrored nothing.
+//! polled again after `followup`, twice that, and so on up to `retries` times, until a poll
+//! mirrors something.
 //!
 //! Wake-ups that arrive during a round of polls are coalesced into the next round, so a burst
 //! of trades on one asset costs one poll per wallet, not one per trade.
@@ -96,8 +97,25 @@ pub struct WakeDrain {
     subscriptions: Subscriptions,
     watcher: Arc<Watcher>,
     clock: Arc<dyn Clock>,
-    followup: Duration,
+    followup: Followup,
     counters: Arc<WakeCounters>,
+}
+
+/// When a woken wallet whose poll found nothing is polled again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Followup {
+    /// The first delay; each next one doubles.
+    pub first: Duration,
+    /// Polls after the first, at most.
+    pub retries: u32,
+}
+
+impl Followup {
+    /// No follow-up polls.
+    pub const NONE: Followup = Followup {
+        first: Duration::ZERO,
+        retries: 0,
+    };
 }
 
 impl WakeDrain {
@@ -106,7 +124,7 @@ impl WakeDrain {
         subscriptions: Subscriptions,
         watcher: Arc<Watcher>,
         clock: Arc<dyn Clock>,
-        followup: Duration,
+        followup: Followup,
         counters: Arc<WakeCounters>,
     ) -> Self {
         Self {
@@ -132,11 +150,17 @@ impl WakeDrain {
                 .collect();
             for wallet in wallets {
                 let mirrored = this.poll(&wallet).await;
-                if !mirrored && !this.followup.is_zero() {
+                if !mirrored && this.followup.retries > 0 {
                     let again = this.clone();
                     tokio::spawn(async move {
-                        tokio::time::sleep(again.followup).await;
-                        again.poll(&wallet).await;
+                        let mut delay = again.followup.first;
+                        for _ in 0..again.followup.retries {
+                            tokio::time::sleep(delay).await;
+                            if again.poll(&wallet).await {
+                                return;
+                            }
+                            delay = delay.saturating_mul(2);
+                        }
                     });
                 }
             }

@@ -354,6 +354,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    copy_trade_replicas (holder) {
+        holder -> Text,
+        seen_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
     copy_trade_targets (id) {
         id -> Uuid,
         owner_user_id -> Uuid,
@@ -368,6 +375,14 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    copy_trade_wallet_leases (target_id) {
+        target_id -> Uuid,
+        holder -> Text,
+        leased_until -> Timestamptz,
     }
 }
 
@@ -992,7 +1007,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     copy_trade_decisions,
     copy_trade_fills,
     copy_trade_grants,
+    copy_trade_replicas,
     copy_trade_targets,
+    copy_trade_wallet_leases,
     decision_action_executions,
     decision_actions,
     decision_artifacts,

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clones_db::Db;
 use clones_kernel::{Clock, Page, PageRequest};
 use clones_prop_engine::PropService;
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -211,5 +211,36 @@ impl CopyTradeService for PgCopyTradeService {
 
     async fn sync(&self) -> Result<SyncReport, CopyTradeError> {
         sync::sync(self).await
+    }
+
+    async fn lease_wallets(
+        &self,
+        holder: &str,
+        wallets: &[String],
+        ttl: chrono::Duration,
+    ) -> Result<Vec<String>, CopyTradeError> {
+        let now = self.clock.now();
+        let until = now + ttl;
+        let holder = holder.to_string();
+        let wallets: Vec<String> = wallets.iter().map(|w| w.to_ascii_lowercase()).collect();
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    crate::repo::touch_replica(conn, &holder, until)?;
+                    let live = crate::repo::live_replicas(conn, now)?;
+                    let mut held = Vec::new();
+                    let mut ids = Vec::new();
+                    for wallet in crate::lease::mine(&holder, &wallets, &live) {
+                        let id = crate::ids::target_id(&wallet);
+                        if crate::repo::lease_wallet(conn, id, &holder, until, now)? {
+                            held.push(wallet);
+                            ids.push(id);
+                        }
+                    }
+                    crate::repo::release_wallets(conn, &holder, &ids)?;
+                    Ok(held)
+                })
+            })
+            .await
     }
 }

@@ -9,6 +9,7 @@
 )]
 
 mod clob;
+mod leases;
 mod live;
 mod pipeline;
 mod simulation;

@@ -182,6 +182,39 @@ async fn each_cap_refuses_with_a_recorded_reason() {
     assert_eq!(f.copy.fills(owner, page()).await.unwrap().items.len(), 5);
 }
 
+#[tokio::test]
+async fn a_wake_up_poll_racing_the_interval_poll_places_once() {
+    let f = fixture().await;
+    let (owner, _) = f.tenant().await;
+    let fills = [fill(7, TradeSide::Buy, "40"), fill(8, TradeSide::Buy, "20")];
+    // Both polls run at once, as a wake-up poll and the interval's can.
+    let (interval, wake) =
+        tokio::join!(f.copy.mirror(WALLET, &fills), f.copy.mirror(WALLET, &fills));
+    let (interval, wake) = (interval.unwrap(), wake.unwrap());
+    assert_eq!(interval.placed + wake.placed, 2, "{interval:?} {wake:?}");
+    assert_eq!(interval.duplicates + wake.duplicates, 2);
+    assert_eq!(
+        f.copy.decisions(owner, page()).await.unwrap().items.len(),
+        2
+    );
+    let account = f
+        .copy
+        .grant(owner)
+        .await
+        .unwrap()
+        .unwrap()
+        .paper_account_id
+        .unwrap();
+    let orders = f
+        .services
+        .prop
+        .orders(owner, account, page())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(orders.len(), 2, "one order per fill");
+}
+
 /// The paper venue, whose answer to the first order is lost (a timeout after the venue
 /// received it).
 struct LosesFirstAnswer {

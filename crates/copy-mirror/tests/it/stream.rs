@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clones_copy_mirror::stream::{MarketStream, StreamCounters, StreamSettings};
-use clones_copy_mirror::wakeup::{Subscriptions, WakeCounters, WakeDrain};
+use clones_copy_mirror::wakeup::{Followup, Subscriptions, WakeCounters, WakeDrain};
 use clones_copy_mirror::{PollReport, WatchSettings, Watcher};
 use clones_kernel::{Clock, PageRequest};
 use tokio::sync::{mpsc, watch};
@@ -65,7 +65,7 @@ async fn a_trade_on_a_watched_asset_wakes_a_poll_and_the_interval_poll_sees_a_du
             subscriptions.clone(),
             watcher.clone(),
             Arc::new(f.clock.clone()),
-            Duration::ZERO,
+            Followup::NONE,
             wakes.clone(),
         )
         .run(wake_rx),

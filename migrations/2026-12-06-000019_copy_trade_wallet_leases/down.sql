@@ -1,0 +1,2 @@
+DROP TABLE copy_trade_replicas;
+DROP TABLE copy_trade_wallet_leases;
