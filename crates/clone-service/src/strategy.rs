@@ -4,24 +4,13 @@
 use clones_strategy::{CompileErrors, Constraints};
 use serde_json::Value;
 
-use clones_kernel::FieldProblem;
-
 use crate::CloneError;
 
 /// The compile constraints of one clone.
 pub type CloneConstraints = Constraints;
 
 fn problems(errors: CompileErrors) -> CloneError {
-    CloneError::InvalidGraph(
-        errors
-            .iter()
-            .map(|error| FieldProblem {
-                code: error.code.as_str().to_string(),
-                node: error.node.clone(),
-                message: error.message.clone(),
-            })
-            .collect(),
-    )
+    CloneError::InvalidGraph(errors.problems())
 }
 
 /// The default draft graph as JSON.

@@ -843,11 +843,69 @@ diesel::table! {
 }
 
 diesel::table! {
+    strategy_evaluations (strategy_id, kind) {
+        strategy_id -> Uuid,
+        kind -> Text,
+        metrics -> Jsonb,
+        behaviour -> Array<Nullable<Float8>>,
+        result_hash -> Text,
+        evaluated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    strategy_lineage (id) {
+        id -> Uuid,
+        parent_id -> Uuid,
+        child_id -> Uuid,
+        mutation_type -> Text,
+        mutation_detail -> Text,
+        generation -> Int4,
+        royalty_percent_parent -> Numeric,
+        royalty_percent_child -> Numeric,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    strategy_status_history (id) {
+        id -> Uuid,
+        strategy_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        event -> Text,
+        reason -> Text,
+        actor_user_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_roles (user_id, role) {
         user_id -> Uuid,
         role -> Text,
         granted_at -> Timestamptz,
         granted_by -> Text,
+    }
+}
+
+diesel::table! {
+    user_strategies (id) {
+        id -> Uuid,
+        uploader_user_id -> Nullable<Uuid>,
+        name -> Text,
+        description -> Text,
+        graph -> Jsonb,
+        fingerprint -> Text,
+        asset_type -> Text,
+        status -> Text,
+        score -> Nullable<Float8>,
+        robustness -> Nullable<Float8>,
+        generation -> Int4,
+        origin -> Text,
+        duplicate_of -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -979,7 +1037,11 @@ diesel::joinable!(prop_positions -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(strategy_evaluations -> user_strategies (strategy_id));
+diesel::joinable!(strategy_status_history -> user_strategies (strategy_id));
+diesel::joinable!(strategy_status_history -> users (actor_user_id));
 diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_strategies -> users (uploader_user_id));
 diesel::joinable!(user_wallets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -1041,7 +1103,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_events,
     service_tokens,
     sessions,
+    strategy_evaluations,
+    strategy_lineage,
+    strategy_status_history,
     user_roles,
+    user_strategies,
     user_wallets,
     users,
     worker_heartbeats,

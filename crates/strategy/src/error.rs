@@ -205,6 +205,19 @@ impl CompileError {
 pub struct CompileErrors(Vec<CompileError>);
 
 impl CompileErrors {
+    /// Every error as the kernel's [`FieldProblem`](clones_kernel::FieldProblem), naming its
+    /// node: how every context reports an invalid graph.
+    pub fn problems(&self) -> Vec<clones_kernel::FieldProblem> {
+        self.0
+            .iter()
+            .map(|error| clones_kernel::FieldProblem {
+                code: error.code.as_str().to_string(),
+                node: error.node.clone(),
+                message: error.message.clone(),
+            })
+            .collect()
+    }
+
     /// Wraps a non-empty list; `None` when `errors` is empty.
     pub(crate) fn from_vec(errors: Vec<CompileError>) -> Option<Self> {
         if errors.is_empty() {

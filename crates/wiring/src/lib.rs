@@ -23,6 +23,7 @@ use clones_kernel::Clock;
 use clones_lifecycle::{
     LifecycleService, LifecycleSettings, PgCompetitionFacts, PgLifecycleService,
 };
+use clones_marketplace::{MarketplaceService, MarketplaceSettings, PgMarketplaceService};
 use clones_prop_engine::{
     MarketFeed, MarketMemoryFeed, NoMarketFeed, PgPropService, PropService, PropSettings,
 };
@@ -55,6 +56,8 @@ pub struct ServiceSettings {
     pub backtests: JobSettings,
     /// The copy-trade mirror's paper balance and recovery grace.
     pub copy_trade: CopyTradeSettings,
+    /// Marketplace upload limits, cycle batches and the evolution seed.
+    pub marketplace: MarketplaceSettings,
     /// The live Polymarket CLOB executor, when configured; live grants record `not_sent`
     /// errors without it.
     pub clob: Option<Arc<dyn Executor>>,
@@ -74,6 +77,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("decisions", &self.decisions)
             .field("backtests", &self.backtests)
             .field("copy_trade", &self.copy_trade)
+            .field("marketplace", &self.marketplace)
             .field("clob_configured", &self.clob.is_some())
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
@@ -110,6 +114,8 @@ pub struct Services {
     pub backtests: Arc<dyn BacktestService>,
     /// Copy-trade targets, grants and the mirror pipeline (paper orders through `prop`).
     pub copy_trade: Arc<dyn CopyTradeService>,
+    /// The strategy marketplace: uploads, reviews and the worker's cycles.
+    pub marketplace: Arc<dyn MarketplaceService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
 }
@@ -129,6 +135,7 @@ impl Services {
             decisions,
             backtests,
             copy_trade,
+            marketplace,
             clob,
             lifecycle,
             prop,
@@ -183,6 +190,11 @@ impl Services {
             clob,
             copy_trade,
         ));
+        let marketplace: Arc<dyn MarketplaceService> = Arc::new(PgMarketplaceService::new(
+            db.clone(),
+            clock.clone(),
+            marketplace,
+        ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
@@ -206,6 +218,7 @@ impl Services {
             lifecycle,
             backtests,
             copy_trade,
+            marketplace,
         }
     }
 
