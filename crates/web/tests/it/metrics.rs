@@ -135,3 +135,10 @@ async fn requests_are_counted_by_route_template_on_the_metrics_listener() {
         }
     }
 }
+
+#[test]
+fn the_metrics_listener_is_off_unless_configured() {
+    assert_eq!(crate::support::settings(&[]).metrics.metrics_addr, None);
+    let on = crate::support::settings(&["--metrics-addr", "127.0.0.1:9464"]);
+    assert_eq!(on.metrics.metrics_addr, Some(([127, 0, 0, 1], 9464).into()));
+}
