@@ -72,6 +72,7 @@ async fn requests_are_counted_by_route_template_on_the_metrics_listener() {
         .await
         .assert_problem(429, "rate_limited");
 
+    // nextest runs each test in its own process, so the counts below are this test's alone.
     let scrape = scrape(&app.client, address).await;
     let requests = family(&scrape, "http_requests_total", "counter");
     let count = |method: &str, route: &str, status: &str| {
