@@ -1,5 +1,6 @@
-//! The HTTP API: settings -> pool -> services -> server. Refuses to start on a database whose
-//! migrations are not current; stops gracefully on SIGTERM/SIGINT.
+//! The HTTP API: settings -> pool -> metrics listener (when `METRICS_ADDR` is set) -> services
+//! -> server. Refuses to start on a database whose migrations are not current; stops
+//! gracefully on SIGTERM/SIGINT.
 
 use std::sync::Arc;
 
@@ -15,6 +16,12 @@ async fn main() -> anyhow::Result<()> {
     let settings = ApiSettings::parse();
     let db = settings.database.connect()?;
     clones_runtime::require_current_schema(&db).await?;
+    // Before the app is built, so the request metrics' help texts reach the recorder.
+    if let Some(address) = settings.metrics.metrics_addr {
+        clones_runtime::prometheus::serve(address, db.clone())
+            .await
+            .with_context(|| format!("binding the metrics listener on {address}"))?;
+    }
     let state = AppState::new(&settings, db, Arc::new(clones_kernel::SystemClock))?;
     let listener = std::net::TcpListener::bind(settings.http.bind)
         .with_context(|| format!("binding {}", settings.http.bind))?;

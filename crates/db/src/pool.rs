@@ -1,6 +1,6 @@
 //! The connection pool and the helpers that run diesel work off the async threads.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clones_kernel::Secret;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
@@ -9,6 +9,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::DbError;
+use crate::metrics_names;
 
 /// A pooled connection, usable wherever `&mut PgConnection` is expected.
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
@@ -89,7 +90,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|_| DbError::PoolTimeout)?;
+            let mut conn = checkout(&pool)?;
             work(&mut conn)
         })
         .await
@@ -149,6 +150,19 @@ impl Db {
             .await
     }
 
+    /// Sets the pool gauges (`db_pool_connections` by state, `db_pool_max_connections`) from
+    /// this pool's current state. Called when metrics are scraped, so the gauges are as fresh
+    /// as the scrape.
+    pub fn record_pool_metrics(&self) {
+        let state = self.pool.state();
+        let idle = state.idle_connections;
+        let in_use = state.connections.saturating_sub(idle);
+        metrics::gauge!(metrics_names::POOL_CONNECTIONS, "state" => "in_use")
+            .set(f64::from(in_use));
+        metrics::gauge!(metrics_names::POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
+        metrics::gauge!(metrics_names::POOL_MAX_CONNECTIONS).set(f64::from(self.pool.max_size()));
+    }
+
     /// Checks that a connection can be had and answers a trivial query.
     ///
     /// # Errors
@@ -160,6 +174,22 @@ impl Db {
         })
         .await
     }
+}
+
+/// Takes a connection from the pool: the one place connections are checked out, so the wait
+/// is measured here (`db_pool_wait_seconds`, `db_pool_checkouts_waiting`,
+/// `db_pool_timeouts_total`).
+fn checkout(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<PgConn, DbError> {
+    let waiting = metrics::gauge!(metrics_names::POOL_CHECKOUTS_WAITING);
+    waiting.increment(1.0);
+    let started = Instant::now();
+    let conn = pool.get();
+    metrics::histogram!(metrics_names::POOL_WAIT_SECONDS).record(started.elapsed().as_secs_f64());
+    waiting.decrement(1.0);
+    conn.map_err(|_| {
+        metrics::counter!(metrics_names::POOL_TIMEOUTS_TOTAL).increment(1);
+        DbError::PoolTimeout
+    })
 }
 
 /// Whom a transaction acts for, as row-level security sees it.

@@ -4,10 +4,14 @@
 //! A worker binary is its settings (a [`WorkerSettings`]) and one call to [`worker_main`], which
 //! builds its [`Cycle`] and runs it under [`run_worker`] after refusing a schema with pending
 //! migrations: one cycle at once, then one every interval, a heartbeat row per cycle, and on
-//! SIGTERM/SIGINT the running cycle finishes before the process exits 0. This crate owns the `worker_heartbeats` table and reads it back for the
-//! health route through [`HeartbeatService`]. It holds no business rules.
+//! SIGTERM/SIGINT the running cycle finishes before the process exits 0. This crate owns the
+//! `worker_heartbeats` table and reads it back for the health route through
+//! [`HeartbeatService`], and the process's Prometheus recorder and metrics listener
+//! ([`prometheus`]), on which every worker exports its cycle metrics. It holds no business
+//! rules.
 
 mod heartbeat;
+pub mod prometheus;
 pub mod settings;
 mod shutdown;
 mod startup;

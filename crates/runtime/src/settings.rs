@@ -1,6 +1,7 @@
 //! Settings every binary shares, read from flags or environment variables (`--help` lists
 //! them). Secrets are wrapped so they never reach logs.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -39,7 +40,17 @@ impl DatabaseArgs {
     }
 }
 
-/// What every worker binary takes the same way: the database and `--once`. Flattened into a
+/// Where the process serves its Prometheus metrics: its own listener, never the API's public
+/// one. Unset, no listener is started.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// Address of the `GET /metrics` listener (e.g. `127.0.0.1:9464`). It has no
+    /// authentication: bind it to loopback or a private interface. Unset: no listener.
+    #[arg(long = "metrics-addr", env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// What every worker binary takes the same way: the database, the metrics listener and `--once`. Flattened into a
 /// worker's settings next to its own interval and batch flags, whose environment variables
 /// are named after the worker.
 #[derive(Debug, Clone, Args)]
@@ -47,6 +58,9 @@ pub struct WorkerArgs {
     /// Database connection.
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// The metrics listener.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     /// Run one cycle and exit (non-zero if it failed).
     #[arg(long)]
     pub once: bool,

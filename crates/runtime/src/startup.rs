@@ -83,11 +83,13 @@ impl std::fmt::Debug for WorkerContext {
 
 /// The one entry point of every worker binary: installs the TLS provider, logs JSON, parses
 /// `S` from flags and environment, checks the interval and batch, builds the pool, builds the
-/// cycle with `build`, refuses a schema with pending migrations, then runs the cycle under
-/// [`run_worker`] with database heartbeats until SIGTERM/SIGINT (or once).
+/// cycle with `build`, refuses a schema with pending migrations, starts the metrics listener
+/// when `METRICS_ADDR` is set, then runs the cycle under [`run_worker`] with database
+/// heartbeats until SIGTERM/SIGINT (or once).
 ///
 /// # Errors
-/// A [`StartupError`] for unusable settings, a cycle `build` refused, a schema that is not
+/// A [`StartupError`] for unusable settings (a metrics address that cannot be bound
+/// included), a cycle `build` refused, a schema that is not
 /// current, or a `--once` run whose cycle failed.
 pub async fn worker_main<S, C, F>(build: F) -> Result<(), StartupError>
 where
@@ -123,6 +125,13 @@ where
     };
     let cycle = build(&settings, context).map_err(StartupError::Build)?;
     require_current_schema(&db).await?;
+    if let Some(address) = worker.metrics.metrics_addr {
+        crate::prometheus::serve(address, db.clone())
+            .await
+            .map_err(|error| {
+                StartupError::InvalidSettings(format!("METRICS_ADDR {address}: {error}"))
+            })?;
+    }
     let heartbeats = Arc::new(PgHeartbeatService::new(db, clock));
     let summary = run_worker(&options, &cycle, heartbeats, shutdown_on_signals()).await;
     if options.once && summary.last_failed {

@@ -1,10 +1,13 @@
-//! The worker loop: one cycle at once, then one every interval, until shutdown.
+//! The worker loop: one cycle at once, then one every interval, until shutdown. Each cycle is
+//! recorded twice: in the heartbeat row, and in the process's metrics (see
+//! [`prometheus`](crate::prometheus) for the names).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 
+use crate::prometheus as names;
 use crate::{HeartbeatService, Shutdown};
 
 /// What a finished cycle reports.
@@ -57,17 +60,28 @@ pub async fn run_worker(
 ) -> RunSummary {
     let instance_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let mut summary = RunSummary::default();
+    let worker = options.name.clone();
+    metrics::gauge!(names::WORKER_INTERVAL_SECONDS, "worker" => worker.clone())
+        .set(options.interval.as_secs_f64());
+    let mut consecutive_errors: u32 = 0;
     loop {
         if let Err(error) = heartbeats
             .cycle_started(&options.name, &instance_id, options.interval)
             .await
         {
             tracing::warn!(worker = %options.name, %error, "could not write heartbeat");
+            heartbeat_write_failed(&worker);
         }
         let started = Instant::now();
         let outcome = cycle.run_cycle().await;
         let latency = started.elapsed();
         summary.cycles += 1;
+        consecutive_errors = if outcome.is_ok() {
+            0
+        } else {
+            consecutive_errors.saturating_add(1)
+        };
+        record_cycle(&worker, latency, outcome.as_ref().ok(), consecutive_errors);
         let (items, error) = match outcome {
             Ok(report) => {
                 tracing::info!(worker = %options.name, items = report.items, latency_ms = latency.as_millis() as u64, "cycle succeeded");
@@ -86,6 +100,7 @@ pub async fn run_worker(
             .await
         {
             tracing::warn!(worker = %options.name, %error, "could not write heartbeat");
+            heartbeat_write_failed(&worker);
         }
         if options.once || shutdown.is_requested() {
             break;
@@ -97,4 +112,52 @@ pub async fn run_worker(
     }
     tracing::info!(worker = %options.name, cycles = summary.cycles, failures = summary.failures, "worker stopped");
     summary
+}
+
+/// Records a finished cycle in the metrics: `report` is `None` when it failed.
+fn record_cycle(
+    worker: &str,
+    latency: Duration,
+    report: Option<&CycleReport>,
+    consecutive_errors: u32,
+) {
+    let worker = worker.to_string();
+    let outcome = if report.is_some() {
+        "success"
+    } else {
+        "failure"
+    };
+    metrics::histogram!(
+        names::WORKER_CYCLE_DURATION_SECONDS,
+        "worker" => worker.clone(),
+        "outcome" => outcome
+    )
+    .record(latency.as_secs_f64());
+    metrics::counter!(names::WORKER_CYCLES_TOTAL, "worker" => worker.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::gauge!(names::WORKER_CONSECUTIVE_ERRORS, "worker" => worker.clone())
+        .set(f64::from(consecutive_errors));
+    match report {
+        Some(report) => {
+            // Counts beyond 2^53 would lose precision as f64; no cycle comes near that.
+            let items = report.items as f64;
+            metrics::histogram!(names::WORKER_CYCLE_ITEMS, "worker" => worker.clone())
+                .record(items);
+            metrics::counter!(names::WORKER_ITEMS_TOTAL, "worker" => worker.clone())
+                .increment(report.items);
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            metrics::gauge!(names::WORKER_LAST_SUCCESS_TIMESTAMP_SECONDS, "worker" => worker)
+                .set(now.as_secs_f64());
+        }
+        None => {
+            metrics::counter!(names::WORKER_CYCLE_ERRORS_TOTAL, "worker" => worker).increment(1);
+        }
+    }
+}
+
+fn heartbeat_write_failed(worker: &str) {
+    metrics::counter!(names::WORKER_HEARTBEAT_WRITE_ERRORS_TOTAL, "worker" => worker.to_string())
+        .increment(1);
 }

@@ -2,10 +2,13 @@
 //! document, assembled by [`build_app`] for both the `api` binary and the tests.
 //!
 //! Handlers parse, authenticate, call one service method and map errors; no business rule
-//! lives here. This is the only crate that knows actix-web.
+//! lives here. This is the only crate that knows actix-web. Every request is also counted and
+//! timed by route template ([`http_metrics`]); the metrics are served by the runtime's separate
+//! listener, not by this app.
 
 mod error;
 pub mod extract;
+pub mod http_metrics;
 pub mod openapi;
 pub mod paging;
 mod rate_limit;
@@ -189,6 +192,8 @@ pub fn build_app(
         // A test keeps this empty; should it happen, the document is wrong for one type.
         tracing::error!(schema = %name, "two types share one OpenAPI schema name");
     }
+    // Help texts go to the recorder the process installed before serving (if any).
+    http_metrics::describe();
     let cors = cors(&state.cors_allowed_origins);
     let json = extract::json_config(state.json_body_limit_bytes);
     app.app_data(web::Data::new(openapi::Document(document)))
@@ -198,6 +203,7 @@ pub fn build_app(
         .app_data(extract::path_config())
         .default_service(web::to(routes::fallback))
         .wrap(cors)
+        .wrap(from_fn(http_metrics::middleware))
         .wrap(from_fn(request_id::middleware))
 }
 

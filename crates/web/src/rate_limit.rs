@@ -202,8 +202,15 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
     })
 }
 
-/// The 429 for a caller who must wait `wait`, rounded up to whole seconds for `Retry-After`.
-pub(crate) fn refused(wait: Duration) -> ApiError {
+/// Which limiter refused, as the `limiter` label of `http_rate_limited_total`.
+pub(crate) const AUTH_LIMITER: &str = "auth";
+/// The per-user limiter of decision dry runs and backtest previews.
+pub(crate) const DRY_RUN_LIMITER: &str = "dry_run";
+
+/// The 429 for a caller who must wait `wait`, rounded up to whole seconds for `Retry-After`;
+/// counted under `limiter`.
+pub(crate) fn refused(limiter: &'static str, wait: Duration) -> ApiError {
+    crate::http_metrics::rate_limited(limiter);
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     ApiError::rate_limited(seconds.max(1))
 }
@@ -222,7 +229,7 @@ pub async fn middleware(
             Instant::now(),
         )
     {
-        let refusal = refused(wait).error_response();
+        let refusal = refused(AUTH_LIMITER, wait).error_response();
         return Ok(req.into_response(refusal).map_into_right_body());
     }
     next.call(req)

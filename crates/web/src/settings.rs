@@ -8,7 +8,7 @@ use chrono::Duration;
 use clap::{Args, Parser};
 use clones_auth::{AccessTokens, AuthSettings, JwtKeys};
 use clones_kernel::Secret;
-use clones_runtime::settings::DatabaseArgs;
+use clones_runtime::settings::{DatabaseArgs, MetricsArgs};
 
 /// Everything the `api` binary reads.
 #[derive(Debug, Clone, Parser)]
@@ -20,6 +20,9 @@ pub struct ApiSettings {
     /// HTTP serving.
     #[command(flatten)]
     pub http: HttpArgs,
+    /// The Prometheus metrics listener (separate from `HTTP_BIND`; off unless set).
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     /// Sign-in and tokens.
     #[command(flatten)]
     pub auth: AuthArgs,

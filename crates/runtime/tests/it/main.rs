@@ -18,6 +18,8 @@ use clones_runtime::{
 };
 use clones_test_db::TestDb;
 
+mod metrics;
+
 /// Fails on the cycles listed, succeeds with `items` otherwise; can signal shutdown mid-cycle.
 struct Scripted {
     runs: AtomicU32,

@@ -195,7 +195,7 @@ pub async fn preview(
     state
         .dry_run_rate_limiter
         .check(user.user_id, std::time::Instant::now())
-        .map_err(crate::rate_limit::refused)?;
+        .map_err(|wait| crate::rate_limit::refused(crate::rate_limit::DRY_RUN_LIMITER, wait))?;
     Ok(web::Json(
         state
             .backtests

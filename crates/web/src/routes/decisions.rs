@@ -82,7 +82,7 @@ pub async fn dry_run(
     state
         .dry_run_rate_limiter
         .check(user.user_id, std::time::Instant::now())
-        .map_err(crate::rate_limit::refused)?;
+        .map_err(|wait| crate::rate_limit::refused(crate::rate_limit::DRY_RUN_LIMITER, wait))?;
     let detail = state
         .decisions
         .dry_run(user.user_id, id.into_inner())

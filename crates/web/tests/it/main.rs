@@ -16,6 +16,7 @@ mod economy;
 mod errors;
 mod lifecycle;
 mod market;
+mod metrics;
 mod operations;
 mod prop;
 mod queries;
