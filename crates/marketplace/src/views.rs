@@ -27,7 +27,7 @@ pub struct NewStrategy {
 
 /// Filters of the list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StrategyFilter {
     /// Only this status.

@@ -33,6 +33,7 @@ use clones_economy::EconomyService;
 use clones_ingest::IngestService;
 use clones_kernel::Clock;
 use clones_lifecycle::LifecycleService;
+use clones_marketplace::MarketplaceService;
 use clones_prop_engine::PropService;
 use clones_runtime::HeartbeatService;
 use clones_wiring::{PropFeed, ServiceSettings, Services};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub backtests: Arc<dyn BacktestService>,
     /// Copy-trade targets, grants, ledger and decisions.
     pub copy_trade: Arc<dyn CopyTradeService>,
+    /// The strategy marketplace.
+    pub marketplace: Arc<dyn MarketplaceService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
@@ -122,6 +125,7 @@ impl AppState {
             decisions: services.decisions,
             backtests: services.backtests,
             copy_trade: services.copy_trade,
+            marketplace: services.marketplace,
             lifecycle: services.lifecycle,
             economy: services.economy,
             access: services.access,

@@ -52,6 +52,7 @@ impl Modify for SecuritySchemes {
         (name = "market", description = "Market memory: assets, candles, mids, books, prediction markets, DeFi metrics"),
         (name = "prop", description = "Prop accounts: positions, orders, fills, ledger, equity; admin halt, resume, adjustments, audit"),
         (name = "copy-trade", description = "Copy trading: the wallets you mirror and their policy, your grant and kill switch, the fills ledger, decisions and sync health"),
+        (name = "marketplace", description = "The strategy marketplace: upload strategies, browse reviewed ones with their backtests and lineage, and (administrators) review them"),
         (name = "backtests", description = "Backtests of your clones: jobs with progress, metrics, walk-forward folds, paper consistency and artifacts; previews"),
         (name = "decisions", description = "Decision runs of your clones: proposals, executions, model artifacts; dry runs"),
         (name = "lifecycle", description = "Auditions, their evaluation, retries, the Promotion Queue and the Arena; admin void and refund authorization"),

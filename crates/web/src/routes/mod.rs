@@ -10,6 +10,7 @@ mod decisions;
 mod economy;
 mod lifecycle;
 mod market;
+mod marketplace;
 mod me;
 mod moderation;
 mod operations;
@@ -85,6 +86,7 @@ pub(crate) fn split() -> Routes<
                 .service(scope::scope("/public").configure(audited(public::configure)))
                 .service(scope::scope("/economy").configure(audited(economy::configure)))
                 .service(scope::scope("/copy-trade").configure(audited(copy_trade::configure)))
+                .service(scope::scope("/marketplace").configure(audited(marketplace::configure)))
                 .service(scope::scope("/prop").configure(audited(prop::configure_owner)))
                 .service(scope::scope("/lifecycle").configure(audited(lifecycle::configure_owner)))
                 .configure(audited(market::configure))
@@ -92,6 +94,10 @@ pub(crate) fn split() -> Routes<
                     scope::scope("/admin/moderation").configure(audited(moderation::configure)),
                 )
                 .service(scope::scope("/admin/prop").configure(audited(prop::configure_admin)))
+                .service(
+                    scope::scope("/admin/marketplace")
+                        .configure(audited(marketplace::configure_admin)),
+                )
                 .service(
                     scope::scope("/admin/lifecycle").configure(audited(lifecycle::configure_admin)),
                 )

@@ -16,6 +16,7 @@ mod economy;
 mod errors;
 mod lifecycle;
 mod market;
+mod marketplace;
 mod metrics;
 mod operations;
 mod prop;

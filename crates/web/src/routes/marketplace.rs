@@ -1,0 +1,114 @@
+//! The strategy marketplace: creators upload strategies and read the marketplace (reviewed
+//! strategies, and their own in every status) with metrics, history and lineage;
+//! administrators review. Unreviewed strategies of others answer 404.
+
+use super::ServiceConfig;
+use actix_web::{HttpResponse, get, post, web};
+use clones_marketplace::{NewStrategy, Review, StrategyDetail, StrategyFilter, StrategySummary};
+use uuid::Uuid;
+
+use crate::extract::{AdminUser, AuthUser, Json};
+use crate::paging::{BAD_PAGE, PageParams, Paged, paged_response};
+use crate::{ApiError, AppState, Problem};
+
+pub(super) fn configure(config: &mut ServiceConfig) {
+    config.service(strategies).service(upload).service(strategy);
+}
+
+pub(super) fn configure_admin(config: &mut ServiceConfig) {
+    config.service(review);
+}
+
+paged_response!(
+    /// A page of marketplace strategies, newest first.
+    StrategyPage,
+    StrategySummary,
+    "The strategies."
+);
+
+/// The strategies the caller sees (from `experiment` on, and the caller's own in every status),
+/// newest first, optionally filtered.
+#[utoipa::path(tag = "marketplace", params(PageParams, StrategyFilter), security(("user_bearer" = [])), responses(
+    (status = 200, body = StrategyPage),
+    (status = 400, description = BAD_PAGE, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/strategies")]
+pub async fn strategies(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: Paged<StrategyFilter>,
+) -> Result<web::Json<StrategyPage>, ApiError> {
+    let page = state
+        .marketplace
+        .strategies(user.user_id, query.filter, query.page)
+        .await?;
+    Ok(web::Json(page.into()))
+}
+
+/// Uploads a strategy in the project's strategy format; it waits at `pending_review` for the
+/// monitoring cycle. At most 10 uploads per creator per hour.
+#[utoipa::path(tag = "marketplace", request_body = NewStrategy, security(("user_bearer" = [])), responses(
+    (status = 201, body = StrategyDetail),
+    (status = 400, description = "`invalid_body`, `invalid_input`, `invalid_strategy_graph` (each problem names its node)", body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`strategy_not_found`: the parent is not visible", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "`strategy_upload_limit`, with Retry-After", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/strategies")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: Json<NewStrategy>,
+) -> Result<HttpResponse, ApiError> {
+    let made = state
+        .marketplace
+        .upload(user.user_id, body.into_inner())
+        .await?;
+    Ok(HttpResponse::Created().json(made))
+}
+
+/// One strategy with its latest full backtest, status history, ancestors and descendants.
+#[utoipa::path(tag = "marketplace", params(("id" = Uuid, Path, description = "strategy id")), security(("user_bearer" = [])), responses(
+    (status = 200, body = StrategyDetail),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`strategy_not_found`", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/strategies/{id}")]
+pub async fn strategy(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<StrategyDetail>, ApiError> {
+    Ok(web::Json(
+        state
+            .marketplace
+            .strategy(user.user_id, id.into_inner())
+            .await?,
+    ))
+}
+
+/// Rejects, reinstates or discards a strategy, with a reason kept in its history.
+#[utoipa::path(tag = "marketplace", params(("id" = Uuid, Path, description = "strategy id")), request_body = Review, security(("user_bearer" = [])), responses(
+    (status = 200, body = StrategyDetail),
+    (status = 400, description = "`invalid_body`, `invalid_input`", body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`strategy_not_found`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`invalid_strategy_transition`", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/strategies/{id}/review")]
+pub async fn review(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: Json<Review>,
+) -> Result<web::Json<StrategyDetail>, ApiError> {
+    Ok(web::Json(
+        state
+            .marketplace
+            .review(admin.0.user_id, id.into_inner(), body.into_inner())
+            .await?,
+    ))
+}
