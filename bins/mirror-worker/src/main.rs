@@ -65,6 +65,18 @@ struct Mirror {
     wakes: Arc<WakeCounters>,
     /// Dropped with the cycle when the worker stops, which closes the stream.
     _stream_stop: tokio::sync::watch::Sender<bool>,
+    /// Event counts of the cycles since the runtime last took them.
+    events: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+impl Mirror {
+    fn count(&self, counts: &[(&'static str, usize)]) {
+        if let Ok(mut events) = self.events.lock() {
+            for (event, count) in counts {
+                *events.entry(event).or_default() += u64::try_from(*count).unwrap_or(u64::MAX);
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -97,6 +109,16 @@ impl Cycle for Mirror {
         }
         let recovered = self.service.recover().await?;
         let synced = self.service.sync().await?;
+        self.count(&[
+            ("decisions_placed", placed + recovered.placed),
+            ("decisions_skipped", skipped),
+            ("decisions_error", errors + recovered.errors),
+            ("duplicates", duplicates),
+            ("tick_errors", tick_errors),
+            ("unresolved", recovered.unresolved),
+            ("sync_changed", synced.changed),
+            ("sync_unreachable", synced.unreachable),
+        ]);
         tracing::info!(
             wallets = wallets.len(),
             watched_wallets = watched.wallets().len(),
@@ -113,15 +135,36 @@ impl Cycle for Mirror {
             sync_unknown = synced.unknown,
             sync_unreachable = synced.unreachable,
             stream_connects = self.stream.connects.load(Ordering::Relaxed),
-            stream_disconnects = self.stream.disconnects.load(Ordering::Relaxed),
-            wakeups_total = self.stream.wakeups.load(Ordering::Relaxed),
-            wake_polls_total = self.wakes.polls.load(Ordering::Relaxed),
-            wake_placed_total = self.wakes.placed.load(Ordering::Relaxed),
+            wakeups_since_last = self.stream.wakeups.load(Ordering::Relaxed),
+            wake_polls_since_last = self.wakes.polls.load(Ordering::Relaxed),
             "mirror cycle"
         );
         Ok(CycleReport {
             items: u64::try_from(placed + skipped + recovered.placed).unwrap_or(u64::MAX),
         })
+    }
+
+    fn take_events(&self) -> Vec<(&'static str, u64)> {
+        let mut events: Vec<(&'static str, u64)> = self
+            .events
+            .lock()
+            .map(|mut events| std::mem::take(&mut *events).into_iter().collect())
+            .unwrap_or_default();
+        // The stream and its wake-up polls count between cycles; taken as deltas here.
+        events.extend([
+            ("wakeups", self.stream.wakeups.swap(0, Ordering::Relaxed)),
+            (
+                "stream_disconnects",
+                self.stream.disconnects.swap(0, Ordering::Relaxed),
+            ),
+            ("wake_polls", self.wakes.polls.swap(0, Ordering::Relaxed)),
+            (
+                "wake_poll_errors",
+                self.wakes.errors.swap(0, Ordering::Relaxed),
+            ),
+            ("wake_placed", self.wakes.placed.swap(0, Ordering::Relaxed)),
+        ]);
+        events
     }
 }
 
@@ -192,6 +235,7 @@ async fn main() -> anyhow::Result<()> {
             stream,
             wakes,
             _stream_stop: stream_stop,
+            events: std::sync::Mutex::default(),
         })
     })
     .await?;

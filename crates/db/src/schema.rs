@@ -926,6 +926,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    worker_event_totals (worker_name, event) {
+        worker_name -> Text,
+        event -> Text,
+        total -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     worker_heartbeats (worker_name) {
         worker_name -> Text,
         instance_id -> Text,
@@ -1110,5 +1119,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_strategies,
     user_wallets,
     users,
+    worker_event_totals,
     worker_heartbeats,
 );

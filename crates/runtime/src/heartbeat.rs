@@ -1,6 +1,7 @@
 //! The `worker_heartbeats` table: one row per worker, rewritten at the start and end of every
 //! cycle, and read back as health with staleness.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -71,6 +72,9 @@ pub struct WorkerHealth {
     pub items_total: i64,
     /// Failures since the last success.
     pub consecutive_errors: i32,
+    /// Running totals of the named events the worker reports (a mirror's
+    /// `decisions_placed`, `wakeups`, …), by event.
+    pub events: BTreeMap<String, i64>,
 }
 
 /// Every worker's health.
@@ -104,6 +108,10 @@ pub trait HeartbeatService: Send + Sync {
         items: u64,
         error: Option<String>,
     ) -> Result<(), DbError>;
+
+    /// Adds a cycle's named event counts to the worker's running totals.
+    async fn add_events(&self, worker: &str, events: &[(&'static str, u64)])
+    -> Result<(), DbError>;
 
     /// Every worker's health; stale after `stale_after_intervals` intervals without a
     /// completed cycle.
@@ -211,18 +219,67 @@ impl HeartbeatService for PgHeartbeatService {
             .await
     }
 
-    async fn health(&self, stale_after_intervals: u32) -> Result<WorkersHealth, DbError> {
+    async fn add_events(
+        &self,
+        worker: &str,
+        events: &[(&'static str, u64)],
+    ) -> Result<(), DbError> {
+        use clones_db::schema::worker_event_totals as ev;
         let now = self.clock.now();
-        let rows: Vec<HeartbeatRow> = self
+        let rows: Vec<_> = events
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(event, count)| {
+                (
+                    ev::worker_name.eq(worker.to_string()),
+                    ev::event.eq(*event),
+                    ev::total.eq(i64::try_from(*count).unwrap_or(i64::MAX)),
+                    ev::updated_at.eq(now),
+                )
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .run(move |conn| {
+                diesel::insert_into(ev::table)
+                    .values(rows)
+                    .on_conflict((ev::worker_name, ev::event))
+                    .do_update()
+                    .set((
+                        ev::total.eq(ev::total + excluded(ev::total)),
+                        ev::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map(drop)
+                    .map_err(DbError::from)
+            })
+            .await
+    }
+
+    async fn health(&self, stale_after_intervals: u32) -> Result<WorkersHealth, DbError> {
+        use clones_db::schema::worker_event_totals as ev;
+        let now = self.clock.now();
+        let (rows, totals): (Vec<HeartbeatRow>, Vec<(String, String, i64)>) = self
             .db
             .run(|conn| {
-                hb::worker_heartbeats
+                let rows = hb::worker_heartbeats
                     .order(hb::worker_name.asc())
                     .select(HeartbeatRow::as_select())
                     .load(conn)
-                    .map_err(DbError::from)
+                    .map_err(DbError::from)?;
+                let totals = ev::table
+                    .select((ev::worker_name, ev::event, ev::total))
+                    .load(conn)
+                    .map_err(DbError::from)?;
+                Ok::<_, DbError>((rows, totals))
             })
             .await?;
+        let mut events: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for (worker, event, total) in totals {
+            events.entry(worker).or_default().insert(event, total);
+        }
         let workers: Vec<WorkerHealth> = rows
             .into_iter()
             .map(|row| {
@@ -232,6 +289,7 @@ impl HeartbeatService for PgHeartbeatService {
                     row.interval_ms.saturating_mul(stale_after_intervals.into()),
                 );
                 WorkerHealth {
+                    events: events.remove(&row.worker_name).unwrap_or_default(),
                     stale: now - reference > allowed,
                     worker: row.worker_name,
                     instance_id: row.instance_id,

@@ -25,6 +25,13 @@ pub type CycleError = Box<dyn std::error::Error + Send + Sync>;
 pub trait Cycle: Send + Sync {
     /// Runs one cycle.
     async fn run_cycle(&self) -> Result<CycleReport, CycleError>;
+
+    /// Named event counts since the last call (a mirror's decisions by outcome, its
+    /// wake-ups, its failed polls), taken after each cycle: added to the heartbeat's running
+    /// totals and to `worker_events_total`. Names are lower-case `[a-z][a-z0-9_]*`.
+    fn take_events(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// How a worker runs.
@@ -100,6 +107,15 @@ pub async fn run_worker(
             .await
         {
             tracing::warn!(worker = %options.name, %error, "could not write heartbeat");
+            heartbeat_write_failed(&worker);
+        }
+        let events = cycle.take_events();
+        for (event, count) in &events {
+            metrics::counter!(names::WORKER_EVENTS_TOTAL, "worker" => worker.clone(), "event" => *event)
+                .increment(*count);
+        }
+        if let Err(error) = heartbeats.add_events(&options.name, &events).await {
+            tracing::warn!(worker = %options.name, %error, "could not write event totals");
             heartbeat_write_failed(&worker);
         }
         if options.once || shutdown.is_requested() {

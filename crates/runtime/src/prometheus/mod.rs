@@ -39,6 +39,8 @@ pub const WORKER_CONSECUTIVE_ERRORS: &str = "worker_consecutive_errors";
 pub const WORKER_INTERVAL_SECONDS: &str = "worker_interval_seconds";
 /// Counter: heartbeat rows that could not be written, by `worker`.
 pub const WORKER_HEARTBEAT_WRITE_ERRORS_TOTAL: &str = "worker_heartbeat_write_errors_total";
+/// Counter: named events a worker reports (`take_events`), by worker and event.
+pub const WORKER_EVENTS_TOTAL: &str = "worker_events_total";
 
 /// Upper bounds of request, checkout and other short latency histograms, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[

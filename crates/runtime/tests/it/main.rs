@@ -44,6 +44,11 @@ impl Cycle for Scripted {
         }
         Ok(CycleReport { items: self.items })
     }
+
+    fn take_events(&self) -> Vec<(&'static str, u64)> {
+        // Three placed and one wake-up per cycle; a zero is not written.
+        vec![("decisions_placed", 3), ("wakeups", 1), ("tick_errors", 0)]
+    }
 }
 
 fn scripted(fail_on: Vec<u32>) -> Scripted {
@@ -101,6 +106,13 @@ async fn once_runs_a_single_cycle_and_records_success() {
     );
     assert_eq!(worker.interval_ms, 10);
     assert!(worker.last_succeeded_at.is_some() && worker.last_error.is_none());
+    assert_eq!(
+        worker.events,
+        std::collections::BTreeMap::from([
+            ("decisions_placed".to_string(), 3),
+            ("wakeups".to_string(), 1)
+        ])
+    );
 }
 
 #[tokio::test]
@@ -141,6 +153,12 @@ async fn shutdown_lets_the_running_cycle_finish_then_stops() {
         ..scripted(vec![])
     };
     let summary = run_worker(&options(false), &cycle, heartbeats.clone(), shutdown).await;
+    // Event totals add up over cycles.
+    let events = &heartbeats.health(3).await.unwrap().workers[0].events;
+    assert_eq!(
+        events["decisions_placed"],
+        3 * i64::try_from(summary.cycles).unwrap()
+    );
     assert_eq!(summary.cycles, 3);
     let worker = heartbeats.health(3).await.unwrap().workers.remove(0);
     assert_eq!(
