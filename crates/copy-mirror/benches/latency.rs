@@ -123,6 +123,51 @@ async fn stub_clob(clock: &FixedClock) -> (Arc<dyn Executor>, stub::Stub) {
     )
 }
 
+/// The benchmark's tenant: a grant for `executor` (paper by default) and a target buying 5 USDC
+/// per fill of one wallet; the tenant and the wallet.
+async fn tenant(
+    services: &Services,
+    service: &dyn CopyTradeService,
+    executor: Option<ExecutorKind>,
+) -> (uuid::Uuid, String) {
+    let owner = services
+        .access
+        .provision_wallet(&format!("0x{}", "ab".repeat(20)), 31337)
+        .await
+        .unwrap()
+        .0;
+    service
+        .set_grant(
+            owner,
+            GrantRequest {
+                per_order_usdc_cap: Decimal::from(250),
+                daily_usdc_cap: Decimal::from(2_500),
+                hourly_fills_cap: 60,
+                executor,
+            },
+        )
+        .await
+        .unwrap();
+    let wallet = format!("0x{}", "cd".repeat(20));
+    service
+        .add_target(
+            owner,
+            NewTarget {
+                wallet: wallet.clone(),
+                label: None,
+                filter_percentile: None,
+                max_usdc_per_trade: Decimal::from(10),
+                max_position_usdc: Some(Decimal::from(1_000)),
+                sizing: Sizing::Fixed {
+                    usdc: Decimal::from(5),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    (owner, wallet)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -208,41 +253,7 @@ async fn run(label: &str, executor: ExecutorKind, events: u64) {
             ..CopyTradeSettings::default()
         },
     );
-    let owner = services
-        .access
-        .provision_wallet(&format!("0x{}", "ab".repeat(20)), 31337)
-        .await
-        .unwrap()
-        .0;
-    service
-        .set_grant(
-            owner,
-            GrantRequest {
-                per_order_usdc_cap: Decimal::from(250),
-                daily_usdc_cap: Decimal::from(2_500),
-                hourly_fills_cap: 60,
-                executor: Some(executor),
-            },
-        )
-        .await
-        .unwrap();
-    let wallet = format!("0x{}", "cd".repeat(20));
-    service
-        .add_target(
-            owner,
-            NewTarget {
-                wallet: wallet.clone(),
-                label: None,
-                filter_percentile: None,
-                max_usdc_per_trade: Decimal::from(10),
-                max_position_usdc: Some(Decimal::from(1_000)),
-                sizing: Sizing::Fixed {
-                    usdc: Decimal::from(5),
-                },
-            },
-        )
-        .await
-        .unwrap();
+    let (owner, wallet) = tenant(&services, &service, Some(executor)).await;
     let mut to_sent = Vec::new();
     let mut to_answer = Vec::new();
     for n in 0..events {
@@ -322,41 +333,7 @@ async fn detection(with_stream: bool, samples: u64, interval: Duration, index_de
     );
     seed_price(&services, clock.now()).await;
     let service = services.copy_trade.clone();
-    let owner = services
-        .access
-        .provision_wallet(&format!("0x{}", "ab".repeat(20)), 31337)
-        .await
-        .unwrap()
-        .0;
-    service
-        .set_grant(
-            owner,
-            GrantRequest {
-                per_order_usdc_cap: Decimal::from(250),
-                daily_usdc_cap: Decimal::from(2_500),
-                hourly_fills_cap: 60,
-                executor: None,
-            },
-        )
-        .await
-        .unwrap();
-    let wallet = format!("0x{}", "cd".repeat(20));
-    service
-        .add_target(
-            owner,
-            NewTarget {
-                wallet: wallet.clone(),
-                label: None,
-                filter_percentile: None,
-                max_usdc_per_trade: Decimal::from(10),
-                max_position_usdc: Some(Decimal::from(1_000)),
-                sizing: Sizing::Fixed {
-                    usdc: Decimal::from(5),
-                },
-            },
-        )
-        .await
-        .unwrap();
+    let (owner, wallet) = tenant(&services, service.as_ref(), None).await;
     let start = clock.now().timestamp();
     let trade = |n: u64, at: i64| {
         serde_json::json!({

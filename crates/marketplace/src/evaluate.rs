@@ -136,23 +136,30 @@ fn settings() -> BacktestSettings {
     }
 }
 
+/// Runs `body` on `plan` over the first `bars` reference bars, with the reference settings.
+fn on_reference<T>(
+    plan: &CompiledPlan,
+    bars: usize,
+    body: impl FnOnce(&BacktestInput<'_>, &BacktestSettings) -> Result<T, BacktestError>,
+) -> Result<T, EvaluateError> {
+    let window = window(plan, bars)?;
+    let instruments = instruments(plan)?;
+    let input = BacktestInput {
+        plan,
+        window: &window,
+        instruments: &instruments,
+        from: None,
+        to: None,
+    };
+    Ok(body(&input, &settings())?)
+}
+
 /// Backtests `plan` on the first `bars` reference bars.
 ///
 /// # Errors
 /// [`EvaluateError`] when the strategy cannot run on the reference data.
 pub fn evaluate(plan: &CompiledPlan, bars: usize) -> Result<Evaluation, EvaluateError> {
-    let window = window(plan, bars)?;
-    let instruments = instruments(plan)?;
-    let report = run(
-        &BacktestInput {
-            plan,
-            window: &window,
-            instruments: &instruments,
-            from: None,
-            to: None,
-        },
-        &settings(),
-    )?;
+    let report = on_reference(plan, bars, run)?;
     let equity: Vec<f64> = report
         .equity
         .iter()
@@ -181,23 +188,14 @@ pub fn evaluate(plan: &CompiledPlan, bars: usize) -> Result<Evaluation, Evaluate
 /// # Errors
 /// As [`evaluate`].
 pub fn walk_forward_efficiency(plan: &CompiledPlan, bars: usize) -> Result<f64, EvaluateError> {
-    let window = window(plan, bars)?;
-    let instruments = instruments(plan)?;
-    let report = walk_forward(
-        &BacktestInput {
-            plan,
-            window: &window,
-            instruments: &instruments,
-            from: None,
-            to: None,
-        },
-        &settings(),
-        &WalkForward {
-            folds: 4,
-            in_sample_ratio: 0.7,
-            mode: FoldMode::Rolling,
-        },
-    )?;
+    let folds = WalkForward {
+        folds: 4,
+        in_sample_ratio: 0.7,
+        mode: FoldMode::Rolling,
+    };
+    let report = on_reference(plan, bars, |input, settings| {
+        walk_forward(input, settings, &folds)
+    })?;
     Ok(report.efficiency.clamp(0.0, 1.0))
 }
 
