@@ -26,7 +26,23 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 }
 
 fn clonectl(db: Option<&TestDb>, args: &[&str]) -> (bool, Value, String) {
+    clonectl_with(db, &[], args)
+}
+
+fn clonectl_with(
+    db: Option<&TestDb>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, Value, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_clonectl"));
+    for name in [
+        "SECRETS_MASTER_KEY",
+        "SECRETS_MASTER_KEY_V2",
+        "SECRETS_SALT",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
     command
         .args(args)
         .env_remove("DATABASE_URL")
@@ -296,4 +312,57 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
     let (ok, _, stderr) = clonectl(None, &["backtest", "--strategy", &data, "--data", &data]);
     assert!(!ok);
     assert!(stderr.contains("does not compile"), "{stderr}");
+}
+
+#[test]
+fn secrets_status_reports_budgets_and_rotate_needs_keys() {
+    let db = TestDb::new().unwrap();
+    diesel::sql_query(
+        "INSERT INTO secret_key_usage (version, encryptions) VALUES (1, 2147483648), (2, 5)",
+    )
+    .execute(&mut db.owner_connection().unwrap())
+    .unwrap();
+    let keys = [
+        (
+            "SECRETS_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        (
+            "SECRETS_MASTER_KEY_V2",
+            "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+        ),
+        ("SECRETS_SALT", "c2FsdHNhbHRzYWx0c2FsdA=="),
+    ];
+    let (ok, status, stderr) = clonectl_with(Some(&db), &keys, &["secrets", "status"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(status["configured"], true);
+    assert_eq!(status["currentVersion"], 2);
+    assert_eq!(status["heldVersions"], serde_json::json!([1, 2]));
+    assert_eq!(status["keys"][0]["status"], "warn");
+    assert_eq!(status["keys"][1]["status"], "ok");
+    assert_eq!(status["keys"][1]["encryptions"], 5);
+    assert_eq!(status["warnings"].as_array().unwrap().len(), 1);
+    assert!(stderr.contains("warning: key version 1"), "{stderr}");
+    // No key or salt ever reaches the output.
+    let printed = format!("{status}{stderr}");
+    for (_, secret) in keys {
+        assert!(!printed.contains(secret));
+    }
+
+    let (ok, _, stderr) = clonectl(Some(&db), &["secrets", "rotate"]);
+    assert!(!ok);
+    assert!(stderr.contains("SECRETS_SALT"), "{stderr}");
+    let (ok, rotated, stderr) = clonectl_with(Some(&db), &keys, &["secrets", "rotate"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(rotated["currentVersion"], 2);
+    let (ok, _, stderr) = clonectl_with(
+        Some(&db),
+        &keys,
+        &["secrets", "rotate", "--column", "nope.nothing"],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("not a registered secret column"),
+        "{stderr}"
+    );
 }

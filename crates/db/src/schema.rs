@@ -805,6 +805,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    secret_key_usage (version) {
+        version -> Int4,
+        encryptions -> Int8,
+    }
+}
+
+diesel::table! {
     security_events (id) {
         id -> Uuid,
         seq -> Int8,
@@ -1038,6 +1045,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     prop_orders,
     prop_positions,
     refresh_tokens,
+    secret_key_usage,
     security_events,
     service_tokens,
     sessions,
