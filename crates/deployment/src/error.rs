@@ -1,0 +1,71 @@
+//! Deployment failures, each with a stable machine code.
+
+use clones_db::DbError;
+use clones_kernel::{DomainError, ErrorKind};
+
+use crate::machine::TransitionError;
+
+/// A deployment failure. [`DomainError::code`] is part of the public API.
+#[derive(Debug, thiserror::Error)]
+pub enum DeploymentError {
+    /// The event is not allowed in the deployment's current status (409).
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
+    /// A database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for DeploymentError {
+    fn from(error: diesel::result::Error) -> Self {
+        DeploymentError::Db(DbError::Query(error))
+    }
+}
+
+impl DomainError for DeploymentError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DeploymentError::InvalidTransition(_) => ErrorKind::Conflict,
+            DeploymentError::Db(error) => error.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            DeploymentError::InvalidTransition(TransitionError::NotAllowed { .. }) => {
+                "deployment_transition_not_allowed"
+            }
+            DeploymentError::InvalidTransition(TransitionError::Guard { .. }) => {
+                "deployment_guard_failed"
+            }
+            DeploymentError::Db(error) => error.code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DeploymentStatus, EventKind};
+
+    #[test]
+    fn refused_transitions_are_conflicts_with_stable_codes() {
+        let not_allowed = DeploymentError::from(TransitionError::NotAllowed {
+            from: DeploymentStatus::Archived,
+            event: EventKind::Retry,
+        });
+        assert_eq!(not_allowed.kind(), ErrorKind::Conflict);
+        assert_eq!(not_allowed.code(), "deployment_transition_not_allowed");
+        assert_eq!(
+            not_allowed.to_string(),
+            "retry is not allowed from archived"
+        );
+        let guard = DeploymentError::from(TransitionError::Guard {
+            from: DeploymentStatus::TokenCreated,
+            event: EventKind::InitiatePoolCreation,
+            reason: "the pool needs a token",
+        });
+        assert_eq!(guard.kind(), ErrorKind::Conflict);
+        assert_eq!(guard.code(), "deployment_guard_failed");
+    }
+}
