@@ -26,6 +26,7 @@ use clones_backtest::{BacktestService, JobSettings};
 use clones_clone_service::CloneService;
 use clones_copy_mirror::CopyTradeService;
 use clones_db::Db;
+use clones_deployment::DeploymentService;
 use clones_economy::EconomyService;
 use clones_ingest::IngestService;
 use clones_kernel::Clock;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub backtests: Arc<dyn BacktestService>,
     /// Copy-trade targets, grants, ledger and decisions.
     pub copy_trade: Arc<dyn CopyTradeService>,
+    /// Clone deployments and their history.
+    pub deployments: Arc<dyn DeploymentService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
@@ -102,6 +105,11 @@ impl AppState {
             .backtests
             .apply(JobSettings::default())
             .map_err(SettingsError::backtests)?;
+        let keyring = settings
+            .secrets
+            .keyring()
+            .map_err(|error| SettingsError::secrets(error.to_string()))?
+            .map(Arc::new);
         let services = Services::new(
             db,
             clock,
@@ -110,6 +118,7 @@ impl AppState {
                 llm,
                 backtests,
                 prop_feed: PropFeed::None,
+                keyring,
                 ..ServiceSettings::default()
             },
         );
@@ -119,6 +128,7 @@ impl AppState {
             decisions: services.decisions,
             backtests: services.backtests,
             copy_trade: services.copy_trade,
+            deployments: services.deployments,
             lifecycle: services.lifecycle,
             economy: services.economy,
             access: services.access,

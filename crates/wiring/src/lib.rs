@@ -17,6 +17,7 @@ use clones_copy_mirror::{
     CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgCopyTradeService,
 };
 use clones_db::Db;
+use clones_deployment::{DeploymentService, PgDeploymentService};
 use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
 use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
 use clones_kernel::Clock;
@@ -27,6 +28,7 @@ use clones_prop_engine::{
     MarketFeed, MarketMemoryFeed, NoMarketFeed, PgPropService, PropService, PropSettings,
 };
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use clones_secrets::Keyring;
 
 /// Where the prop engine prices orders and marks positions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +66,9 @@ pub struct ServiceSettings {
     pub prop: PropSettings,
     /// The prop engine's market data.
     pub prop_feed: PropFeed,
+    /// The keys that seal secrets (a pool's deposit key); the pool step answers
+    /// `secrets_not_configured` without them.
+    pub keyring: Option<Arc<Keyring>>,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -77,6 +82,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("clob_configured", &self.clob.is_some())
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
+            .field("keyring", &self.keyring)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +116,8 @@ pub struct Services {
     pub backtests: Arc<dyn BacktestService>,
     /// Copy-trade targets, grants and the mirror pipeline (paper orders through `prop`).
     pub copy_trade: Arc<dyn CopyTradeService>,
+    /// Clone deployments: the state machine, its history and the pool's sealed deposit key.
+    pub deployments: Arc<dyn DeploymentService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
 }
@@ -133,6 +141,7 @@ impl Services {
             lifecycle,
             prop,
             prop_feed,
+            keyring,
         } = settings;
         let access: Arc<dyn AccessAdmin> = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
         // Display states come from audition, queue and Arena facts in every process.
@@ -183,6 +192,12 @@ impl Services {
             clob,
             copy_trade,
         ));
+        let deployments: Arc<dyn DeploymentService> = Arc::new(PgDeploymentService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            keyring,
+        ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
@@ -206,6 +221,7 @@ impl Services {
             lifecycle,
             backtests,
             copy_trade,
+            deployments,
         }
     }
 
@@ -228,5 +244,5 @@ impl Services {
 /// Every column that holds encrypted secrets, as its owning context registers it: what
 /// `clonectl secrets rotate` re-encrypts and `clonectl secrets status` counts.
 pub fn secret_columns() -> Vec<clones_secrets::SecretColumn> {
-    Vec::new()
+    vec![clones_deployment::DEPOSIT_KEY_COLUMN]
 }
