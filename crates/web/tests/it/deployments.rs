@@ -163,3 +163,30 @@ async fn the_pool_step_answers_503_without_secret_keys() {
     assert_eq!(read.body["status"], "token_created");
     assert!(read.body["depositAddress"].is_null());
 }
+
+#[test]
+fn unusable_secrets_settings_stop_the_api_naming_the_setting_not_the_value() {
+    let db = clones_db::Db::connect(&clones_db::PoolSettings {
+        url: clones_kernel::Secret::new("postgres://unused@127.0.0.1:1/none".into()),
+        max_size: 1,
+        checkout_timeout: std::time::Duration::from_millis(10),
+    })
+    .unwrap();
+    let clock = Arc::new(clones_kernel::SystemClock);
+    for args in [
+        vec!["--secrets-salt", SALT],
+        vec!["--secrets-master-key", MASTER],
+        vec!["--secrets-master-key", "short", "--secrets-salt", SALT],
+    ] {
+        let settings = crate::support::settings(&args);
+        let Err(error) = clones_web::AppState::new(&settings, db.clone(), clock.clone()) else {
+            panic!("{args:?} was accepted");
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("secrets") && text.contains("SECRETS_"),
+            "{text}"
+        );
+        assert!(!text.contains(MASTER) && !text.contains(SALT), "{text}");
+    }
+}
