@@ -11,6 +11,8 @@ use clones_runtime::settings::DatabaseArgs;
 use clones_wiring::{ServiceSettings, Services};
 use serde_json::json;
 
+mod secrets;
+
 #[derive(Debug, Parser)]
 #[command(name = "clonectl", version, about = "Operate a clones deployment")]
 struct Cli {
@@ -117,6 +119,9 @@ enum Command {
     /// Backtest a strategy file on an OHLCV file (needs no database); prints the metrics and
     /// the trade list as JSON.
     Backtest(BacktestArgs),
+    /// Encrypted secrets: key status and nonce budgets, rotation.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 /// A backtest of files.
@@ -420,6 +425,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backtest(args) => print(&backtest(&args)?),
+        Command::Secrets(command) => print(&secrets::run(command).await?),
     }
 }
 

@@ -26,7 +26,23 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 }
 
 fn clonectl(db: Option<&TestDb>, args: &[&str]) -> (bool, Value, String) {
+    clonectl_with(db, &[], args)
+}
+
+fn clonectl_with(
+    db: Option<&TestDb>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, Value, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_clonectl"));
+    for name in [
+        "SECRETS_MASTER_KEY",
+        "SECRETS_MASTER_KEY_V2",
+        "SECRETS_SALT",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
     command
         .args(args)
         .env_remove("DATABASE_URL")
@@ -296,4 +312,164 @@ fn backtest_runs_a_strategy_file_on_an_ohlcv_file_without_a_database() {
     let (ok, _, stderr) = clonectl(None, &["backtest", "--strategy", &data, "--data", &data]);
     assert!(!ok);
     assert!(stderr.contains("does not compile"), "{stderr}");
+}
+
+#[test]
+fn secrets_status_reports_budgets_and_rotate_needs_keys() {
+    let db = TestDb::new().unwrap();
+    diesel::sql_query(
+        "INSERT INTO secret_key_usage (version, encryptions) VALUES (1, 2147483648), (2, 5)",
+    )
+    .execute(&mut db.owner_connection().unwrap())
+    .unwrap();
+    let keys = [
+        (
+            "SECRETS_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        (
+            "SECRETS_MASTER_KEY_V2",
+            "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+        ),
+        ("SECRETS_SALT", "c2FsdHNhbHRzYWx0c2FsdA=="),
+    ];
+    let (ok, status, stderr) = clonectl_with(Some(&db), &keys, &["secrets", "status"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(status["configured"], true);
+    assert_eq!(status["currentVersion"], 2);
+    assert_eq!(status["heldVersions"], serde_json::json!([1, 2]));
+    assert_eq!(status["keys"][0]["status"], "warn");
+    assert_eq!(status["keys"][1]["status"], "ok");
+    assert_eq!(status["keys"][1]["encryptions"], 5);
+    assert_eq!(status["warnings"].as_array().unwrap().len(), 1);
+    assert!(stderr.contains("warning: key version 1"), "{stderr}");
+    // No key or salt ever reaches the output.
+    let printed = format!("{status}{stderr}");
+    for (_, secret) in keys {
+        assert!(!printed.contains(secret));
+    }
+
+    let (ok, _, stderr) = clonectl(Some(&db), &["secrets", "rotate"]);
+    assert!(!ok);
+    assert!(stderr.contains("SECRETS_SALT"), "{stderr}");
+    let (ok, rotated, stderr) = clonectl_with(Some(&db), &keys, &["secrets", "rotate"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(rotated["currentVersion"], 2);
+    let (ok, _, stderr) = clonectl_with(
+        Some(&db),
+        &keys,
+        &["secrets", "rotate", "--column", "nope.nothing"],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("not a registered secret column"),
+        "{stderr}"
+    );
+}
+
+/// A clone whose deployment reached the pool step with its deposit key sealed under v1.
+fn deployment_with_sealed_key(db: &TestDb) {
+    use std::sync::Arc;
+
+    use clones_deployment::{ChainOutcome, OwnerAction};
+    use clones_secrets::{Keyring, SecretBytes};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let keyring = Keyring::derive(
+            b"saltsaltsaltsalt",
+            vec![(
+                1,
+                SecretBytes::new(b"0123456789abcdef0123456789abcdef".to_vec()),
+            )],
+            None,
+        )
+        .unwrap();
+        let services = clones_wiring::Services::new(
+            db.db().clone(),
+            Arc::new(clones_kernel::SystemClock),
+            clones_wiring::ServiceSettings {
+                keyring: Some(Arc::new(keyring)),
+                ..clones_wiring::ServiceSettings::default()
+            },
+        );
+        let wallet = format!("{:#x}", alloy::primitives::Address::repeat_byte(0x42));
+        let (user, _) = services
+            .access
+            .provision_wallet(&wallet, 31337)
+            .await
+            .unwrap();
+        let granted = services
+            .economy
+            .grant_clone(clones_economy::CloneGrant {
+                owner_user_id: user,
+                clone_name: None,
+                reference: "cli-test".into(),
+            })
+            .await
+            .unwrap();
+        let clone = granted.purchase.clone_id.unwrap();
+        let deployments = &services.deployments;
+        deployments
+            .act(user, clone, OwnerAction::Initiate)
+            .await
+            .unwrap();
+        deployments
+            .record_outcome(
+                clone,
+                ChainOutcome::TokenCreated {
+                    token_address: alloy::primitives::Address::repeat_byte(0xab),
+                },
+            )
+            .await
+            .unwrap();
+        deployments
+            .act(user, clone, OwnerAction::InitiatePool)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn secrets_rotate_moves_the_deposit_keys_to_the_current_version() {
+    let db = TestDb::new().unwrap();
+    deployment_with_sealed_key(&db);
+    // "0123456789abcdef0123456789abcdef" and "saltsaltsaltsalt" in base64, plus a version 2.
+    let keys = [
+        (
+            "SECRETS_MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+        (
+            "SECRETS_MASTER_KEY_V2",
+            "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+        ),
+        ("SECRETS_SALT", "c2FsdHNhbHRzYWx0c2FsdA=="),
+    ];
+    let (ok, before, stderr) = clonectl_with(Some(&db), &keys, &["secrets", "status"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        before["columns"][0]["column"],
+        "clone_deployments.deposit_key"
+    );
+    assert_eq!(
+        before["columns"][0]["versions"],
+        serde_json::json!([{ "version": 1, "rows": 1 }])
+    );
+    let (ok, rotated, stderr) =
+        clonectl_with(Some(&db), &keys, &["secrets", "rotate", "--batch", "1"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(rotated["rotated"][0]["rotated"], 1);
+    assert_eq!(rotated["rotated"][0]["toVersion"], 2);
+    assert!(stderr.contains("\"progress\""), "{stderr}");
+    let (ok, after, _) = clonectl_with(Some(&db), &keys, &["secrets", "status"]);
+    assert!(ok);
+    assert_eq!(
+        after["columns"][0]["versions"],
+        serde_json::json!([{ "version": 2, "rows": 1 }])
+    );
+    assert_eq!(after["keys"][1]["encryptions"], 1);
 }

@@ -209,6 +209,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    clone_deployment_history (id) {
+        id -> Uuid,
+        deployment_id -> Uuid,
+        owner_user_id -> Uuid,
+        seq -> Int4,
+        actor -> Text,
+        actor_user_id -> Nullable<Uuid>,
+        event -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clone_deployments (id) {
+        id -> Uuid,
+        clone_id -> Uuid,
+        owner_user_id -> Uuid,
+        status -> Text,
+        token_address -> Nullable<Text>,
+        pool_address -> Nullable<Text>,
+        deposit_address -> Nullable<Text>,
+        deposit_key -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     clone_moderation_actions (id) {
         id -> Uuid,
         seq -> Int8,
@@ -805,6 +837,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    secret_key_usage (version) {
+        version -> Int4,
+        encryptions -> Int8,
+    }
+}
+
+diesel::table! {
     security_events (id) {
         id -> Uuid,
         seq -> Int8,
@@ -981,6 +1020,9 @@ diesel::joinable!(clone_asset_selection_rules -> clones (clone_id));
 diesel::joinable!(clone_asset_selection_rules -> users (owner_user_id));
 diesel::joinable!(clone_capacity_entitlements -> clones (clone_id));
 diesel::joinable!(clone_capacity_entitlements -> users (owner_user_id));
+diesel::joinable!(clone_deployment_history -> clone_deployments (deployment_id));
+diesel::joinable!(clone_deployments -> clones (clone_id));
+diesel::joinable!(clone_deployments -> users (owner_user_id));
 diesel::joinable!(clone_moderation_actions -> clone_reports (report_id));
 diesel::joinable!(clone_moderation_actions -> clones (clone_id));
 diesel::joinable!(clone_public_profiles -> clones (clone_id));
@@ -1067,6 +1109,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     backtest_usage_days,
     clone_asset_selection_rules,
     clone_capacity_entitlements,
+    clone_deployment_history,
+    clone_deployments,
     clone_moderation_actions,
     clone_public_profiles,
     clone_reports,
@@ -1109,6 +1153,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     prop_orders,
     prop_positions,
     refresh_tokens,
+    secret_key_usage,
     security_events,
     service_tokens,
     sessions,

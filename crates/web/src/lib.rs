@@ -29,6 +29,7 @@ use clones_backtest::{BacktestService, JobSettings};
 use clones_clone_service::CloneService;
 use clones_copy_mirror::CopyTradeService;
 use clones_db::Db;
+use clones_deployment::DeploymentService;
 use clones_economy::EconomyService;
 use clones_ingest::IngestService;
 use clones_kernel::Clock;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub copy_trade: Arc<dyn CopyTradeService>,
     /// The strategy marketplace.
     pub marketplace: Arc<dyn MarketplaceService>,
+    /// Clone deployments and their history.
+    pub deployments: Arc<dyn DeploymentService>,
     /// Auditions, the Promotion Queue and the Arena.
     pub lifecycle: Arc<dyn LifecycleService>,
     /// Quotes, deposits, purchases.
@@ -108,6 +111,11 @@ impl AppState {
             .backtests
             .apply(JobSettings::default())
             .map_err(SettingsError::backtests)?;
+        let keyring = settings
+            .secrets
+            .keyring()
+            .map_err(|error| SettingsError::secrets(error.to_string()))?
+            .map(Arc::new);
         let services = Services::new(
             db,
             clock,
@@ -116,6 +124,7 @@ impl AppState {
                 llm,
                 backtests,
                 prop_feed: PropFeed::None,
+                keyring,
                 ..ServiceSettings::default()
             },
         );
@@ -126,6 +135,7 @@ impl AppState {
             backtests: services.backtests,
             copy_trade: services.copy_trade,
             marketplace: services.marketplace,
+            deployments: services.deployments,
             lifecycle: services.lifecycle,
             economy: services.economy,
             access: services.access,

@@ -54,6 +54,7 @@ impl Modify for SecuritySchemes {
         (name = "copy-trade", description = "Copy trading: the wallets you mirror and their policy, your grant and kill switch, the fills ledger, decisions and sync health"),
         (name = "marketplace", description = "The strategy marketplace: upload strategies, browse reviewed ones with their backtests and lineage, and (administrators) review them"),
         (name = "backtests", description = "Backtests of your clones: jobs with progress, metrics, walk-forward folds, paper consistency and artifacts; previews"),
+        (name = "deployments", description = "Deployment of your clones: status, history, start, pool step, cancel, retry, deactivate, archive"),
         (name = "decisions", description = "Decision runs of your clones: proposals, executions, model artifacts; dry runs"),
         (name = "lifecycle", description = "Auditions, their evaluation, retries, the Promotion Queue and the Arena; admin void and refund authorization"),
         (name = "ingestion", description = "Ingestion runs and source health"),

@@ -35,6 +35,9 @@ pub struct ApiSettings {
     /// Backtest limits (checked when a job is queued).
     #[command(flatten)]
     pub backtests: clones_backtest::BacktestJobArgs,
+    /// The keys that seal secrets (a deployment's pool deposit key).
+    #[command(flatten)]
+    pub secrets: clones_secrets::SecretsArgs,
 }
 
 /// HTTP serving settings.
@@ -161,6 +164,14 @@ impl SettingsError {
     pub fn payments(reason: String) -> Self {
         Self {
             name: "payments",
+            reason,
+        }
+    }
+
+    /// A secrets setting is unusable (the reason names the variable, never its value).
+    pub fn secrets(reason: String) -> Self {
+        Self {
+            name: "secrets",
             reason,
         }
     }

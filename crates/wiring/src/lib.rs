@@ -17,6 +17,7 @@ use clones_copy_mirror::{
     CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgCopyTradeService,
 };
 use clones_db::Db;
+use clones_deployment::{DeploymentService, PgDeploymentService};
 use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
 use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
 use clones_kernel::Clock;
@@ -28,6 +29,7 @@ use clones_prop_engine::{
     MarketFeed, MarketMemoryFeed, NoMarketFeed, PgPropService, PropService, PropSettings,
 };
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
+use clones_secrets::Keyring;
 
 /// Where the prop engine prices orders and marks positions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct ServiceSettings {
     pub prop: PropSettings,
     /// The prop engine's market data.
     pub prop_feed: PropFeed,
+    /// The keys that seal secrets (a pool's deposit key); the pool step answers
+    /// `secrets_not_configured` without them.
+    pub keyring: Option<Arc<Keyring>>,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -81,6 +86,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("clob_configured", &self.clob.is_some())
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
+            .field("keyring", &self.keyring)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +122,8 @@ pub struct Services {
     pub copy_trade: Arc<dyn CopyTradeService>,
     /// The strategy marketplace: uploads, reviews and the worker's cycles.
     pub marketplace: Arc<dyn MarketplaceService>,
+    /// Clone deployments: the state machine, its history and the pool's sealed deposit key.
+    pub deployments: Arc<dyn DeploymentService>,
     /// Worker heartbeats.
     pub heartbeats: Arc<dyn HeartbeatService>,
 }
@@ -140,6 +148,7 @@ impl Services {
             lifecycle,
             prop,
             prop_feed,
+            keyring,
         } = settings;
         let access: Arc<dyn AccessAdmin> = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
         // Display states come from audition, queue and Arena facts in every process.
@@ -195,6 +204,12 @@ impl Services {
             clock.clone(),
             marketplace,
         ));
+        let deployments: Arc<dyn DeploymentService> = Arc::new(PgDeploymentService::new(
+            db.clone(),
+            clock.clone(),
+            clones.clone(),
+            keyring,
+        ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),
             clock.clone(),
@@ -219,6 +234,7 @@ impl Services {
             backtests,
             copy_trade,
             marketplace,
+            deployments,
         }
     }
 
@@ -236,4 +252,10 @@ impl Services {
     pub fn ingestor(&self, sources: Vec<Arc<dyn Source>>) -> Ingestor {
         Ingestor::new(self.ingest.clone(), self.clock.clone(), sources)
     }
+}
+
+/// Every column that holds encrypted secrets, as its owning context registers it: what
+/// `clonectl secrets rotate` re-encrypts and `clonectl secrets status` counts.
+pub fn secret_columns() -> Vec<clones_secrets::SecretColumn> {
+    vec![clones_deployment::DEPOSIT_KEY_COLUMN]
 }

@@ -7,6 +7,7 @@ mod backtests;
 mod clones;
 mod copy_trade;
 mod decisions;
+mod deployments;
 mod economy;
 mod lifecycle;
 mod market;
@@ -80,7 +81,8 @@ pub(crate) fn split() -> Routes<
                 .service(
                     scope::scope("/clone")
                         .configure(audited(clones::configure))
-                        .configure(audited(backtests::configure)),
+                        .configure(audited(backtests::configure))
+                        .configure(audited(deployments::configure)),
                 )
                 .service(scope::scope("/clones").configure(audited(decisions::configure)))
                 .service(scope::scope("/public").configure(audited(public::configure)))

@@ -12,6 +12,7 @@ mod backtests;
 mod clones;
 mod copy_trade;
 mod decisions;
+mod deployments;
 mod economy;
 mod errors;
 mod lifecycle;

@@ -1,0 +1,2 @@
+DROP TABLE clone_deployment_history;
+DROP TABLE clone_deployments;
