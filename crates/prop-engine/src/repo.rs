@@ -360,6 +360,25 @@ pub(crate) fn derived_balances(
         .load(conn)
 }
 
+/// Signed sum of fill sizes per instrument (buys add, sells subtract), straight from the
+/// fills.
+pub(crate) fn derived_positions(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Vec<(String, Option<Decimal>)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Nullable, Numeric};
+    fills::table
+        .filter(fills::account_id.eq(account_id))
+        .group_by(fills::instrument)
+        .select((
+            fills::instrument,
+            sql::<Nullable<Numeric>>("sum(CASE WHEN side = 'buy' THEN size ELSE -size END)"),
+        ))
+        .order(fills::instrument.asc())
+        .load(conn)
+}
+
 /// Writes a ledger event, its entries and the balance changes they make.
 pub(crate) fn record_event(
     conn: &mut PgConnection,
