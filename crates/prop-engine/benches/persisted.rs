@@ -22,6 +22,7 @@
 //! action id; accounts may place 10 000 orders a minute (the highest limit an account can have).
 //!
 //! Settings: `BENCH_POOL` (pool size, default callers + 4), `BENCH_LATENCY_ORDERS` (2 000),
+//! `BENCH_OWNERS` (1: the users the accounts of phases 2–3 belong to, in turn),
 //! `BENCH_PG_STATS=1` prints the top statements of the `uniform` phase from
 //! `pg_stat_statements` (the cluster must preload it).
 //!
@@ -184,8 +185,7 @@ fn zipf_draw(table: &[f64], rng: &mut impl Rng) -> usize {
 /// account index of a caller's `i`-th order.
 async fn sustained(
     prop: &PgPropService,
-    owner: Uuid,
-    accounts: &[Uuid],
+    accounts: &[(Uuid, Uuid)],
     callers: usize,
     duration: Duration,
     phase: &'static str,
@@ -203,7 +203,7 @@ async fn sustained(
                 let mut tally = Tally::default();
                 let mut i = 0u64;
                 while Instant::now() < deadline {
-                    let account = accounts[pick(caller, i, &mut rng)];
+                    let (owner, account) = accounts[pick(caller, i, &mut rng)];
                     let req = order(&format!("{phase}-{caller}"), i);
                     tally.place(&prop, owner, account, req).await;
                     i += 1;
@@ -263,6 +263,7 @@ async fn main() {
     let zipf_s: f64 = env_or("BENCH_ZIPF_S", 1.0);
     let mtm_accounts: u32 = env_or("BENCH_MTM_ACCOUNTS", 10_000);
     let pg_stats = std::env::var("BENCH_PG_STATS").is_ok_and(|v| v == "1");
+    let owner_count: usize = env_or("BENCH_OWNERS", 1).max(1);
 
     let test_db = tokio::task::spawn_blocking(TestDb::new)
         .await
@@ -282,12 +283,15 @@ async fn main() {
         PropSettings::default(),
     );
     let mut owner_conn = test_db.owner_connection().unwrap();
-    let owner = Uuid::new_v4();
-    owner_conn
-        .batch_execute(&format!(
-            "INSERT INTO users (id, created_at) VALUES ('{owner}', now())"
-        ))
-        .unwrap();
+    let owners: Vec<Uuid> = (0..owner_count).map(|_| Uuid::new_v4()).collect();
+    for owner in &owners {
+        owner_conn
+            .batch_execute(&format!(
+                "INSERT INTO users (id, created_at) VALUES ('{owner}', now())"
+            ))
+            .unwrap();
+    }
+    let owner = owners[0];
     let settings: Vec<String> = ["fsync", "synchronous_commit"]
         .iter()
         .map(|name| {
@@ -304,8 +308,8 @@ async fn main() {
         })
         .collect();
     println!(
-        "settings: {}, pool {pool}, {account_count} accounts, {callers} callers, {seconds} s per \
-         sustained phase, zipf s={zipf_s}",
+        "settings: {}, pool {pool}, {account_count} accounts of {owner_count} owners, {callers} \
+         callers, {seconds} s per sustained phase, zipf s={zipf_s}",
         settings.join(", ")
     );
 
@@ -341,9 +345,11 @@ async fn main() {
 
     // 2. Many accounts, spread evenly over the callers.
     let mut accounts = Vec::with_capacity(account_count);
-    for _ in 0..account_count {
-        accounts.push(open(&prop, owner).await);
+    for i in 0..account_count {
+        let owner = owners[i % owner_count];
+        accounts.push((owner, open(&prop, owner).await));
     }
+    let account_ids: Vec<Uuid> = accounts.iter().map(|(_, account)| *account).collect();
     if pg_stats {
         owner_conn
             .batch_execute(
@@ -355,7 +361,6 @@ async fn main() {
     let per_caller = account_count.div_ceil(callers) as u64;
     sustained(
         &prop,
-        owner,
         &accounts,
         callers,
         duration,
@@ -366,7 +371,7 @@ async fn main() {
     if pg_stats {
         print_statements(&mut owner_conn);
     }
-    reconcile(&prop, "uniform", &accounts).await;
+    reconcile(&prop, "uniform", &account_ids).await;
 
     // 3. The same accounts, most orders to a few hot ones.
     let table = Arc::new(zipf_table(account_count, zipf_s));
@@ -377,7 +382,6 @@ async fn main() {
     );
     sustained(
         &prop,
-        owner,
         &accounts,
         callers,
         duration,
@@ -385,7 +389,7 @@ async fn main() {
         move |_, _, rng| zipf_draw(&table, rng),
     )
     .await;
-    reconcile(&prop, "zipf", &accounts).await;
+    reconcile(&prop, "zipf", &account_ids).await;
 
     // 4. Mark-to-market over many accounts seeded in bulk.
     if mtm_accounts > 0 {
