@@ -716,6 +716,7 @@ diesel::table! {
         last_mtm_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        orders_placed -> Int8,
     }
 }
 
@@ -805,6 +806,7 @@ diesel::table! {
         rejection_code -> Nullable<Text>,
         rejection_detail -> Nullable<Text>,
         created_at -> Timestamptz,
+        account_seq -> Int8,
     }
 }
 

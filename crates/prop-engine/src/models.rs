@@ -27,6 +27,8 @@ pub(crate) struct AccountRow {
     pub last_mtm_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Orders placed so far: the last order's `account_seq`.
+    pub orders_placed: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -62,6 +64,8 @@ pub(crate) struct OrderRow {
     pub rejection_code: Option<String>,
     pub rejection_detail: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The order's number in its account's sequence (1, 2, …).
+    pub account_seq: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -391,7 +391,22 @@ pub struct ReconciledBalance {
     pub derived: Decimal,
 }
 
-/// The proof that an account's balances equal its ledger.
+/// A position's stored size next to the one derived from its fills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconciledPosition {
+    /// The instrument key.
+    pub instrument: String,
+    /// The size in `prop_positions` (signed; zero when absent).
+    #[schema(value_type = String)]
+    pub tracked: Decimal,
+    /// The signed sum of its fills (buys add, sells subtract); zero once the position was
+    /// settled, since settlement closes it without a fill.
+    #[schema(value_type = String)]
+    pub derived: Decimal,
+}
+
+/// The proof that an account's balances equal its ledger and its positions equal its fills.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
@@ -399,10 +414,13 @@ pub struct ReconcileReport {
     pub account_id: Uuid,
     /// Every ledger account touched.
     pub balances: Vec<ReconciledBalance>,
+    /// Every instrument with a position or a fill.
+    pub positions: Vec<ReconciledPosition>,
     /// Sum of every entry (zero when the ledger is sound).
     #[schema(value_type = String)]
     pub ledger_total: Decimal,
-    /// True when each tracked balance equals its derived one and the ledger sums to zero.
+    /// True when each tracked balance equals its derived one, the ledger sums to zero and each
+    /// position's size equals its derived one.
     pub balanced: bool,
 }
 

@@ -4,7 +4,7 @@
 //! Every action runs in an audited cross-tenant transaction; callers check roles before
 //! calling.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use clones_kernel::{Cursor, Page, PageRequest};
 use rust_decimal::Decimal;
@@ -14,8 +14,8 @@ use super::mapping::{audit_view, balances_from, status_of};
 use super::{MAX_AMOUNT, PgPropService, corrupt, owned_account};
 use crate::gates::AccountStatus;
 use crate::ledger::{Balances, LedgerAccount};
-use crate::models::AuditRow;
-use crate::views::{AuditEntry, ReconcileReport, ReconciledBalance};
+use crate::models::{AuditRow, PositionRow};
+use crate::views::{AuditEntry, ReconcileReport, ReconciledBalance, ReconciledPosition};
 use crate::{PropError, repo};
 
 impl PgPropService {
@@ -87,13 +87,21 @@ impl PgPropService {
                         derived: derived.get(account),
                     })
                     .collect();
+                let positions = reconcile_positions(
+                    &repo::positions_of(conn, account_id)?,
+                    repo::derived_positions(conn, account_id)?,
+                );
                 let balanced = ledger_total.is_zero()
                     && balances
                         .iter()
-                        .all(|balance| balance.tracked == balance.derived);
+                        .all(|balance| balance.tracked == balance.derived)
+                    && positions
+                        .iter()
+                        .all(|position| position.tracked == position.derived);
                 Ok(ReconcileReport {
                     account_id,
                     balances,
+                    positions,
                     ledger_total,
                     balanced,
                 })
@@ -169,6 +177,40 @@ impl PgPropService {
             })
             .await
     }
+}
+
+/// Each instrument's stored size next to the signed sum of its fills; a settled position is
+/// closed without a fill, so it must be flat (settled instruments are inactive and take no
+/// further orders).
+fn reconcile_positions(
+    stored: &[PositionRow],
+    derived: Vec<(String, Option<Decimal>)>,
+) -> Vec<ReconciledPosition> {
+    let mut by_instrument: BTreeMap<String, ReconciledPosition> = derived
+        .into_iter()
+        .map(|(instrument, sum)| {
+            let position = ReconciledPosition {
+                instrument: instrument.clone(),
+                tracked: Decimal::ZERO,
+                derived: sum.unwrap_or_default().normalize(),
+            };
+            (instrument, position)
+        })
+        .collect();
+    for row in stored {
+        let entry = by_instrument
+            .entry(row.instrument.clone())
+            .or_insert_with(|| ReconciledPosition {
+                instrument: row.instrument.clone(),
+                tracked: Decimal::ZERO,
+                derived: Decimal::ZERO,
+            });
+        entry.tracked = row.size.normalize();
+        if row.settled_at.is_some() {
+            entry.derived = Decimal::ZERO;
+        }
+    }
+    by_instrument.into_values().collect()
 }
 
 fn validate_reason(reason: &str) -> Result<String, PropError> {

@@ -3,24 +3,31 @@
 //! ledger event and balances) in one transaction per order.
 //!
 //! Market data is read through the feed before the transaction opens; the transaction itself
-//! reads nothing but the database, so a slow feed never holds the account's row lock.
+//! reads nothing but the database, so a slow feed never holds the account's row lock. The
+//! marks of the account's other positions come from what it held after its last order here
+//! (`held`); when the transaction finds an open position it has no mark for, it writes nothing
+//! and the order is retried with that mark read. An order is four statements: the account
+//! locked with its limits, one read of balances, positions, the action's earlier order and the
+//! rate window, one write of everything the order did, and the commit; its outcome is built
+//! from what was written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use clones_market::{InstrumentKey, InstrumentKind};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::mapping::{
-    account_view, cash_of, fill_view, limits_of, order_view, paper_from, status_of,
+    account_view, cash_of, fill_view, limits_of, order_view, paper_from_parts, status_of,
 };
 use super::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, PropSettings, corrupt};
 use crate::feed::{InstrumentInfo, MarketQuote};
 use crate::fill::{self, OrderSpec, OrderType, TimeInForce};
 use crate::gates::{self, AccountSnapshot, AccountStatus, OrderCheck, RiskLimits};
-use crate::models::{AccountRow, FillRow, LimitsRow, OrderRow, PositionRow};
+use crate::models::{AccountRow, FillRow, LimitsRow, OrderRow};
 use crate::paper::PaperAccount;
 use crate::views::{AccountView, OpenAccount, OrderOutcome, OrderRequest, OrderStatus};
 use crate::{PropError, repo};
@@ -112,36 +119,74 @@ fn outcome_of(
     created: bool,
 ) -> Result<OrderOutcome, PropError> {
     let rows = repo::fills_of_order(conn, order.id)?;
-    let fills = rows.iter().map(fill_view).collect::<Result<_, _>>()?;
+    outcome_from(order, &rows, created)
+}
+
+/// The outcome of rows as stored, built from what was written instead of read back.
+fn outcome_from(
+    order: &OrderRow,
+    fills: &[FillRow],
+    created: bool,
+) -> Result<OrderOutcome, PropError> {
     Ok(OrderOutcome {
-        order: order_view(order, &rows)?,
-        fills,
+        order: order_view(order, fills)?,
+        fills: fills.iter().map(fill_view).collect::<Result<_, _>>()?,
         created,
     })
 }
 
-/// Inserts the order; when a concurrent delivery of the same action won, returns that one.
-fn insert_or_existing(
-    conn: &mut PgConnection,
-    row: &OrderRow,
-) -> Result<Option<OrderOutcome>, PropError> {
-    if repo::insert_order(conn, row)? {
-        return Ok(None);
+/// A value as `NUMERIC(28, 10)` gives it back: at the stored scale, so an outcome built from
+/// what was written reads exactly as a re-read one.
+fn stored(value: Decimal) -> Decimal {
+    let mut value = value;
+    value.rescale(crate::SCALE);
+    value
+}
+
+/// Records a rejected or unfilled order; when a concurrent delivery of the same action won,
+/// returns that one.
+fn record_unexecuted(conn: &mut PgConnection, row: &OrderRow) -> Result<OrderOutcome, PropError> {
+    let write = repo::OrderWrite {
+        order: row,
+        fills: &[],
+        position: None,
+        event: None,
+    };
+    if repo::write_order(conn, &write)? {
+        return outcome_from(row, &[], true);
     }
+    existing_outcome(conn, row)
+}
+
+/// The order that won the action's unique key.
+fn existing_outcome(conn: &mut PgConnection, row: &OrderRow) -> Result<OrderOutcome, PropError> {
     let action = row
         .decision_action_id
         .as_deref()
         .ok_or_else(|| corrupt("order conflict without an action id"))?;
     let existing = repo::order_by_action(conn, row.account_id, action)?
         .ok_or_else(|| corrupt("conflicting order is not visible"))?;
-    outcome_of(conn, &existing, false).map(Some)
+    outcome_of(conn, &existing, false)
 }
 
 /// Everything read from the market before the order's transaction opens.
+#[derive(Clone)]
 struct MarketView {
     info: Option<InstrumentInfo>,
     quote: Option<MarketQuote>,
     marks: BTreeMap<String, Decimal>,
+    /// Instruments the feed was asked about (a mark may be absent because the feed has none).
+    asked: BTreeSet<String>,
+    /// Value positions the feed was not asked about at entry instead of asking for them.
+    allow_unasked: bool,
+}
+
+/// What one attempt at the order's transaction came to.
+enum Attempt {
+    /// The order's result, and the instruments the account holds after it.
+    Done(Box<OrderOutcome>, Vec<String>),
+    /// The account holds instruments whose marks were not read; nothing was written.
+    NeedMarks(Vec<String>),
 }
 
 #[expect(
@@ -157,18 +202,42 @@ fn execute_order(
     market: &MarketView,
     now: DateTime<Utc>,
     settings: &PropSettings,
-) -> Result<OrderOutcome, PropError> {
-    let account = repo::lock_account(conn, account_id)?.ok_or(PropError::AccountNotFound)?;
-    let limits =
-        repo::limits_of(conn, account_id)?.ok_or_else(|| corrupt("account without limits"))?;
-    if let Some(action) = &request.decision_action_id
+) -> Result<Attempt, PropError> {
+    let (account, limits) =
+        repo::lock_account_with_limits(conn, account_id)?.ok_or(PropError::AccountNotFound)?;
+    let context = repo::order_context(
+        conn,
+        account_id,
+        request.decision_action_id.as_deref(),
+        now - Duration::minutes(1),
+        account.orders_placed,
+        i64::from(limits.max_orders_per_minute),
+    )?;
+    let key = instrument.to_string();
+    let held: Vec<String> = context
+        .positions
+        .iter()
+        .filter(|(_, size, _)| !size.is_zero())
+        .map(|(name, _, _)| name.clone())
+        .collect();
+    if context.existing.is_some()
+        && let Some(action) = &request.decision_action_id
         && let Some(existing) = repo::order_by_action(conn, account_id, action)?
     {
-        return outcome_of(conn, &existing, false);
+        return Ok(Attempt::Done(
+            Box::new(outcome_of(conn, &existing, false)?),
+            held,
+        ));
     }
-    let balance_rows = repo::balances_of(conn, account_id)?;
-    let position_rows = repo::positions_of(conn, account_id)?;
-    let mut paper = paper_from(&balance_rows, &position_rows)?;
+    let missing: Vec<String> = held
+        .iter()
+        .filter(|name| **name != key && !market.asked.contains(*name))
+        .cloned()
+        .collect();
+    if !missing.is_empty() && !market.allow_unasked {
+        return Ok(Attempt::NeedMarks(missing));
+    }
+    let mut paper = paper_from_parts(&context.balances, &context.positions)?;
     let equity = paper.equity(&market.marks);
     let today = now.date_naive();
     let day_start_equity = if account.day_anchor < today {
@@ -177,8 +246,6 @@ fn execute_order(
     } else {
         account.day_start_equity
     };
-    let recent = repo::count_orders_since(conn, account_id, now - Duration::minutes(1))?;
-    let key = instrument.to_string();
     let snapshot = AccountSnapshot {
         status: status_of(&account)?,
         kill_switch: settings.kill_switch,
@@ -186,7 +253,12 @@ fn execute_order(
         day_start_equity,
         gross_exposure: paper.gross_exposure(&market.marks),
         position: paper.position(&key),
-        orders_last_minute: u32::try_from(recent).unwrap_or(u32::MAX),
+        // The order path learns whether the limit is reached, not the count below it.
+        orders_last_minute: if context.rate_limited {
+            u32::try_from(limits.max_orders_per_minute).unwrap_or(u32::MAX)
+        } else {
+            0
+        },
     };
     let check = OrderCheck {
         instrument,
@@ -212,14 +284,15 @@ fn execute_order(
             "market"
         }
         .into(),
-        size: request.size,
-        limit_price: request.limit_price,
+        size: stored(request.size),
+        limit_price: request.limit_price.map(stored),
         reduce_only: request.reduce_only,
         time_in_force: request.time_in_force.as_str().into(),
         status: OrderStatus::Rejected.as_str().into(),
         rejection_code: None,
         rejection_detail: None,
         created_at: now,
+        account_seq: account.orders_placed + 1,
     };
     if let Err(rejection) = gates::check_order(
         &snapshot,
@@ -229,10 +302,10 @@ fn execute_order(
     ) {
         row.rejection_code = Some(rejection.reason.code().into());
         row.rejection_detail = Some(rejection.detail);
-        if let Some(existing) = insert_or_existing(conn, &row)? {
-            return Ok(existing);
-        }
-        return outcome_of(conn, &row, true);
+        return Ok(Attempt::Done(
+            Box::new(record_unexecuted(conn, &row)?),
+            held,
+        ));
     }
     let quote = market
         .quote
@@ -253,13 +326,12 @@ fn execute_order(
             row.status = OrderStatus::Unfilled.as_str().into();
             row.rejection_code = Some(no_fill.code().into());
             row.rejection_detail = Some(format!("nothing filled: {}", no_fill.code()));
-            if let Some(existing) = insert_or_existing(conn, &row)? {
-                return Ok(existing);
-            }
-            return outcome_of(conn, &row, true);
+            return Ok(Attempt::Done(
+                Box::new(record_unexecuted(conn, &row)?),
+                held,
+            ));
         }
     };
-    let before_flat = paper.position(&key).is_flat();
     let outcome = paper.execute(instrument, request.side, &execution, &settings.fill.fees);
     let filled = execution.filled_size();
     row.status = if filled == request.size {
@@ -269,10 +341,6 @@ fn execute_order(
     }
     .as_str()
     .into();
-
-    if let Some(existing) = insert_or_existing(conn, &row)? {
-        return Ok(existing);
-    }
     let fills: Vec<FillRow> = outcome
         .fills
         .iter()
@@ -285,43 +353,41 @@ fn execute_order(
             seq: i32::try_from(seq).unwrap_or(i32::MAX),
             instrument: key.clone(),
             side: request.side.as_str().into(),
-            price: record.price,
-            size: record.size,
-            fee: record.fee,
-            realized_pnl: record.realized_pnl,
+            price: stored(record.price),
+            size: stored(record.size),
+            fee: stored(record.fee),
+            realized_pnl: stored(record.realized_pnl),
             source: execution.source.as_str().into(),
             created_at: now,
         })
         .collect();
-    repo::insert_fills(conn, &fills)?;
-    let previous = position_rows
-        .iter()
-        .find(|position| position.instrument == key);
-    repo::upsert_position(
+    let written = repo::write_order(
         conn,
-        &PositionRow {
-            account_id,
-            instrument: key.clone(),
-            owner_user_id: owner,
-            kind: instrument.kind().as_str().into(),
-            size: outcome.after.size,
-            avg_entry: outcome.after.avg_entry,
-            realized_pnl: previous.map(|p| p.realized_pnl).unwrap_or_default()
-                + outcome.realized_pnl(),
-            funding_paid: previous.map(|p| p.funding_paid).unwrap_or_default(),
-            last_funding_at: previous.and_then(|p| p.last_funding_at),
-            settled_at: None,
-            opened_at: match previous {
-                Some(p) if !before_flat => p.opened_at,
-                _ => now,
-            },
-            updated_at: now,
+        &repo::OrderWrite {
+            order: &row,
+            fills: &fills,
+            position: Some(repo::PositionAfter {
+                kind: instrument.kind().as_str(),
+                size: outcome.after.size,
+                avg_entry: outcome.after.avg_entry,
+                realized_pnl: outcome.realized_pnl(),
+            }),
+            event: outcome.event.as_ref().map(|event| (Uuid::new_v4(), event)),
         },
     )?;
-    if let Some(event) = &outcome.event {
-        repo::record_event(conn, account_id, owner, event, Some(row.id), Some(key), now)?;
+    if !written {
+        return Ok(Attempt::Done(Box::new(existing_outcome(conn, &row)?), held));
     }
-    outcome_of(conn, &row, true)
+    let held_after = paper
+        .positions
+        .iter()
+        .filter(|(_, position)| !position.is_flat())
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok(Attempt::Done(
+        Box::new(outcome_from(&row, &fills, true)?),
+        held_after,
+    ))
 }
 
 impl PgPropService {
@@ -362,6 +428,7 @@ impl PgPropService {
             last_mtm_at: None,
             created_at: now,
             updated_at: now,
+            orders_placed: 0,
         };
         let limits_row = LimitsRow {
             account_id: row.id,
@@ -416,43 +483,72 @@ impl PgPropService {
         request: OrderRequest,
     ) -> Result<OrderOutcome, PropError> {
         let instrument = validate_order(&request)?;
-        let now = self.clock.now();
-        let positions = self
-            .owner_read(owner, account_id, move |conn, _| {
-                repo::positions_of(conn, account_id).map_err(PropError::from)
-            })
-            .await?;
+        // Stored timestamps have microseconds; the outcome is built from what was written.
+        let now = self.clock.now().trunc_subsecs(6);
         let key = instrument.to_string();
         let info = self.feed.instrument(&key).await?;
         let quote = self.feed.quote(&key, now).await?;
-        let mut marks = self
-            .marks(
-                positions
-                    .iter()
-                    .filter(|p| !p.size.is_zero() && p.instrument != key)
-                    .map(|p| p.instrument.clone()),
-                now,
-            )
-            .await?;
-        if let Some(quote) = &quote {
-            marks.insert(key, quote.mid);
+        let mut market = MarketView {
+            info,
+            marks: BTreeMap::new(),
+            asked: BTreeSet::from([key.clone()]),
+            allow_unasked: false,
+            quote,
+        };
+        if let Some(quote) = &market.quote {
+            market.marks.insert(key.clone(), quote.mid);
         }
-        let market = MarketView { info, quote, marks };
-        let settings = self.settings.clone();
-        self.db
-            .tenant_transaction(owner, move |conn| {
-                execute_order(
-                    conn,
-                    owner,
-                    account_id,
-                    &request,
-                    &instrument,
-                    &market,
-                    now,
-                    &settings,
-                )
-            })
-            .await
+        // Marks of what the account held after its last order here; the transaction asks for
+        // more if it finds other open positions.
+        let hinted: Vec<String> = self
+            .held
+            .get(account_id)
+            .into_iter()
+            .filter(|name| *name != key)
+            .collect();
+        self.add_marks(&mut market, hinted, now).await?;
+        let request = Arc::new(request);
+        let instrument = Arc::new(instrument);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            // Positions opened between attempts are valued at entry after a few rounds rather
+            // than chasing a moving account forever.
+            market.allow_unasked = attempts >= 3;
+            let settings = self.settings.clone();
+            let (req, inst, view) = (request.clone(), instrument.clone(), market.clone());
+            let attempt = self
+                .db
+                .tenant_transaction(owner, move |conn| {
+                    execute_order(conn, owner, account_id, &req, &inst, &view, now, &settings)
+                })
+                .await?;
+            match attempt {
+                Attempt::Done(outcome, held) => {
+                    self.held.set(account_id, held);
+                    return Ok(*outcome);
+                }
+                Attempt::NeedMarks(missing) => self.add_marks(&mut market, missing, now).await?,
+            }
+        }
+    }
+
+    /// Reads the marks of `instruments` into the view, remembering that they were asked.
+    async fn add_marks(
+        &self,
+        market: &mut MarketView,
+        instruments: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), PropError> {
+        let fresh: Vec<String> = instruments
+            .into_iter()
+            .filter(|name| !market.asked.contains(name))
+            .collect();
+        market
+            .marks
+            .extend(self.marks(fresh.iter().cloned(), now).await?);
+        market.asked.extend(fresh);
+        Ok(())
     }
 }
 

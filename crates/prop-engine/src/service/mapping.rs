@@ -191,6 +191,29 @@ pub(super) fn paper_from(
     })
 }
 
+/// A paper account from the order path's compact read: balances by ledger account and
+/// positions as (instrument, size, average entry).
+pub(super) fn paper_from_parts(
+    balances: &[(String, Decimal)],
+    positions: &[(String, Decimal, Decimal)],
+) -> Result<PaperAccount, PropError> {
+    Ok(PaperAccount {
+        balances: balances
+            .iter()
+            .map(|(name, balance)| {
+                LedgerAccount::from_str(name)
+                    .map(|account| (account, *balance))
+                    .map_err(corrupt)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Balances::from_pairs)?,
+        positions: positions
+            .iter()
+            .map(|(name, size, entry)| (name.clone(), Position::new(*size, *entry)))
+            .collect(),
+    })
+}
+
 pub(super) fn cash_of(rows: &[BalanceRow]) -> Decimal {
     rows.iter()
         .find(|row| row.ledger_account == LedgerAccount::Cash.as_str())

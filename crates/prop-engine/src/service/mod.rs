@@ -10,6 +10,7 @@
 mod admin;
 mod carry;
 mod execution;
+mod held;
 mod mapping;
 mod mtm;
 mod reads;
@@ -53,6 +54,7 @@ pub struct PgPropService {
     clock: Arc<dyn Clock>,
     feed: Arc<dyn MarketFeed>,
     settings: Arc<PropSettings>,
+    held: Arc<held::HeldHints>,
 }
 
 impl std::fmt::Debug for PgPropService {
@@ -87,6 +89,7 @@ impl PgPropService {
             clock,
             feed,
             settings: Arc::new(settings),
+            held: Arc::default(),
         }
     }
 

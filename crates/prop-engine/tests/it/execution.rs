@@ -500,3 +500,126 @@ async fn an_account_opened_under_a_chosen_id_is_opened_once() {
         .unwrap_err();
     assert_eq!(refused.code(), "invalid_input");
 }
+
+#[tokio::test]
+async fn an_outcome_reads_exactly_as_the_stored_order_and_fills() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let account = f.account(owner, Some(wide_limits())).await.id;
+    f.feed.set_quote(
+        BTC,
+        MarketQuote {
+            mid: d("100"),
+            mid_at: f.now(),
+            book: Some(Book {
+                observed_at: f.now(),
+                bids: vec![],
+                asks: vec![
+                    Level {
+                        price: d("100.5"),
+                        size: d("1"),
+                    },
+                    Level {
+                        price: d("101"),
+                        size: d("2"),
+                    },
+                ],
+            }),
+        },
+    );
+    let mut limit = request(BTC, Side::Buy, "2.5");
+    limit.limit_price = Some(d("101"));
+    limit.decision_action_id = Some("stored-1".into());
+    let placed = f.prop.place_order(owner, account, limit).await.unwrap();
+    assert_eq!(placed.fills.len(), 2);
+    let rejected = f.order(owner, account, PURR, Side::Sell, "1").await;
+    assert_eq!(rejected.order.status, OrderStatus::Rejected);
+
+    // What the caller was answered is what a later read gives, down to the decimal scale
+    // and the timestamps' precision.
+    let orders = f
+        .prop
+        .orders(owner, account, PageRequest::first())
+        .await
+        .unwrap();
+    let stored_order = |id| orders.items.iter().find(|order| order.id == id).unwrap();
+    for outcome in [&placed, &rejected] {
+        assert_eq!(
+            serde_json::to_value(&outcome.order).unwrap(),
+            serde_json::to_value(stored_order(outcome.order.id)).unwrap()
+        );
+    }
+    let mut fills = f
+        .prop
+        .fills(owner, account, PageRequest::first())
+        .await
+        .unwrap()
+        .items;
+    fills.sort_by_key(|fill| fill.seq);
+    assert_eq!(
+        serde_json::to_value(&placed.fills).unwrap(),
+        serde_json::to_value(&fills).unwrap()
+    );
+    // A repeated delivery answers the same order, read back.
+    let mut again = request(BTC, Side::Buy, "2.5");
+    again.limit_price = Some(d("101"));
+    again.decision_action_id = Some("stored-1".into());
+    let replay = f.prop.place_order(owner, account, again).await.unwrap();
+    assert!(!replay.created);
+    assert_eq!(
+        serde_json::to_value(&replay.order).unwrap(),
+        serde_json::to_value(&placed.order).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_order_values_positions_the_service_has_not_seen_at_their_marks() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let limits = RiskLimits {
+        daily_loss_limit: d("1000"),
+        ..wide_limits()
+    };
+    let account = f.account(owner, Some(limits)).await.id;
+    let eth = "hyperliquid:perp:ETH";
+    f.mid(eth, "100");
+    f.mid(BTC, "100");
+    assert_eq!(
+        f.order(owner, account, eth, Side::Buy, "100")
+            .await
+            .order
+            .status,
+        OrderStatus::Filled
+    );
+    // ETH falls 20 %: about 2 000 lost, over the daily limit, but only if ETH is marked.
+    f.mid(eth, "80");
+    // A service that never saw this account (another replica, a restart) has no hint of
+    // what it holds; the order's transaction finds ETH and asks for its mark.
+    let fresh = clones_prop_engine::PgPropService::new(
+        f.db.db().clone(),
+        std::sync::Arc::new(f.clock.clone()),
+        std::sync::Arc::new(f.feed.clone()),
+        clones_prop_engine::PropSettings::default(),
+    );
+    let refused = fresh
+        .place_order(owner, account, request(BTC, Side::Buy, "1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.order.reject_reason(),
+        Some(RejectReason::DailyLossLimit)
+    );
+    // The service that placed the ETH order knows it from its hint.
+    let refused = f.order(owner, account, BTC, Side::Buy, "1").await;
+    assert_eq!(
+        refused.order.reject_reason(),
+        Some(RejectReason::DailyLossLimit)
+    );
+    // Reducing is still allowed, and the ledger and positions reconcile.
+    let reduced = f.order(owner, account, eth, Side::Sell, "50").await;
+    assert_eq!(reduced.order.status, OrderStatus::Filled);
+    let report = f.prop.reconcile(account).await.unwrap();
+    assert!(report.balanced);
+    assert_eq!(report.positions.len(), 1);
+    assert_eq!(report.positions[0].tracked, d("50"));
+}

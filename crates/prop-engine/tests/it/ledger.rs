@@ -271,3 +271,38 @@ async fn the_database_refuses_unbalanced_events_and_edits() {
     }
     assert!(f.prop.reconcile(account).await.unwrap().balanced);
 }
+
+#[tokio::test]
+async fn reconciliation_finds_a_balance_or_a_position_that_drifted() {
+    let f = fixture().await;
+    let owner = f.user().await;
+    let account = f.account(owner, Some(wide_limits())).await.id;
+    f.mid(BTC, "100");
+    f.order(owner, account, BTC, Side::Buy, "3").await;
+    f.order(owner, account, BTC, Side::Sell, "1").await;
+    let report = f.prop.reconcile(account).await.unwrap();
+    assert!(report.balanced);
+    assert_eq!(report.positions.len(), 1);
+    assert_eq!(report.positions[0].tracked, d("2"));
+    assert_eq!(report.positions[0].derived, d("2"));
+
+    let mut conn = f.db.owner_connection().unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE prop_positions SET size = size + 1 WHERE account_id = '{account}'"
+    ))
+    .unwrap();
+    let report = f.prop.reconcile(account).await.unwrap();
+    assert!(!report.balanced);
+    assert_eq!(report.positions[0].tracked, d("3"));
+    assert_eq!(report.positions[0].derived, d("2"));
+
+    conn.batch_execute(&format!(
+        "UPDATE prop_positions SET size = size - 1 WHERE account_id = '{account}'; \
+         UPDATE prop_account_balances SET balance = balance + 1 \
+         WHERE account_id = '{account}' AND ledger_account = 'cash'"
+    ))
+    .unwrap();
+    let report = f.prop.reconcile(account).await.unwrap();
+    assert!(!report.balanced);
+    assert!(report.positions.iter().all(|p| p.tracked == p.derived));
+}

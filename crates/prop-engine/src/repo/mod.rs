@@ -1,4 +1,11 @@
-//! The only module of prop-engine that touches its tables.
+//! The only module of prop-engine that touches its tables: the queries of every path here,
+//! the order path's fixed, prepared statements in [`execution`].
+
+mod execution;
+
+pub(crate) use execution::{
+    OrderWrite, PositionAfter, lock_account_with_limits, order_context, write_order,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clones_db::schema::{
@@ -8,7 +15,7 @@ use clones_db::schema::{
     prop_positions as positions,
 };
 use clones_kernel::PageRequest;
-use diesel::dsl::{count_star, sum};
+use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel::{PgConnection, QueryResult};
@@ -163,17 +170,6 @@ pub(crate) fn lease_mtm_batch(
         .load(conn)
 }
 
-/// Inserts the order unless the account already has one for its decision action; true when
-/// inserted.
-pub(crate) fn insert_order(conn: &mut PgConnection, row: &OrderRow) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(orders::table)
-        .values(row)
-        .on_conflict((orders::account_id, orders::decision_action_id))
-        .do_nothing()
-        .execute(conn)?;
-    Ok(inserted == 1)
-}
-
 pub(crate) fn order_by_action(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -185,18 +181,6 @@ pub(crate) fn order_by_action(
         .select(OrderRow::as_select())
         .first(conn)
         .optional()
-}
-
-pub(crate) fn count_orders_since(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    since: DateTime<Utc>,
-) -> QueryResult<i64> {
-    orders::table
-        .filter(orders::account_id.eq(account_id))
-        .filter(orders::created_at.gt(since))
-        .select(count_star())
-        .first(conn)
 }
 
 pub(crate) fn orders_of(
@@ -219,13 +203,6 @@ pub(crate) fn orders_of(
         .limit(page.fetch_limit())
         .select(OrderRow::as_select())
         .load(conn)
-}
-
-pub(crate) fn insert_fills(conn: &mut PgConnection, rows: &[FillRow]) -> QueryResult<()> {
-    diesel::insert_into(fills::table)
-        .values(rows)
-        .execute(conn)
-        .map(drop)
 }
 
 pub(crate) fn fills_of_order(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<FillRow>> {
@@ -357,6 +334,25 @@ pub(crate) fn derived_balances(
         .group_by(entries::ledger_account)
         .select((entries::ledger_account, sum(entries::amount)))
         .order(entries::ledger_account.asc())
+        .load(conn)
+}
+
+/// Signed sum of fill sizes per instrument (buys add, sells subtract), straight from the
+/// fills.
+pub(crate) fn derived_positions(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> QueryResult<Vec<(String, Option<Decimal>)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Nullable, Numeric};
+    fills::table
+        .filter(fills::account_id.eq(account_id))
+        .group_by(fills::instrument)
+        .select((
+            fills::instrument,
+            sql::<Nullable<Numeric>>("sum(CASE WHEN side = 'buy' THEN size ELSE -size END)"),
+        ))
+        .order(fills::instrument.asc())
         .load(conn)
 }
 
