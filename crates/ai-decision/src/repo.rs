@@ -1,5 +1,6 @@
 //! The only module of ai-decision that touches its tables. Every function runs inside the
-//! caller's transaction, which acts for the owner (row-level security).
+//! caller's transaction, which acts for the owner (row-level security), or across tenants for
+//! the cycle's set-based reads and writes.
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
@@ -39,6 +40,72 @@ pub(crate) fn insert_run(
             .execute(conn)?;
     }
     Ok(true)
+}
+
+/// Rows of one statement at most (a run has 16 columns; PostgreSQL binds at most 65 535).
+const CHUNK: usize = 1_000;
+
+/// Writes many runs with their actions and artifacts, skipping (and leaving out of the answer)
+/// each run whose (account, slot) already has one. Returns the ids of the runs written.
+pub(crate) fn insert_runs(
+    conn: &mut PgConnection,
+    recorded: &[(RunRow, Vec<ActionRow>, Option<ArtifactRow>)],
+) -> QueryResult<std::collections::HashSet<Uuid>> {
+    let mut written = std::collections::HashSet::new();
+    for chunk in recorded.chunks(CHUNK) {
+        let rows: Vec<&RunRow> = chunk.iter().map(|(run, _, _)| run).collect();
+        let ids: Vec<Uuid> = diesel::insert_into(runs::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(runs::id)
+            .get_results(conn)?;
+        written.extend(ids);
+    }
+    let actions: Vec<&ActionRow> = recorded
+        .iter()
+        .filter(|(run, _, _)| written.contains(&run.id))
+        .flat_map(|(_, actions, _)| actions)
+        .collect();
+    for chunk in actions.chunks(CHUNK) {
+        diesel::insert_into(actions::table)
+            .values(chunk.to_vec())
+            .execute(conn)?;
+    }
+    let artifacts: Vec<&ArtifactRow> = recorded
+        .iter()
+        .filter(|(run, _, _)| written.contains(&run.id))
+        .filter_map(|(_, _, artifact)| artifact.as_ref())
+        .collect();
+    for chunk in artifacts.chunks(CHUNK) {
+        diesel::insert_into(artifacts::table)
+            .values(chunk.to_vec())
+            .execute(conn)?;
+    }
+    Ok(written)
+}
+
+/// Records many executions at once; an action already recorded is skipped.
+pub(crate) fn insert_executions(conn: &mut PgConnection, rows: &[ExecutionRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        diesel::insert_into(executions::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// (account, run) of the runs of `account_ids` at `slot`.
+pub(crate) fn runs_at_slot(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+    slot: DateTime<Utc>,
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    runs::table
+        .filter(runs::account_id.eq_any(account_ids))
+        .filter(runs::slot.eq(slot))
+        .select((runs::account_id.assume_not_null(), runs::id))
+        .load(conn)
 }
 
 /// Records what prop-engine answered for an action; a second record of the same action is a

@@ -108,6 +108,17 @@ pub trait CloneService: Send + Sync {
     /// and the trade universe, in one transaction as the owner.
     async fn runtime(&self, owner: Uuid, clone_id: Uuid) -> Result<CloneRuntime, CloneError>;
 
+    /// [`CloneService::runtime`] of many clones, each named with its owner, in a fixed number
+    /// of reads (a system caller: the decision cycle). One answer per clone, in the order
+    /// given; a clone that is not its named owner's is [`CloneError::CloneNotFound`].
+    ///
+    /// # Errors
+    /// When the reads fail or a stored row cannot be read.
+    async fn runtimes(
+        &self,
+        clones: Vec<(Uuid, Uuid)>,
+    ) -> Result<Vec<Result<CloneRuntime, CloneError>>, CloneError>;
+
     /// The trade universe and selection rule.
     async fn trade_universe(
         &self,

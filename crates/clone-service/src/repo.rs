@@ -261,6 +261,60 @@ pub(crate) fn replace_universe(
         .map(drop)
 }
 
+/// Clones by id (those visible in the transaction's scope).
+pub(crate) fn clones_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<CloneRow>> {
+    clones::table
+        .filter(clones::id.eq_any(ids))
+        .select(CloneRow::as_select())
+        .load(conn)
+}
+
+/// The entitlement rows of `clone_ids` (clones without one are absent).
+pub(crate) fn entitlements_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<EntitlementRow>> {
+    entitlements::table
+        .filter(entitlements::clone_id.eq_any(clone_ids))
+        .select(EntitlementRow::as_select())
+        .load(conn)
+}
+
+/// The active versions of `clone_ids`.
+pub(crate) fn active_versions_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<VersionRow>> {
+    versions::table
+        .filter(versions::clone_id.eq_any(clone_ids))
+        .filter(versions::is_active.eq(true))
+        .select(VersionRow::as_select())
+        .load(conn)
+}
+
+/// (clone, asset) of the universes of `clone_ids`, by clone and asset.
+pub(crate) fn universes_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    universe::table
+        .filter(universe::clone_id.eq_any(clone_ids))
+        .order((universe::clone_id.asc(), universe::asset.asc()))
+        .select((universe::clone_id, universe::asset))
+        .load(conn)
+}
+
+/// The selection rules of `clone_ids`.
+pub(crate) fn selections_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<SelectionRow>> {
+    selection::table
+        .filter(selection::clone_id.eq_any(clone_ids))
+        .select(SelectionRow::as_select())
+        .load(conn)
+}
+
 pub(crate) fn find_selection(
     conn: &mut PgConnection,
     clone_id: Uuid,

@@ -12,10 +12,14 @@
 //! 3. `zipf`: the same accounts and callers for the same time, each order's account drawn from
 //!    a Zipf law of exponent `BENCH_ZIPF_S` (1.0), so most orders go to a few hot accounts and
 //!    callers queue on their row locks.
-//! 4. `mark_to_market`: one `mark_to_market` cycle over `BENCH_MTM_ACCOUNTS` (10 000) accounts
+//! 4. `batched`: `BENCH_BATCH_ACCOUNTS` fresh accounts (1 000) split among
+//!    `BENCH_BATCH_CALLERS` callers (2), each sending `PropService::place_orders` batches of
+//!    one order per account it owns, for `BENCH_SECONDS`; `0` accounts skips it. This is the
+//!    decision cycle's path: one transaction for many accounts' orders.
+//! 5. `mark_to_market`: one `mark_to_market` cycle over `BENCH_MTM_ACCOUNTS` (10 000) accounts
 //!    each holding a BTC position (seeded with SQL); `0` skips it.
 //!
-//! After phases 1–3 every account used is reconciled (`PropService::reconcile`: balances equal
+//! After phases 1–4 every account used is reconciled (`PropService::reconcile`: balances equal
 //! the sums of ledger entries, the ledger sums to zero, positions equal the sums of their
 //! fills); any drift fails the run. Orders alternate buys and sells of BTC and ETH perps with
 //! varying sizes (opening, adding, reducing and flipping positions), each with its own decision
@@ -38,8 +42,8 @@ use clones_db::{Db, PoolSettings};
 use clones_kernel::{Secret, SystemClock};
 use clones_market::Side;
 use clones_prop_engine::{
-    AccountContext, FixedMarketFeed, OpenAccount, OrderRequest, PgPropService, PropService,
-    PropSettings, RiskLimits, TimeInForce,
+    AccountContext, BatchOrder, FixedMarketFeed, OpenAccount, OrderRequest, PgPropService,
+    PropService, PropSettings, RiskLimits, TimeInForce,
 };
 use clones_test_db::TestDb;
 use diesel::connection::SimpleConnection;
@@ -219,6 +223,81 @@ async fn sustained(
     tally.report(phase, started.elapsed());
 }
 
+/// Phase 4: `callers` callers, each owning an equal share of `count` fresh accounts, send
+/// batches of one order per owned account until `duration` has passed.
+async fn batched(
+    prop: &PgPropService,
+    owners: &[Uuid],
+    count: usize,
+    callers: usize,
+    duration: Duration,
+) {
+    let mut accounts = Vec::with_capacity(count);
+    for i in 0..count {
+        let owner = owners[i % owners.len()];
+        accounts.push((owner, open(prop, owner).await));
+    }
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let prop = prop.clone();
+            let mine: Vec<(Uuid, Uuid)> = accounts
+                .iter()
+                .skip(caller)
+                .step_by(callers)
+                .copied()
+                .collect();
+            tokio::spawn(async move {
+                let mut batches = Tally::default();
+                let mut orders = 0u64;
+                let mut round = 0u64;
+                while Instant::now() < deadline {
+                    let batch = mine
+                        .iter()
+                        .map(|&(owner, account_id)| BatchOrder {
+                            owner,
+                            account_id,
+                            request: order(&format!("batched-{account_id}"), round),
+                        })
+                        .collect();
+                    let sent = Instant::now();
+                    let results = prop.place_orders(batch).await.unwrap();
+                    batches.latencies.push(sent.elapsed());
+                    for result in results {
+                        let outcome = result.unwrap();
+                        let key = match outcome.order.rejection_code {
+                            Some(code) => code,
+                            None => outcome.order.status.as_str().to_string(),
+                        };
+                        *batches.outcomes.entry(key).or_default() += 1;
+                        orders += 1;
+                    }
+                    round += 1;
+                }
+                (batches, orders)
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    let mut orders = 0;
+    for task in tasks {
+        let (batches, placed) = task.await.unwrap();
+        tally.merge(batches);
+        orders += placed;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "batched: {orders} orders in {elapsed:.2?} = {:.0} orders/s ({count} accounts, {callers} \
+         callers, {} orders a batch)",
+        orders as f64 / elapsed.as_secs_f64(),
+        count.div_ceil(callers)
+    );
+    tally.report("batched (latency per batch)", elapsed);
+    let ids: Vec<Uuid> = accounts.iter().map(|(_, account)| *account).collect();
+    reconcile(prop, "batched", &ids).await;
+}
+
 #[derive(QueryableByName)]
 struct StatementRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -264,6 +343,8 @@ async fn main() {
     let mtm_accounts: u32 = env_or("BENCH_MTM_ACCOUNTS", 10_000);
     let pg_stats = std::env::var("BENCH_PG_STATS").is_ok_and(|v| v == "1");
     let owner_count: usize = env_or("BENCH_OWNERS", 1).max(1);
+    let batch_accounts: usize = env_or("BENCH_BATCH_ACCOUNTS", 1_000);
+    let batch_callers: usize = env_or("BENCH_BATCH_CALLERS", 2).max(1);
 
     let test_db = tokio::task::spawn_blocking(TestDb::new)
         .await
@@ -391,7 +472,12 @@ async fn main() {
     .await;
     reconcile(&prop, "zipf", &account_ids).await;
 
-    // 4. Mark-to-market over many accounts seeded in bulk.
+    // 4. Batches of one order per account, as the decision cycle sends them.
+    if batch_accounts > 0 {
+        batched(&prop, &owners, batch_accounts, batch_callers, duration).await;
+    }
+
+    // 5. Mark-to-market over many accounts seeded in bulk.
     if mtm_accounts > 0 {
         prop.mark_to_market(1_000).await.unwrap();
         let seed = format!(

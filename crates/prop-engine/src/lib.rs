@@ -95,6 +95,31 @@ pub trait PropService: Send + Sync {
         request: OrderRequest,
     ) -> Result<OrderOutcome, PropError>;
 
+    /// Executes many accounts' orders (of any owners: a system caller such as the decision
+    /// cycle) in one transaction, each exactly as [`PropService::place_order`] would, in the
+    /// given order within an account. Answers one result per order, in the order given: an
+    /// invalid order or an account that is not its owner's is refused alone; anything that
+    /// would leave the batch half-done rolls it back and executes its orders one at a time.
+    ///
+    /// # Errors
+    /// Only when the market feed cannot be read; then nothing was executed.
+    async fn place_orders(
+        &self,
+        orders: Vec<BatchOrder>,
+    ) -> Result<Vec<Result<OrderOutcome, PropError>>, PropError>;
+
+    /// The account, open positions and newest equity snapshot of many accounts, each named
+    /// with its owner, in a fixed number of reads (a system caller: the decision cycle). One
+    /// answer per account, in the order given: `None` when the account is not its named
+    /// owner's.
+    ///
+    /// # Errors
+    /// When the reads fail or a stored row cannot be read.
+    async fn trading_states(
+        &self,
+        accounts: Vec<(Uuid, Uuid)>,
+    ) -> Result<Vec<Option<TradingState>>, PropError>;
+
     /// The owner's accounts, newest first.
     async fn accounts(&self, owner: Uuid) -> Result<Vec<AccountView>, PropError>;
 

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = prop_accounts, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct AccountRow {
     pub id: Uuid,
@@ -137,7 +137,7 @@ pub(crate) struct LedgerEntryRow {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = prop_equity_snapshots, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct EquitySnapshotRow {
     pub id: Uuid,

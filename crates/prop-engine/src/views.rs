@@ -93,6 +93,30 @@ pub struct OrderRequest {
     pub time_in_force: TimeInForce,
 }
 
+/// One order of a batch ([`PropService::place_orders`](crate::PropService::place_orders)):
+/// whose account it is for, and the order.
+#[derive(Debug, Clone)]
+pub struct BatchOrder {
+    /// The account's owner; an account of someone else is not found.
+    pub owner: Uuid,
+    /// The account.
+    pub account_id: Uuid,
+    /// The order.
+    pub request: OrderRequest,
+}
+
+/// What a trading decision reads of an account
+/// ([`PropService::trading_states`](crate::PropService::trading_states)).
+#[derive(Debug, Clone)]
+pub struct TradingState {
+    /// The account.
+    pub account: AccountView,
+    /// Its open positions (flat ones left out).
+    pub positions: Vec<PositionView>,
+    /// Its newest equity snapshot, if mark-to-market has taken one.
+    pub latest_equity: Option<EquityPoint>,
+}
+
 /// An account as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

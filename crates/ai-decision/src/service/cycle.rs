@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use clones_kernel::DomainError;
-use futures_util::StreamExt;
 use uuid::Uuid;
 
 use super::inputs::AccountSource;
@@ -129,16 +128,17 @@ impl PgDecisionService {
         Ok(stats)
     }
 
-    /// Decides one page of assignments into `stats`.
+    /// Decides one page of assignments into `stats`: set-based ([`Self::decide_set`]), or one
+    /// assignment at a time when a set-based step fails.
     async fn decide_page(&self, assignments: Vec<Assignment>, stats: &mut CycleStats) {
-        let concurrency = self.settings.concurrency.max(1);
-        let mut results = futures_util::stream::iter(assignments)
-            .map(|assignment| async move {
-                let result = self.decide(&assignment).await;
-                (assignment, result)
-            })
-            .buffer_unordered(concurrency);
-        while let Some((assignment, result)) = results.next().await {
+        let results = match self.decide_set(assignments.clone()).await {
+            Ok(results) => results,
+            Err(error) => {
+                tracing::warn!(code = error.code(), %error, "set-based decisions failed; deciding one at a time");
+                self.decide_each(assignments).await
+            }
+        };
+        for (assignment, result) in results {
             match result {
                 Ok(outcome) => {
                     stats.orders_created += u64::from(outcome.orders_created);

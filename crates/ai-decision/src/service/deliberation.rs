@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use clones_clone_service::EffectiveEntitlement;
+use clones_clone_service::{CloneRuntime, EffectiveEntitlement};
 use clones_market::Side;
 use clones_strategy::{
     ActionKind, CompiledPlan, Constraints, ErrorCode, Evaluation, RULE_MODEL_ID,
@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::inputs::AccountSource;
+use super::inputs::{AccountSource, AccountState, MarketCache, Skip};
 use super::{PgDecisionService, unreadable};
 use crate::DecisionError;
 use crate::model::{
@@ -89,6 +89,27 @@ impl PgDecisionService {
     ) -> Result<Deliberation, DecisionError> {
         // One read as the owner: model, active version, entitlement and universe together.
         let runtime = self.clones.runtime(owner, clone_id).await?;
+        // The account is read only for a clone that can decide, as before the cycle read
+        // accounts in bulk.
+        let account = if runtime.active_version.is_some() {
+            self.account_state(owner, clone_id, source).await?
+        } else {
+            Err(("no_active_strategy", String::new()))
+        };
+        self.deliberate_with(runtime, account, &MarketCache::default(), clone_id, now)
+            .await
+    }
+
+    /// [`Self::deliberate`] on what was already read: the clone's runtime and its account state
+    /// (or why the account cannot be traded), with market memory read through `cache`.
+    pub(super) async fn deliberate_with(
+        &self,
+        runtime: CloneRuntime,
+        account: Result<AccountState, Skip>,
+        cache: &MarketCache,
+        clone_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Deliberation, DecisionError> {
         let model = runtime.model.clone();
         let Some(active) = runtime.active_version else {
             return Ok(Deliberation::skipped(
@@ -115,18 +136,18 @@ impl PgDecisionService {
             Ok(plan) => plan,
             Err((code, detail)) => return Ok(Deliberation::skipped(&model, version, code, detail)),
         };
-        let account = match self.account_state(owner, clone_id, source).await? {
+        let account = match account {
             Ok(account) => account,
             Err((code, detail)) => {
                 return Ok(Deliberation::skipped(&model, version, code, detail));
             }
         };
-        let (window, series_packet) = self.market_window(&plan, now).await?;
+        let (window, series_packet) = self.market_window(&plan, now, cache).await?;
         let mut mids = BTreeMap::new();
         let mut assets = Vec::new();
         for asset in plan.assets() {
             let instrument = self.instrument_of(asset).map_err(unreadable)?.to_string();
-            let mid = self.market.latest_mid(&instrument, now).await?;
+            let mid = self.cached_mid(cache, &instrument, now).await?;
             if let Some((price, _)) = mid {
                 mids.insert(asset.clone(), price);
             }

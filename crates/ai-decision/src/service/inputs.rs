@@ -1,12 +1,16 @@
 //! What a deliberation reads besides the clone: account state from prop-engine and candles from
-//! market memory (with their recent bars for the context packet).
+//! market memory (with their recent bars for the context packet), the latter through a
+//! [`MarketCache`] so a cycle reads each series and mid once, not once per clone.
 //!
 //! Reads only, through `PropService` and `MarketData`; it decides nothing and records nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
-use clones_prop_engine::{AccountContext, AccountStatus};
+use clones_ingest::Candle;
+use clones_market::Timeframe;
+use clones_prop_engine::{AccountContext, AccountStatus, AccountView, TradingState};
 use clones_strategy::{Bar, CompiledPlan, MarketWindow, SeriesKey};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -36,29 +40,144 @@ pub(super) struct AccountState {
     pub(super) positions: BTreeMap<String, Decimal>,
 }
 
+/// A skipped deliberation's reason: (code, detail).
+pub(super) type Skip = (&'static str, String);
+
+/// A series read: instrument, timeframe, and the window's bounds in unix seconds.
+type WindowKey = (String, Timeframe, i64, i64);
+
+/// A mid and when it was observed.
+type Mid = (Decimal, DateTime<Utc>);
+
+/// Candles and mids read during one cycle (or one decision), shared by its deliberations.
+/// Every deliberation of a cycle decides at the same `now`, so a series read once serves all.
+#[derive(Debug, Default)]
+pub(super) struct MarketCache {
+    candles: Mutex<HashMap<WindowKey, Vec<Candle>>>,
+    mids: Mutex<HashMap<String, Option<Mid>>>,
+}
+
+/// The state of an assigned account, or why it cannot be traded for `clone_id`.
+pub(super) fn assigned_state(
+    clone_id: Uuid,
+    account: &AccountView,
+    positions: BTreeMap<String, Decimal>,
+    latest_equity: Option<Decimal>,
+) -> Result<AccountState, Skip> {
+    if account.status != AccountStatus::Active {
+        return Err((
+            "account_not_active",
+            format!("prop account {} is {}", account.id, account.status.as_str()),
+        ));
+    }
+    if account.clone_id.is_some_and(|id| id != clone_id) {
+        return Err((
+            "account_not_for_clone",
+            format!("prop account {} belongs to another clone", account.id),
+        ));
+    }
+    let (equity, equity_source) = match latest_equity {
+        Some(equity) => (equity, "snapshot"),
+        None => (account.cash, "cash"),
+    };
+    Ok(AccountState {
+        account_id: Some(account.id),
+        equity,
+        equity_source,
+        positions,
+    })
+}
+
+/// [`assigned_state`] of what [`PropService::trading_states`](clones_prop_engine::PropService::trading_states) read.
+pub(super) fn state_of(clone_id: Uuid, state: &TradingState) -> Result<AccountState, Skip> {
+    let positions = state
+        .positions
+        .iter()
+        .filter(|position| !position.size.is_zero())
+        .map(|position| (position.instrument.clone(), position.size))
+        .collect();
+    assigned_state(
+        clone_id,
+        &state.account,
+        positions,
+        state.latest_equity.as_ref().map(|point| point.equity),
+    )
+}
+
 impl PgDecisionService {
+    /// The mid of `instrument` at `now`, read once per cache.
+    pub(super) async fn cached_mid(
+        &self,
+        cache: &MarketCache,
+        instrument: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Decimal, DateTime<Utc>)>, DecisionError> {
+        let known = cache
+            .mids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(instrument)
+            .copied();
+        if let Some(mid) = known {
+            return Ok(mid);
+        }
+        let mid = self.market.latest_mid(instrument, now).await?;
+        cache
+            .mids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(instrument.to_string(), mid);
+        Ok(mid)
+    }
+
+    async fn cached_candles(
+        &self,
+        cache: &MarketCache,
+        instrument: &str,
+        timeframe: Timeframe,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Candle>, DecisionError> {
+        let key = (
+            instrument.to_string(),
+            timeframe,
+            from.timestamp(),
+            to.timestamp(),
+        );
+        let known = cache
+            .candles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(candles) = known {
+            return Ok(candles);
+        }
+        let candles = self.market.candles(instrument, timeframe, from, to).await?;
+        cache
+            .candles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, candles.clone());
+        Ok(candles)
+    }
+
     pub(super) async fn account_state(
         &self,
         owner: Uuid,
         clone_id: Uuid,
         source: AccountSource,
-    ) -> Result<Result<AccountState, (&'static str, String)>, DecisionError> {
+    ) -> Result<Result<AccountState, Skip>, DecisionError> {
         let account = match source {
             AccountSource::Assigned(account_id) => {
                 let account = self.prop.account(owner, account_id).await?;
-                if account.status != AccountStatus::Active {
-                    return Ok(Err((
-                        "account_not_active",
-                        format!("prop account {account_id} is {}", account.status.as_str()),
-                    )));
-                }
-                if account.clone_id.is_some_and(|id| id != clone_id) {
-                    return Ok(Err((
-                        "account_not_for_clone",
-                        format!("prop account {account_id} belongs to another clone"),
-                    )));
-                }
-                Some(account)
+                let positions = self.positions_of(owner, account_id).await?;
+                let equity = self
+                    .prop
+                    .latest_equity(owner, account_id)
+                    .await?
+                    .map(|point| point.equity);
+                return Ok(assigned_state(clone_id, &account, positions, equity));
             }
             AccountSource::DryRun => self
                 .prop
@@ -82,14 +201,7 @@ impl PgDecisionService {
                 positions: BTreeMap::new(),
             }));
         };
-        let positions = self
-            .prop
-            .positions(owner, account.id)
-            .await?
-            .into_iter()
-            .filter(|position| !position.size.is_zero())
-            .map(|position| (position.instrument, position.size))
-            .collect();
+        let positions = self.positions_of(owner, account.id).await?;
         let (equity, equity_source) = match self.prop.latest_equity(owner, account.id).await? {
             Some(point) => (point.equity, "snapshot"),
             None => (account.cash, "cash"),
@@ -102,12 +214,28 @@ impl PgDecisionService {
         }))
     }
 
+    async fn positions_of(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+    ) -> Result<BTreeMap<String, Decimal>, DecisionError> {
+        Ok(self
+            .prop
+            .positions(owner, account_id)
+            .await?
+            .into_iter()
+            .filter(|position| !position.size.is_zero())
+            .map(|position| (position.instrument, position.size))
+            .collect())
+    }
+
     /// The candles every requirement of `plan` reads (complete bars only, warm-up times
     /// `history_multiple`), and their most recent bars for the packet.
     pub(super) async fn market_window(
         &self,
         plan: &CompiledPlan,
         now: DateTime<Utc>,
+        cache: &MarketCache,
     ) -> Result<(MarketWindow, Vec<PacketSeries>), DecisionError> {
         let mut window = MarketWindow::new();
         let mut packet = Vec::new();
@@ -132,8 +260,7 @@ impl PgDecisionService {
                 .map_err(unreadable)?
                 .to_string();
             let candles = self
-                .market
-                .candles(&instrument, key.timeframe, from, to)
+                .cached_candles(cache, &instrument, key.timeframe, from, to)
                 .await?;
             let bars: Vec<Bar> = candles
                 .iter()

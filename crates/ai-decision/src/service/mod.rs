@@ -6,10 +6,12 @@
 //! tables: orders go through `PropService::place_order` with the action id as idempotency key.
 //!
 //! This module owns the settings, the service value and the helpers its parts share; the parts
-//! are [`cycle`] (a slot's decision and the worker cycle), [`deliberation`] (asking the model and
+//! are [`cycle`] (a slot's decision and the worker cycle), [`batch`] (a page of the roster
+//! decided with set-based reads and batched writes), [`deliberation`] (asking the model and
 //! sizing), [`inputs`] (account state and market memory read for a deliberation), [`recording`]
 //! (rows of a run), [`execution`] (hand-over to prop-engine) and [`reads`] (owner reads, dry runs).
 
+mod batch;
 mod cycle;
 mod deliberation;
 mod execution;

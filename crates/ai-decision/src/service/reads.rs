@@ -80,7 +80,7 @@ fn order_status(text: &str) -> Option<clones_prop_engine::OrderStatus> {
     serde_json::from_value(Value::String(text.to_string())).ok()
 }
 
-fn detail_of(
+pub(super) fn detail_of(
     run: RunRow,
     actions: Vec<ActionRow>,
     executions: Vec<ExecutionRow>,

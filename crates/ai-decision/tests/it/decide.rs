@@ -382,3 +382,63 @@ async fn the_context_packet_keeps_its_shape() {
         clones_ai_decision::model::sha256_hex(expected.to_string().as_bytes())
     );
 }
+
+/// A page decided at once (set-based reads, one run write, one order batch) answers each
+/// assignment as deciding it alone would: orders for the clones that decide, skipped runs for
+/// refusals, a failure for a clone that is not the named owner's, and one run and one order
+/// for an assignment delivered twice in the page.
+#[tokio::test]
+async fn a_page_decided_at_once_answers_each_assignment_as_alone() {
+    let fx = fixture().await;
+    fx.seed_market().await;
+    let service = fx.service(None);
+    let mut trading = Vec::new();
+    for _ in 0..4 {
+        trading.push(fx.assignment().await);
+    }
+    let owner = fx.user().await;
+    let unpublished = fx.unpublished_clone(owner).await;
+    let unpublished_account = fx.account(owner, unpublished).await;
+    let other = fx.clone(owner).await;
+    let foreign_account = fx.account(owner, other).await;
+    let clone_id = fx.clone(owner).await;
+    let stranger = fx.user().await;
+    let mut page = trading.clone();
+    page.push(trading[0].clone());
+    page.push(assignment(owner, unpublished, unpublished_account));
+    page.push(assignment(owner, clone_id, foreign_account));
+    page.push(assignment(stranger, clone_id, foreign_account));
+
+    let stats = service
+        .run_cycle(&FixedRoster::new(page.clone()), 100)
+        .await
+        .unwrap();
+    assert_eq!(stats.assignments, 8);
+    assert_eq!(stats.decided, 4);
+    assert_eq!(stats.skipped, 2);
+    assert_eq!(stats.failures, 1);
+    assert_eq!(stats.runs_created, 6);
+    assert_eq!(stats.runs_repeated, 1);
+    assert_eq!(stats.orders_created, 4);
+    assert_eq!(stats.order_errors, 0);
+    for assignment in &trading {
+        let orders = fx
+            .orders(assignment.owner_user_id, assignment.account_id)
+            .await;
+        assert_eq!(orders.len(), 1);
+        // The run records the execution, as a single decision does.
+        let repeat = service.decide(assignment).await.unwrap();
+        assert!(!repeat.created);
+        assert!(repeat.detail.actions[0].execution.is_some());
+    }
+    assert!(fx.orders(owner, foreign_account).await.is_empty());
+
+    // The next delivery of the same slot finds every run and orders nothing.
+    let again = service
+        .run_cycle(&FixedRoster::new(page), 100)
+        .await
+        .unwrap();
+    assert_eq!(again.runs_created, 0);
+    assert_eq!(again.runs_repeated, 7);
+    assert_eq!(again.orders_created, 0);
+}

@@ -82,7 +82,18 @@ pub(super) fn universe_in(
     entitlement: &EffectiveEntitlement,
 ) -> Result<TradeUniverse, CloneError> {
     let assets = repo::universe_of(conn, clone_id)?;
-    Ok(match repo::find_selection(conn, clone_id)? {
+    let rule = repo::find_selection(conn, clone_id)?;
+    universe_from(clone_id, assets, rule.as_ref(), entitlement)
+}
+
+/// The universe of stored assets and selection rule, capped at the entitlement.
+pub(super) fn universe_from(
+    clone_id: Uuid,
+    assets: Vec<String>,
+    rule: Option<&SelectionRow>,
+    entitlement: &EffectiveEntitlement,
+) -> Result<TradeUniverse, CloneError> {
+    Ok(match rule {
         Some(rule) => TradeUniverse {
             assets,
             selection_mode: stored("selection rule of clone", clone_id, &rule.mode)?,

@@ -5,17 +5,19 @@
 //! and the competition facts of the wired [`CompetitionFacts`](crate::CompetitionFacts)
 //! provider, never read from `clones.status`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use clones_kernel::{Cursor, Page, PageRequest};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::capacity::{effective, universe_in};
+use super::capacity::{effective, universe_from, universe_in};
 use super::mapping::{clone_status, profile_status, version_view};
 use super::{PgCloneService, owned_clone};
 use crate::display::{SetupFacts, display_state};
 use crate::entitlement::EffectiveEntitlement;
-use crate::models::CloneRow;
+use crate::models::{CloneRow, EntitlementRow, SelectionRow, VersionRow};
 use crate::profile::validate_text;
 use crate::status::{CloneStatus, ProfileStatus};
 use crate::views::{ClonePatch, CloneRuntime, CloneView};
@@ -160,6 +162,67 @@ pub(super) async fn runtime(
                 entitlement,
                 trade_universe,
             })
+        })
+        .await
+}
+
+/// [`CloneService::runtimes`](crate::CloneService::runtimes): five set-based reads in one
+/// cross-tenant transaction, whatever the number of clones.
+pub(super) async fn runtimes(
+    service: &PgCloneService,
+    clones: Vec<(Uuid, Uuid)>,
+) -> Result<Vec<Result<CloneRuntime, CloneError>>, CloneError> {
+    if clones.is_empty() {
+        return Ok(Vec::new());
+    }
+    service
+        .as_moderator("clone-service: runtimes", move |conn, now| {
+            let ids: Vec<Uuid> = clones.iter().map(|(_, clone_id)| *clone_id).collect();
+            let rows: HashMap<Uuid, CloneRow> = repo::clones_by_ids(conn, &ids)?
+                .into_iter()
+                .map(|row| (row.id, row))
+                .collect();
+            let mut entitlements: HashMap<Uuid, EntitlementRow> =
+                repo::entitlements_of(conn, &ids)?
+                    .into_iter()
+                    .map(|row| (row.clone_id, row))
+                    .collect();
+            let mut versions: HashMap<Uuid, VersionRow> = repo::active_versions_of(conn, &ids)?
+                .into_iter()
+                .map(|row| (row.clone_id, row))
+                .collect();
+            let mut universes: HashMap<Uuid, Vec<String>> = HashMap::new();
+            for (clone_id, asset) in repo::universes_of(conn, &ids)? {
+                universes.entry(clone_id).or_default().push(asset);
+            }
+            let selections: HashMap<Uuid, SelectionRow> = repo::selections_of(conn, &ids)?
+                .into_iter()
+                .map(|row| (row.clone_id, row))
+                .collect();
+            clones
+                .into_iter()
+                .map(|(owner, clone_id)| {
+                    // Another owner's clone reads as absent, as it does through `runtime`.
+                    let Some(clone) = rows.get(&clone_id).filter(|row| row.owner_user_id == owner)
+                    else {
+                        return Ok(Err(CloneError::CloneNotFound));
+                    };
+                    let entitlement = effective(clone.id, entitlements.remove(&clone.id), now)?;
+                    let trade_universe = universe_from(
+                        clone.id,
+                        universes.remove(&clone.id).unwrap_or_default(),
+                        selections.get(&clone.id),
+                        &entitlement,
+                    )?;
+                    Ok(Ok(CloneRuntime {
+                        clone_id: clone.id,
+                        model: clone.model.clone(),
+                        active_version: versions.remove(&clone.id).map(version_view),
+                        entitlement,
+                        trade_universe,
+                    }))
+                })
+                .collect()
         })
         .await
 }

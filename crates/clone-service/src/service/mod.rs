@@ -163,6 +163,13 @@ impl CloneService for PgCloneService {
         clones::runtime(self, owner, clone_id).await
     }
 
+    async fn runtimes(
+        &self,
+        clones: Vec<(Uuid, Uuid)>,
+    ) -> Result<Vec<Result<CloneRuntime, CloneError>>, CloneError> {
+        clones::runtimes(self, clones).await
+    }
+
     async fn trade_universe(
         &self,
         owner: Uuid,

@@ -126,48 +126,45 @@ pub(crate) fn set_status(
         .map(drop)
 }
 
-/// Records a mark-to-market pass for many accounts in one statement.
-pub(crate) fn record_mtm_batch(
-    conn: &mut PgConnection,
-    peaks: &[(Uuid, Decimal)],
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    use diesel::sql_types::{Array, Numeric, Timestamptz, Uuid as SqlUuid};
+/// Raises the peak equity of the accounts whose marked equity passed it (the others keep
+/// theirs: no write).
+pub(crate) fn raise_peaks(conn: &mut PgConnection, peaks: &[(Uuid, Decimal)]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
     for chunk in peaks.chunks(5000) {
         let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
         let values: Vec<Decimal> = chunk.iter().map(|(_, peak)| *peak).collect();
         diesel::sql_query(
-            "UPDATE prop_accounts AS a SET peak_equity = v.peak, last_mtm_at = $3 \
-             FROM unnest($1::uuid[], $2::numeric[]) AS v(id, peak) WHERE a.id = v.id",
+            "UPDATE prop_accounts AS a SET peak_equity = v.peak \
+             FROM unnest($1::uuid[], $2::numeric[]) AS v(id, peak) \
+             WHERE a.id = v.id AND a.peak_equity < v.peak",
         )
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Array<Numeric>, _>(values)
-        .bind::<Timestamptz, _>(at)
         .execute(conn)?;
     }
     Ok(())
 }
 
-/// Active and halted accounts not marked since `before`, least recently marked first, locked
-/// so that concurrent workers take different accounts.
-pub(crate) fn lease_mtm_batch(
+/// Claims up to `limit` active and halted accounts not marked since `at`, least recently
+/// marked first, by stamping them marked at `at` in one statement: concurrent workers skip
+/// each other's rows (`SKIP LOCKED`), and a claimed account is not claimed again for `at`.
+pub(crate) fn claim_mtm_batch(
     conn: &mut PgConnection,
-    before: DateTime<Utc>,
+    at: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<AccountRow>> {
-    accounts::table
-        .filter(accounts::status.ne("closed"))
-        .filter(
-            accounts::last_mtm_at
-                .is_null()
-                .or(accounts::last_mtm_at.lt(before)),
-        )
-        .order(accounts::last_mtm_at.asc().nulls_first())
-        .limit(limit)
-        .select(AccountRow::as_select())
-        .for_update()
-        .skip_locked()
-        .load(conn)
+    use diesel::sql_types::{BigInt, Timestamptz};
+    diesel::sql_query(
+        "UPDATE prop_accounts AS a SET last_mtm_at = $1 \
+         FROM (SELECT id FROM prop_accounts \
+               WHERE status <> 'closed' AND (last_mtm_at IS NULL OR last_mtm_at < $1) \
+               ORDER BY last_mtm_at ASC NULLS FIRST LIMIT $2 \
+               FOR UPDATE SKIP LOCKED) AS due \
+         WHERE a.id = due.id RETURNING a.*",
+    )
+    .bind::<Timestamptz, _>(at)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
 pub(crate) fn order_by_action(
@@ -514,6 +511,31 @@ pub(crate) fn latest_snapshot(
         .select(EquitySnapshotRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The newest snapshot of each of `account_ids` that has one: one index probe per account.
+pub(crate) fn latest_snapshots(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<EquitySnapshotRow>> {
+    diesel::sql_query(
+        "SELECT s.* FROM unnest($1::uuid[]) AS a(id) \
+         CROSS JOIN LATERAL (SELECT * FROM prop_equity_snapshots \
+                             WHERE account_id = a.id ORDER BY at DESC LIMIT 1) AS s",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(account_ids)
+    .load(conn)
+}
+
+/// Accounts by id (those visible in the transaction's scope).
+pub(crate) fn accounts_by_ids(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<AccountRow>> {
+    accounts::table
+        .filter(accounts::id.eq_any(account_ids))
+        .select(AccountRow::as_select())
+        .load(conn)
 }
 
 pub(crate) fn insert_audit(conn: &mut PgConnection, row: &AuditRow) -> QueryResult<()> {

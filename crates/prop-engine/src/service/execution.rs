@@ -80,7 +80,7 @@ fn validate_limits(limits: &RiskLimits) -> Result<(), PropError> {
     Ok(())
 }
 
-fn validate_order(request: &OrderRequest) -> Result<InstrumentKey, PropError> {
+pub(super) fn validate_order(request: &OrderRequest) -> Result<InstrumentKey, PropError> {
     let instrument = InstrumentKey::parse(&request.instrument)
         .map_err(|error| PropError::InvalidInput(error.to_string()))?;
     check_amount("size", request.size, false)?;
@@ -171,18 +171,18 @@ fn existing_outcome(conn: &mut PgConnection, row: &OrderRow) -> Result<OrderOutc
 
 /// Everything read from the market before the order's transaction opens.
 #[derive(Clone)]
-struct MarketView {
-    info: Option<InstrumentInfo>,
-    quote: Option<MarketQuote>,
-    marks: BTreeMap<String, Decimal>,
+pub(super) struct MarketView {
+    pub(super) info: Option<InstrumentInfo>,
+    pub(super) quote: Option<MarketQuote>,
+    pub(super) marks: BTreeMap<String, Decimal>,
     /// Instruments the feed was asked about (a mark may be absent because the feed has none).
-    asked: BTreeSet<String>,
+    pub(super) asked: BTreeSet<String>,
     /// Value positions the feed was not asked about at entry instead of asking for them.
-    allow_unasked: bool,
+    pub(super) allow_unasked: bool,
 }
 
 /// What one attempt at the order's transaction came to.
-enum Attempt {
+pub(super) enum Attempt {
     /// The order's result, and the instruments the account holds after it.
     Done(Box<OrderOutcome>, Vec<String>),
     /// The account holds instruments whose marks were not read; nothing was written.
@@ -193,7 +193,7 @@ enum Attempt {
     clippy::too_many_arguments,
     reason = "one transaction body; every input is read before the transaction opens"
 )]
-fn execute_order(
+pub(super) fn execute_order(
     conn: &mut PgConnection,
     owner: Uuid,
     account_id: Uuid,
@@ -205,6 +205,11 @@ fn execute_order(
 ) -> Result<Attempt, PropError> {
     let (account, limits) =
         repo::lock_account_with_limits(conn, account_id)?.ok_or(PropError::AccountNotFound)?;
+    // Row-level security already hides other owners' accounts in a tenant transaction; a batch
+    // runs across tenants and relies on this check.
+    if account.owner_user_id != owner {
+        return Err(PropError::AccountNotFound);
+    }
     let context = repo::order_context(
         conn,
         account_id,

@@ -5,9 +5,11 @@
 //! [`PropService`] implementation, which only delegates. The parts are [`execution`] (opening
 //! accounts, placing orders), [`carry`] (funding and settlement), [`mtm`] (marks and equity
 //! snapshots), [`admin`] (reconciliation, halt, resume, adjustments, the audit log),
-//! [`reads`] (owner reads) and [`mapping`] (rows to views).
+//! [`reads`] (owner reads), [`batch`] (many accounts' orders in one transaction) and
+//! [`mapping`] (rows to views).
 
 mod admin;
+mod batch;
 mod carry;
 mod execution;
 mod held;
@@ -28,8 +30,9 @@ use crate::feed::MarketFeed;
 use crate::fill::FillConfig;
 use crate::models::AccountRow;
 use crate::views::{
-    AccountView, AuditEntry, CarryReport, EquityPoint, FillView, LedgerEventView, MtmReport,
-    OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView, ReconcileReport,
+    AccountView, AuditEntry, BatchOrder, CarryReport, EquityPoint, FillView, LedgerEventView,
+    MtmReport, OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView, ReconcileReport,
+    TradingState,
 };
 use crate::{PropError, PropService, repo};
 
@@ -126,6 +129,20 @@ impl PropService for PgPropService {
         request: OrderRequest,
     ) -> Result<OrderOutcome, PropError> {
         self.place_order_impl(owner, account_id, request).await
+    }
+
+    async fn trading_states(
+        &self,
+        accounts: Vec<(Uuid, Uuid)>,
+    ) -> Result<Vec<Option<TradingState>>, PropError> {
+        self.trading_states_impl(accounts).await
+    }
+
+    async fn place_orders(
+        &self,
+        orders: Vec<BatchOrder>,
+    ) -> Result<Vec<Result<OrderOutcome, PropError>>, PropError> {
+        self.place_orders_impl(orders).await
     }
 
     async fn accounts(&self, owner: Uuid) -> Result<Vec<AccountView>, PropError> {

@@ -1,6 +1,11 @@
 //! Mark-to-market: the latest mids of held instruments, and equity snapshots (equity, cash,
-//! unrealized PnL, used margin, gross exposure, peak and drawdown) of a leased batch of
+//! unrealized PnL, used margin, gross exposure, peak and drawdown) of a claimed batch of
 //! accounts.
+//!
+//! A batch is claimed by stamping its accounts marked at this instant (one statement, which
+//! concurrent workers skip past), then valued in memory and written in a second transaction
+//! (snapshots, and the peaks that rose). If that write fails, the claimed accounts go without a
+//! snapshot for this instant and are marked by the next pass.
 //!
 //! A position without a mark is valued at its entry and counted as unmarked, never skipped.
 
@@ -71,8 +76,8 @@ impl PgPropService {
         let limit = i64::from(batch.clamp(1, 100_000));
         let (accounts, positions, (cash, leverage)) = self
             .db
-            .cross_tenant_transaction("prop_mtm_read", move |conn| {
-                let accounts = repo::lease_mtm_batch(conn, now, limit)?;
+            .cross_tenant_transaction("prop_mtm_claim", move |conn| {
+                let accounts = repo::claim_mtm_batch(conn, now, limit)?;
                 let ids: Vec<Uuid> = accounts.iter().map(|row| row.id).collect();
                 let positions = repo::positions_of_accounts(conn, &ids)?;
                 let cash: BTreeMap<Uuid, Decimal> =
@@ -128,12 +133,14 @@ impl PgPropService {
                 peak_equity: peak,
                 drawdown: (peak - marked.equity).max(Decimal::ZERO),
             });
-            peaks.push((account.id, peak));
+            if peak > account.peak_equity {
+                peaks.push((account.id, peak));
+            }
         }
         self.db
             .cross_tenant_transaction("prop_mtm_write", move |conn| {
                 repo::insert_snapshots(conn, &snapshots)?;
-                repo::record_mtm_batch(conn, &peaks, now)?;
+                repo::raise_peaks(conn, &peaks)?;
                 Ok::<_, PropError>(())
             })
             .await?;

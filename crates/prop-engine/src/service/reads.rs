@@ -2,7 +2,9 @@
 //! and equity snapshots, the latest snapshot, and the oldest-first forward reads incremental
 //! consumers (lifecycle's evaluator) follow.
 //!
-//! Every read runs in the owner's tenant transaction, so someone else's account is not found.
+//! Every owner read runs in the owner's tenant transaction, so someone else's account is not
+//! found; the one system read (`trading_states`) runs across tenants and checks each named
+//! owner itself.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +14,10 @@ use uuid::Uuid;
 
 use super::mapping::{account_view, cash_of, equity_point, fill_view, order_view, position_view};
 use super::{PgPropService, corrupt};
-use crate::models::{FillRow, LedgerEntryRow, LedgerEventRow, LimitsRow};
+use crate::models::{AccountRow, FillRow, LedgerEntryRow, LedgerEventRow, LimitsRow};
 use crate::views::{
     AccountView, EquityPoint, FillView, LedgerEntryView, LedgerEventView, OrderView, PositionView,
+    TradingState,
 };
 use crate::{PropError, repo};
 
@@ -210,5 +213,63 @@ impl PgPropService {
                 .map(equity_point))
         })
         .await
+    }
+
+    pub(super) async fn trading_states_impl(
+        &self,
+        accounts: Vec<(Uuid, Uuid)>,
+    ) -> Result<Vec<Option<TradingState>>, PropError> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.db
+            .cross_tenant_transaction("prop: trading states", move |conn| {
+                let ids: Vec<Uuid> = accounts.iter().map(|(_, id)| *id).collect();
+                let rows: BTreeMap<Uuid, AccountRow> = repo::accounts_by_ids(conn, &ids)?
+                    .into_iter()
+                    .map(|row| (row.id, row))
+                    .collect();
+                let cash: BTreeMap<Uuid, Decimal> =
+                    repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
+                let limits: BTreeMap<Uuid, LimitsRow> = repo::limits_of_accounts(conn, &ids)?
+                    .into_iter()
+                    .map(|limits| (limits.account_id, limits))
+                    .collect();
+                let mut positions: BTreeMap<Uuid, Vec<PositionView>> = BTreeMap::new();
+                for row in repo::positions_of_accounts(conn, &ids)? {
+                    positions
+                        .entry(row.account_id)
+                        .or_default()
+                        .push(position_view(&row));
+                }
+                let mut equity: BTreeMap<Uuid, EquityPoint> = repo::latest_snapshots(conn, &ids)?
+                    .iter()
+                    .map(|row| (row.account_id, equity_point(row)))
+                    .collect();
+                accounts
+                    .into_iter()
+                    .map(|(owner, id)| {
+                        let Some(row) = rows.get(&id).filter(|row| row.owner_user_id == owner)
+                        else {
+                            return Ok(None);
+                        };
+                        let limits = limits
+                            .get(&id)
+                            .ok_or_else(|| corrupt("account without limits"))?;
+                        let mut held = positions.remove(&id).unwrap_or_default();
+                        held.sort_by(|a, b| a.instrument.cmp(&b.instrument));
+                        Ok(Some(TradingState {
+                            account: account_view(
+                                row,
+                                limits,
+                                cash.get(&id).copied().unwrap_or_default(),
+                            )?,
+                            positions: held,
+                            latest_equity: equity.remove(&id),
+                        }))
+                    })
+                    .collect()
+            })
+            .await
     }
 }

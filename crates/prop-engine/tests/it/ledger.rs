@@ -270,6 +270,23 @@ async fn the_database_refuses_unbalanced_events_and_edits() {
         );
     }
     assert!(f.prop.reconcile(account).await.unwrap().balanced);
+    // (This event moves no tracked balance, so the account no longer reconciles.)
+    // A balanced event commits; entries added to it by a later transaction would escape its
+    // once-per-event check at commit, so they are refused as they are inserted.
+    let balanced = format!(
+        "INSERT INTO prop_ledger_events (id, account_id, owner_user_id, kind, created_at) VALUES ('{event}', '{account}', '{owner}', 'adjustment', now()); \
+         INSERT INTO prop_ledger_entries (event_id, seq, account_id, owner_user_id, ledger_account, amount) VALUES ('{event}', 0, '{account}', '{owner}', 'cash', 5), ('{event}', 1, '{account}', '{owner}', 'adjustment', -5);"
+    );
+    conn.batch_execute(&format!("BEGIN; {balanced} COMMIT;"))
+        .unwrap();
+    let late = format!(
+        "INSERT INTO prop_ledger_entries (event_id, seq, account_id, owner_user_id, ledger_account, amount) VALUES ('{event}', 2, '{account}', '{owner}', 'cash', 1), ('{event}', 3, '{account}', '{owner}', 'adjustment', -1)"
+    );
+    let error = diesel::sql_query(late).execute(&mut conn).unwrap_err();
+    assert!(
+        error.to_string().contains("must be written with its event"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

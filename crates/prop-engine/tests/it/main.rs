@@ -6,6 +6,7 @@
 )]
 
 mod admin;
+mod batch;
 mod execution;
 mod ledger;
 mod market_memory;
