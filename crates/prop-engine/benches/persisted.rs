@@ -17,7 +17,8 @@
 //!    one order per account it owns, for `BENCH_SECONDS`; `0` accounts skips it. This is the
 //!    decision cycle's path: one transaction for many accounts' orders.
 //! 5. `mark_to_market`: one `mark_to_market` cycle over `BENCH_MTM_ACCOUNTS` (10 000) accounts
-//!    each holding a BTC position (seeded with SQL); `0` skips it.
+//!    each holding a BTC position (seeded with SQL), where every peak rises, then a second
+//!    cycle over the same accounts (the steady state: peaks unchanged); `0` skips it.
 //!
 //! After phases 1–4 every account used is reconciled (`PropService::reconcile`: balances equal
 //! the sums of ledger entries, the ledger sums to zero, positions equal the sums of their
@@ -499,6 +500,17 @@ async fn main() {
         assert_eq!(report.accounts, u64::from(mtm_accounts));
         println!(
             "mark_to_market: {} accounts in {:.2?} ({:.0} accounts/s)",
+            report.accounts,
+            elapsed,
+            report.accounts as f64 / elapsed.as_secs_f64()
+        );
+        // The steady state: the same accounts again, their peaks no longer rising.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let started = Instant::now();
+        let report = prop.mark_to_market(mtm_accounts).await.unwrap();
+        let elapsed = started.elapsed();
+        println!(
+            "mark_to_market again: {} accounts in {:.2?} ({:.0} accounts/s)",
             report.accounts,
             elapsed,
             report.accounts as f64 / elapsed.as_secs_f64()
