@@ -26,19 +26,12 @@ impl PgPropService {
         self.db
             .tenant_transaction(owner, move |conn| {
                 let rows = repo::accounts_of(conn, owner)?;
-                let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-                let cash: BTreeMap<Uuid, Decimal> =
-                    repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
-                let limits: BTreeMap<Uuid, LimitsRow> = repo::limits_of_accounts(conn, &ids)?
-                    .into_iter()
-                    .map(|limits| (limits.account_id, limits))
-                    .collect();
+                let mut views = views_of(conn, &rows)?;
                 rows.iter()
                     .map(|row| {
-                        let limits = limits
-                            .get(&row.id)
-                            .ok_or_else(|| corrupt("account without limits"))?;
-                        account_view(row, limits, cash.get(&row.id).copied().unwrap_or_default())
+                        views
+                            .remove(&row.id)
+                            .ok_or_else(|| corrupt("account without a view"))
                     })
                     .collect()
             })
@@ -225,16 +218,14 @@ impl PgPropService {
         self.db
             .cross_tenant_transaction("prop: trading states", move |conn| {
                 let ids: Vec<Uuid> = accounts.iter().map(|(_, id)| *id).collect();
-                let rows: BTreeMap<Uuid, AccountRow> = repo::accounts_by_ids(conn, &ids)?
+                let named: std::collections::HashSet<(Uuid, Uuid)> =
+                    accounts.iter().copied().collect();
+                let rows: Vec<AccountRow> = repo::accounts_by_ids(conn, &ids)?
                     .into_iter()
-                    .map(|row| (row.id, row))
+                    // Each account is its named owner's or absent.
+                    .filter(|row| named.contains(&(row.owner_user_id, row.id)))
                     .collect();
-                let cash: BTreeMap<Uuid, Decimal> =
-                    repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
-                let limits: BTreeMap<Uuid, LimitsRow> = repo::limits_of_accounts(conn, &ids)?
-                    .into_iter()
-                    .map(|limits| (limits.account_id, limits))
-                    .collect();
+                let views = views_of(conn, &rows)?;
                 let mut positions: BTreeMap<Uuid, Vec<PositionView>> = BTreeMap::new();
                 for row in repo::positions_of_accounts(conn, &ids)? {
                     positions
@@ -242,34 +233,51 @@ impl PgPropService {
                         .or_default()
                         .push(position_view(&row));
                 }
-                let mut equity: BTreeMap<Uuid, EquityPoint> = repo::latest_snapshots(conn, &ids)?
+                let equity: BTreeMap<Uuid, EquityPoint> = repo::latest_snapshots(conn, &ids)?
                     .iter()
                     .map(|row| (row.account_id, equity_point(row)))
                     .collect();
                 accounts
                     .into_iter()
                     .map(|(owner, id)| {
-                        let Some(row) = rows.get(&id).filter(|row| row.owner_user_id == owner)
-                        else {
-                            return Ok(None);
-                        };
-                        let limits = limits
+                        // An account named twice is answered twice.
+                        let account = views
                             .get(&id)
-                            .ok_or_else(|| corrupt("account without limits"))?;
-                        let mut held = positions.remove(&id).unwrap_or_default();
+                            .filter(|view| view.owner_user_id == owner)?
+                            .clone();
+                        let mut held = positions.get(&id).cloned().unwrap_or_default();
                         held.sort_by(|a, b| a.instrument.cmp(&b.instrument));
-                        Ok(Some(TradingState {
-                            account: account_view(
-                                row,
-                                limits,
-                                cash.get(&id).copied().unwrap_or_default(),
-                            )?,
+                        Some(TradingState {
+                            account,
                             positions: held,
-                            latest_equity: equity.remove(&id),
-                        }))
+                            latest_equity: equity.get(&id).cloned(),
+                        })
                     })
+                    .map(Ok)
                     .collect()
             })
             .await
     }
+}
+
+/// The views of `rows` by account id: their cash and limits read in one statement each.
+fn views_of(
+    conn: &mut diesel::PgConnection,
+    rows: &[AccountRow],
+) -> Result<BTreeMap<Uuid, AccountView>, PropError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let cash: BTreeMap<Uuid, Decimal> = repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
+    let limits: BTreeMap<Uuid, LimitsRow> = repo::limits_of_accounts(conn, &ids)?
+        .into_iter()
+        .map(|limits| (limits.account_id, limits))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let limits = limits
+                .get(&row.id)
+                .ok_or_else(|| corrupt("account without limits"))?;
+            let view = account_view(row, limits, cash.get(&row.id).copied().unwrap_or_default())?;
+            Ok((row.id, view))
+        })
+        .collect()
 }

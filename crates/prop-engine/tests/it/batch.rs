@@ -225,10 +225,11 @@ async fn trading_states_read_many_accounts_and_only_their_owners() {
             (alice, bobs),
             (alice, idle),
             (bob, bobs),
+            (alice, trading),
         ])
         .await
         .unwrap();
-    assert_eq!(states.len(), 4);
+    assert_eq!(states.len(), 5);
     let first = states[0].as_ref().unwrap();
     assert_eq!(first.account.id, trading);
     assert_eq!(first.positions.len(), 1);
@@ -241,5 +242,7 @@ async fn trading_states_read_many_accounts_and_only_their_owners() {
     assert!(second.positions.is_empty());
     assert_eq!(second.account.cash, d("100000"));
     assert_eq!(states[3].as_ref().unwrap().account.id, bobs);
+    // An account named twice is answered twice.
+    assert_eq!(states[4].as_ref().unwrap().positions, first.positions);
     assert!(f.prop.trading_states(Vec::new()).await.unwrap().is_empty());
 }
