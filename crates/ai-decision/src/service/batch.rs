@@ -43,6 +43,7 @@ impl PgDecisionService {
     ) -> Result<Vec<Decided>, DecisionError> {
         let now = self.clock.now();
         let slot = self.slot_of(now);
+        let started = Instant::now();
         let accounts: Vec<Uuid> = assignments.iter().map(|a| a.account_id).collect();
         let existing: HashMap<Uuid, Uuid> = self
             .db
@@ -77,6 +78,7 @@ impl PgDecisionService {
                     .collect(),
             )
             .await?;
+        let read = started.elapsed();
         let cache = MarketCache::default();
         let concurrency = self.settings.concurrency.max(1);
         let deliberations: Vec<_> =
@@ -127,6 +129,7 @@ impl PgDecisionService {
                 Err(error) => decided.push((assignment, Err(error))),
             }
         }
+        let deliberated = started.elapsed();
         let runs: Vec<Recorded> = recorded.iter().map(|(_, rows)| rows.clone()).collect();
         let written = self
             .db
@@ -142,7 +145,17 @@ impl PgDecisionService {
             self.decide_each(raced.into_iter().map(|(a, _)| a).collect())
                 .await,
         );
+        let written_at = started.elapsed();
         decided.extend(self.execute_set(mine).await?);
+        // Where a page's time goes, for operators tuning page size and concurrency.
+        tracing::debug!(
+            assignments = decided.len(),
+            read_ms = read.as_millis(),
+            deliberated_ms = deliberated.as_millis(),
+            recorded_ms = written_at.as_millis(),
+            executed_ms = started.elapsed().as_millis(),
+            "decision page"
+        );
         Ok(decided)
     }
 
