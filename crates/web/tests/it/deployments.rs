@@ -237,11 +237,8 @@ async fn the_view_says_what_to_sign_and_the_owner_submits_the_hash() {
     assert_eq!(transaction["value"], "0");
     assert_eq!(transaction["chainId"], 31337);
     // createToken(bytes32,string,string,uint256) with the clone's cloneRef first.
-    let selector = format!(
-        "{}",
-        alloy::primitives::hex::encode(
-            &alloy::primitives::keccak256("createToken(bytes32,string,string,uint256)")[..4]
-        )
+    let selector = alloy::primitives::hex::encode(
+        &alloy::primitives::keccak256("createToken(bytes32,string,string,uint256)")[..4],
     );
     let data = transaction["data"].as_str().unwrap();
     assert!(data.starts_with(&format!("0x{selector}")), "{data}");
