@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Deploys TestToken and SignedVault to a development chain from the node's first unlocked
+// Deploys TestToken, SignedVault and CloneTokenFactory to a development chain from the node's first unlocked
 // account, then writes and prints where they are:
 //
 //   node scripts/deploy-contracts.js --rpc http://127.0.0.1:8545 --quote-signer 0x... \
@@ -10,7 +10,9 @@
 // the committed artifacts in contracts/out (node scripts/compile-contracts.js). The chain must
 // automine and unlock its accounts, as `scripts/chain start` (hardhat) does; every run deploys
 // new contracts.
-// Output: {"chainId", "vault", "token", "deployer", "quoteSigner", "owner", "blockNumber"}.
+// Output: {"chainId", "vault", "token", "factory", "deployer", "quoteSigner", "owner",
+// "blockNumber"}. `factory` is the clone deployment factory (DEPLOYMENT_FACTORY_ADDRESS); `token`
+// also serves as the training pools' payment token (DEPLOYMENT_PAYMENT_TOKEN).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -135,6 +137,7 @@ async function main() {
 
   const token = await deploy(url, deployer, 'TestToken');
   const vault = await deploy(url, deployer, 'SignedVault', encodeAddresses(quoteSigner, owner));
+  const factory = await deploy(url, deployer, 'CloneTokenFactory');
 
   // Read the vault back: the constructor arguments must have landed where expected.
   const signerWord = await rpc(url, 'eth_call', [{ to: vault.address, data: QUOTE_SIGNER_SELECTOR }, 'latest']);
@@ -146,6 +149,7 @@ async function main() {
     chainId,
     vault: vault.address,
     token: token.address,
+    factory: factory.address,
     deployer,
     quoteSigner,
     owner,

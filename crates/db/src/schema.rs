@@ -500,6 +500,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    deployment_transactions (id) {
+        id -> Uuid,
+        deployment_id -> Uuid,
+        owner_user_id -> Uuid,
+        step -> Text,
+        tx_hash -> Text,
+        status -> Text,
+        confirmations -> Int8,
+        contract_address -> Nullable<Text>,
+        error -> Nullable<Text>,
+        next_check_at -> Timestamptz,
+        created_at -> Timestamptz,
+        settled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     economy_deposits (id) {
         id -> Uuid,
         quote_id -> Uuid,
@@ -1051,6 +1068,8 @@ diesel::joinable!(decision_actions -> users (owner_user_id));
 diesel::joinable!(decision_artifacts -> decision_runs (run_id));
 diesel::joinable!(decision_artifacts -> users (owner_user_id));
 diesel::joinable!(decision_runs -> users (owner_user_id));
+diesel::joinable!(deployment_transactions -> clone_deployments (deployment_id));
+diesel::joinable!(deployment_transactions -> users (owner_user_id));
 diesel::joinable!(economy_deposits -> economy_quotes (quote_id));
 diesel::joinable!(economy_deposits -> users (payer_user_id));
 diesel::joinable!(economy_purchases -> economy_quotes (quote_id));
@@ -1132,6 +1151,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     decision_artifacts,
     decision_runs,
     defi_metrics,
+    deployment_transactions,
     economy_deposits,
     economy_purchases,
     economy_quotes,

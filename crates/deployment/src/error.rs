@@ -1,5 +1,6 @@
 //! Deployment failures, each with a stable machine code.
 
+use clones_auth::AuthError;
 use clones_clone_service::CloneError;
 use clones_db::DbError;
 use clones_kernel::{DomainError, ErrorKind, PageError};
@@ -16,6 +17,18 @@ pub enum DeploymentError {
     /// The clone has no deployment (a system event for a clone that never started one).
     #[error("deployment not found")]
     NotFound,
+    /// A transaction was submitted while the deployment waits for no signature (409).
+    #[error("the deployment is {0}, not waiting for a signed transaction")]
+    NotAwaitingSignature(&'static str),
+    /// The on-chain steps are not configured (no factory, RPC or payment token).
+    #[error("the deployment chain is not configured")]
+    ChainNotConfigured,
+    /// The chain could not be read (RPC failure, wrong chain); retried later.
+    #[error("{0}")]
+    ChainRead(String),
+    /// The owner's wallets could not be read.
+    #[error(transparent)]
+    Access(#[from] AuthError),
     /// A field is invalid.
     #[error("{0}")]
     InvalidInput(String),
@@ -47,6 +60,10 @@ impl DomainError for DeploymentError {
         match self {
             DeploymentError::InvalidTransition(_) => ErrorKind::Conflict,
             DeploymentError::NotFound => ErrorKind::NotFound,
+            DeploymentError::NotAwaitingSignature(_) => ErrorKind::Conflict,
+            DeploymentError::ChainNotConfigured => ErrorKind::Unavailable,
+            DeploymentError::ChainRead(_) => ErrorKind::Unavailable,
+            DeploymentError::Access(error) => error.kind(),
             DeploymentError::InvalidInput(_) => ErrorKind::InvalidInput,
             DeploymentError::Corrupt(_) => ErrorKind::Internal,
             DeploymentError::Clone(error) => error.kind(),
@@ -65,6 +82,10 @@ impl DomainError for DeploymentError {
                 "deployment_guard_failed"
             }
             DeploymentError::NotFound => "deployment_not_found",
+            DeploymentError::NotAwaitingSignature(_) => "deployment_not_awaiting_signature",
+            DeploymentError::ChainNotConfigured => "deployment_chain_not_configured",
+            DeploymentError::ChainRead(_) => "deployment_chain_unavailable",
+            DeploymentError::Access(error) => error.code(),
             DeploymentError::InvalidInput(_) => "invalid_input",
             DeploymentError::Corrupt(_) => "internal",
             DeploymentError::Clone(error) => error.code(),

@@ -11,13 +11,23 @@
 //!   first starts it generates the pool's deposit key and stores it sealed with
 //!   `clones-secrets` ([`DEPOSIT_KEY_COLUMN`]).
 //!
+//! - On chain, the owner's wallet signs what the views return ([`TransactionRequestView`]: a
+//!   call of the `CloneTokenFactory`, see [`contract`]), submits the hash
+//!   ([`DeploymentService::submit_transaction`]), and [`DeploymentService::confirm_pending`]
+//!   (the deployment worker) reads the receipts through [`chain`] and advances the machine.
+//!
 //! Ownership comes from clone-service: another user's clone is `clone_not_found` (404).
 
+pub mod chain;
+mod confirm;
+pub mod contract;
 mod error;
 pub mod machine;
 mod models;
 mod repo;
 mod service;
+pub mod settings;
+mod signing;
 mod views;
 
 use alloy::signers::local::PrivateKeySigner;
@@ -32,7 +42,12 @@ pub use machine::{
     TransitionError, transition,
 };
 pub use service::PgDeploymentService;
-pub use views::{Actor, ChainOutcome, DeploymentHistoryEntry, DeploymentView, OwnerAction};
+pub use settings::{ChainSettings, DeploymentArgs};
+pub use views::{
+    Actor, ChainOutcome, ConfirmReport, DeploymentHistoryEntry, DeploymentStep,
+    DeploymentTransactionView, DeploymentView, OwnerAction, TransactionRequestView,
+    TransactionStatus, TransactionSubmission,
+};
 
 /// The pool deposit key column: 32-byte secp256k1 keys sealed for (`clone_deployments`,
 /// `deposit_key`, row id, owner). Encrypted from its first row, so a plaintext is refused.
@@ -91,6 +106,31 @@ pub trait DeploymentService: Send + Sync {
         clone_id: Uuid,
         outcome: ChainOutcome,
     ) -> Result<DeploymentView, DeploymentError>;
+
+    /// Records the hash of a transaction the owner's wallet sent for the pending signature
+    /// step; the confirmation check settles it. Submitting a hash again returns the same
+    /// submission.
+    ///
+    /// # Errors
+    /// `clone_not_found`; `invalid_input` for a malformed hash;
+    /// `deployment_not_awaiting_signature` (409) outside `pending_token_signature` and
+    /// `pending_pool_signature`.
+    async fn submit_transaction(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        tx_hash: &str,
+    ) -> Result<DeploymentTransactionView, DeploymentError>;
+
+    /// Checks up to `limit` due submitted transactions against the chain (across tenants, as
+    /// the system): a confirmed factory event for the expected clone, owner wallet, token and
+    /// deposit address advances the deployment; a reverted transaction or the wrong event
+    /// fails it; the transaction's settlement and the transition share one database
+    /// transaction, so a confirmation seen twice advances once.
+    ///
+    /// # Errors
+    /// `deployment_chain_not_configured`; a database failure while leasing.
+    async fn confirm_pending(&self, limit: u32) -> Result<ConfirmReport, DeploymentError>;
 
     /// The pool's deposit key as a signer, migrating its envelope to the current key version
     /// when it is older; `None` before the pool step started.

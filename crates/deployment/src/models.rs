@@ -1,7 +1,7 @@
 //! Rows of the tables clones-deployment owns.
 
 use chrono::{DateTime, Utc};
-use clones_db::schema::{clone_deployment_history, clone_deployments};
+use clones_db::schema::{clone_deployment_history, clone_deployments, deployment_transactions};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -39,4 +39,23 @@ pub struct HistoryRow {
     pub to_status: String,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A `deployment_transactions` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deployment_transactions)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct TransactionRow {
+    pub id: Uuid,
+    pub deployment_id: Uuid,
+    pub owner_user_id: Uuid,
+    pub step: String,
+    pub tx_hash: String,
+    pub status: String,
+    pub confirmations: i64,
+    pub contract_address: Option<String>,
+    pub error: Option<String>,
+    pub next_check_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
 }

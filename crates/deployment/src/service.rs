@@ -11,6 +11,7 @@ use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_auth::AccessAdmin;
 use clones_clone_service::CloneService;
 use clones_db::Db;
 use clones_kernel::Clock;
@@ -20,57 +21,75 @@ use diesel::PgConnection;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::chain::ReceiptChecker;
 use crate::machine::{DeploymentContext, DeploymentEvent, DeploymentStatus, EventKind, transition};
 use crate::models::{DeploymentRow, HistoryRow};
-use crate::views::{Actor, ChainOutcome, DeploymentHistoryEntry, DeploymentView, OwnerAction};
-use crate::{DEPOSIT_KEY_COLUMN, DeploymentError, DeploymentService, repo};
+use crate::settings::ChainSettings;
+use crate::views::{
+    Actor, ChainOutcome, ConfirmReport, DeploymentHistoryEntry, DeploymentTransactionView,
+    DeploymentView, OwnerAction,
+};
+use crate::{DEPOSIT_KEY_COLUMN, DeploymentError, DeploymentService, confirm, repo, signing};
 
 /// Longest error text kept (the column's limit).
 const MAX_ERROR_CHARS: usize = 2000;
 
 /// The PostgreSQL deployment service.
 pub struct PgDeploymentService {
-    db: Db,
-    clock: Arc<dyn Clock>,
-    clones: Arc<dyn CloneService>,
-    keyring: Option<Arc<Keyring>>,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) clones: Arc<dyn CloneService>,
+    pub(crate) access: Arc<dyn AccessAdmin>,
+    pub(crate) keyring: Option<Arc<Keyring>>,
+    pub(crate) chain: Option<ReceiptChecker>,
 }
 
 impl std::fmt::Debug for PgDeploymentService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgDeploymentService")
             .field("keyring", &self.keyring)
+            .field("chain", &self.chain.as_ref().map(ReceiptChecker::settings))
             .finish_non_exhaustive()
     }
 }
 
 impl PgDeploymentService {
-    /// A service over `db`, reading time from `clock`, checking ownership through `clones`,
-    /// and sealing deposit keys with `keyring` (without one, the pool step answers
-    /// `secrets_not_configured`).
+    /// A service over `db`, reading time from `clock`, checking ownership through `clones`
+    /// and the owner's wallets through `access`, sealing deposit keys with `keyring` (without
+    /// one, the pool step answers `secrets_not_configured`), and building and confirming the
+    /// owner's transactions on `chain` (without it, views carry no transaction to sign and
+    /// the confirmation check answers `deployment_chain_not_configured`).
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
         clones: Arc<dyn CloneService>,
+        access: Arc<dyn AccessAdmin>,
         keyring: Option<Arc<Keyring>>,
+        chain: Option<ChainSettings>,
     ) -> Self {
         Self {
             db,
             clock,
             clones,
+            access,
             keyring,
+            chain: chain.map(ReceiptChecker::new),
         }
+    }
+
+    pub(crate) fn chain_settings(&self) -> Option<ChainSettings> {
+        self.chain.as_ref().map(|chain| chain.settings().clone())
     }
 }
 
 /// Who applies an event.
 #[derive(Debug, Clone, Copy)]
-struct Who {
-    actor: Actor,
-    user: Option<Uuid>,
+pub(crate) struct Who {
+    pub(crate) actor: Actor,
+    pub(crate) user: Option<Uuid>,
 }
 
-fn address(text: Option<&str>, field: &str) -> Result<Option<Address>, DeploymentError> {
+pub(crate) fn address(text: Option<&str>, field: &str) -> Result<Option<Address>, DeploymentError> {
     text.map(|text| {
         Address::from_str(text)
             .map_err(|_| DeploymentError::Corrupt(format!("{field} is not an address")))
@@ -82,12 +101,12 @@ fn stored(address: Option<Address>) -> Option<String> {
     address.map(|address| format!("{address:#x}"))
 }
 
-fn status_of(row: &DeploymentRow) -> Result<DeploymentStatus, DeploymentError> {
+pub(crate) fn status_of(row: &DeploymentRow) -> Result<DeploymentStatus, DeploymentError> {
     DeploymentStatus::parse(&row.status)
         .ok_or_else(|| DeploymentError::Corrupt(format!("unknown status {:?}", row.status)))
 }
 
-fn context_of(row: &DeploymentRow) -> Result<DeploymentContext, DeploymentError> {
+pub(crate) fn context_of(row: &DeploymentRow) -> Result<DeploymentContext, DeploymentError> {
     Ok(DeploymentContext {
         token_address: address(row.token_address.as_deref(), "token_address")?,
         pool_address: address(row.pool_address.as_deref(), "pool_address")?,
@@ -95,7 +114,13 @@ fn context_of(row: &DeploymentRow) -> Result<DeploymentContext, DeploymentError>
     })
 }
 
-fn view(clone_id: Uuid, row: Option<&DeploymentRow>) -> Result<DeploymentView, DeploymentError> {
+/// The view of a clone's deployment row, with what to sign for a pending signature step when
+/// the chain is configured.
+pub(crate) fn view(
+    clone_id: Uuid,
+    row: Option<&DeploymentRow>,
+    chain: Option<&ChainSettings>,
+) -> Result<DeploymentView, DeploymentError> {
     let Some(row) = row else {
         return Ok(DeploymentView {
             clone_id,
@@ -106,6 +131,7 @@ fn view(clone_id: Uuid, row: Option<&DeploymentRow>) -> Result<DeploymentView, D
             last_error: None,
             created_at: None,
             updated_at: None,
+            transaction: None,
         });
     };
     let checksum = |text: Option<&str>, field| {
@@ -120,6 +146,12 @@ fn view(clone_id: Uuid, row: Option<&DeploymentRow>) -> Result<DeploymentView, D
         last_error: row.last_error.clone(),
         created_at: Some(row.created_at),
         updated_at: Some(row.updated_at),
+        transaction: match chain {
+            Some(chain) => {
+                signing::request(chain, clone_id, status_of(row)?, &context_of(row)?, row)?
+            }
+            None => None,
+        },
     })
 }
 
@@ -147,7 +179,7 @@ fn entry(row: HistoryRow) -> Result<DeploymentHistoryEntry, DeploymentError> {
 }
 
 /// Decides `event` for the locked `row` and stores the outcome and its history row.
-fn apply(
+pub(crate) fn apply(
     conn: &mut PgConnection,
     mut row: DeploymentRow,
     event: DeploymentEvent,
@@ -212,7 +244,7 @@ fn apply(
 }
 
 /// A failure's text, trimmed and bounded; refused when empty.
-fn error_text(error: &str) -> Result<String, DeploymentError> {
+pub(crate) fn error_text(error: &str) -> Result<String, DeploymentError> {
     let trimmed = error.trim();
     if trimmed.is_empty() {
         return Err(DeploymentError::InvalidInput(
@@ -230,9 +262,14 @@ impl DeploymentService for PgDeploymentService {
         clone_id: Uuid,
     ) -> Result<DeploymentView, DeploymentError> {
         self.clones.get_clone(owner, clone_id).await?;
+        let chain = self.chain_settings();
         self.db
             .tenant_transaction(owner, move |conn| {
-                view(clone_id, repo::find(conn, clone_id)?.as_ref())
+                view(
+                    clone_id,
+                    repo::find(conn, clone_id)?.as_ref(),
+                    chain.as_ref(),
+                )
             })
             .await
     }
@@ -290,6 +327,7 @@ impl DeploymentService for PgDeploymentService {
         };
         let now = self.clock.now();
         let keyring = self.keyring.clone();
+        let chain = self.chain_settings();
         self.db
             .tenant_transaction(owner, move |conn| {
                 // A clone that never started has no row: it is a draft. The row is created
@@ -316,7 +354,7 @@ impl DeploymentService for PgDeploymentService {
                     user: Some(owner),
                 };
                 let row = apply(conn, row, event, who, now, keyring.as_deref())?;
-                view(clone_id, Some(&row))
+                view(clone_id, Some(&row), chain.as_ref())
             })
             .await
     }
@@ -339,6 +377,7 @@ impl DeploymentService for PgDeploymentService {
         };
         let now = self.clock.now();
         let keyring = self.keyring.clone();
+        let chain = self.chain_settings();
         self.db
             .cross_tenant_transaction("deployment: chain outcome", move |conn| {
                 let row = repo::lock(conn, clone_id)?.ok_or(DeploymentError::NotFound)?;
@@ -347,9 +386,22 @@ impl DeploymentService for PgDeploymentService {
                     user: None,
                 };
                 let row = apply(conn, row, event, who, now, keyring.as_deref())?;
-                view(clone_id, Some(&row))
+                view(clone_id, Some(&row), chain.as_ref())
             })
             .await
+    }
+
+    async fn submit_transaction(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        tx_hash: &str,
+    ) -> Result<DeploymentTransactionView, DeploymentError> {
+        confirm::submit(self, owner, clone_id, tx_hash).await
+    }
+
+    async fn confirm_pending(&self, limit: u32) -> Result<ConfirmReport, DeploymentError> {
+        confirm::confirm_pending(self, limit).await
     }
 
     async fn pool_deposit_signer(

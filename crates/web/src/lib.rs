@@ -116,6 +116,10 @@ impl AppState {
             .keyring()
             .map_err(|error| SettingsError::secrets(error.to_string()))?
             .map(Arc::new);
+        let deployment_chain = settings
+            .deployment
+            .to_settings()
+            .map_err(SettingsError::deployment)?;
         let services = Services::new(
             db,
             clock,
@@ -125,6 +129,7 @@ impl AppState {
                 backtests,
                 prop_feed: PropFeed::None,
                 keyring,
+                deployment_chain,
                 ..ServiceSettings::default()
             },
         );

@@ -38,6 +38,9 @@ pub struct ApiSettings {
     /// The keys that seal secrets (a deployment's pool deposit key).
     #[command(flatten)]
     pub secrets: clones_secrets::SecretsArgs,
+    /// The deployment factory's chain (the transactions owners sign).
+    #[command(flatten)]
+    pub deployment: clones_deployment::DeploymentArgs,
 }
 
 /// HTTP serving settings.
@@ -164,6 +167,14 @@ impl SettingsError {
     pub fn payments(reason: String) -> Self {
         Self {
             name: "payments",
+            reason,
+        }
+    }
+
+    /// A deployment chain setting failed to parse.
+    pub fn deployment(reason: String) -> Self {
+        Self {
+            name: "deployment",
             reason,
         }
     }

@@ -17,7 +17,9 @@ use clones_copy_mirror::{
     CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgCopyTradeService,
 };
 use clones_db::Db;
-use clones_deployment::{DeploymentService, PgDeploymentService};
+use clones_deployment::{
+    ChainSettings as DeploymentChainSettings, DeploymentService, PgDeploymentService,
+};
 use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
 use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
 use clones_kernel::Clock;
@@ -72,6 +74,9 @@ pub struct ServiceSettings {
     /// The keys that seal secrets (a pool's deposit key); the pool step answers
     /// `secrets_not_configured` without them.
     pub keyring: Option<Arc<Keyring>>,
+    /// The deployment factory's chain; deployment views carry no transaction to sign and the
+    /// confirmation check answers `deployment_chain_not_configured` without it.
+    pub deployment_chain: Option<DeploymentChainSettings>,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -87,6 +92,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
             .field("keyring", &self.keyring)
+            .field("deployment_chain", &self.deployment_chain)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +155,7 @@ impl Services {
             prop,
             prop_feed,
             keyring,
+            deployment_chain,
         } = settings;
         let access: Arc<dyn AccessAdmin> = Arc::new(PgAccessAdmin::new(db.clone(), clock.clone()));
         // Display states come from audition, queue and Arena facts in every process.
@@ -208,7 +215,9 @@ impl Services {
             db.clone(),
             clock.clone(),
             clones.clone(),
+            access.clone(),
             keyring,
+            deployment_chain,
         ));
         let decisions = Arc::new(PgDecisionService::new(
             db.clone(),

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use alloy::primitives::Address;
 use chrono::{DateTime, Utc};
-use clones_deployment::{ChainOutcome, DeploymentService, DeploymentView, OwnerAction};
+use clones_deployment::{
+    ChainOutcome, ChainSettings, DeploymentService, DeploymentView, OwnerAction,
+};
 use clones_economy::CloneGrant;
 use clones_kernel::FixedClock;
 use clones_secrets::{Keyring, SecretBytes};
@@ -39,12 +41,17 @@ pub struct Fixture {
 }
 
 pub async fn fixture(keys: Option<Arc<Keyring>>) -> Fixture {
+    fixture_on_chain(keys, None).await
+}
+
+/// A fixture whose services build and confirm transactions on `chain`.
+pub async fn fixture_on_chain(keys: Option<Arc<Keyring>>, chain: Option<ChainSettings>) -> Fixture {
     let db = tokio::task::spawn_blocking(TestDb::new)
         .await
         .unwrap()
         .unwrap();
     let clock = FixedClock::at(t0());
-    let services = with_keys(&db, &clock, keys);
+    let services = services(&db, &clock, keys, chain);
     Fixture {
         deployments: services.deployments.clone(),
         db,
@@ -56,11 +63,22 @@ pub async fn fixture(keys: Option<Arc<Keyring>>) -> Fixture {
 /// The services over the fixture's database with another keyring (a process restarted with
 /// new keys).
 pub fn with_keys(db: &TestDb, clock: &FixedClock, keyring: Option<Arc<Keyring>>) -> Services {
+    services(db, clock, keyring, None)
+}
+
+/// The services over the fixture's database with a keyring and a deployment chain.
+pub fn services(
+    db: &TestDb,
+    clock: &FixedClock,
+    keyring: Option<Arc<Keyring>>,
+    deployment_chain: Option<ChainSettings>,
+) -> Services {
     Services::new(
         db.db().clone(),
         Arc::new(clock.clone()),
         ServiceSettings {
             keyring,
+            deployment_chain,
             ..ServiceSettings::default()
         },
     )
@@ -69,10 +87,13 @@ pub fn with_keys(db: &TestDb, clock: &FixedClock, keyring: Option<Arc<Keyring>>)
 impl Fixture {
     /// A new user with one granted clone.
     pub async fn owner_with_clone(&self) -> (Uuid, Uuid) {
-        let wallet = format!(
-            "{:#x}",
-            alloy::signers::local::PrivateKeySigner::random().address()
-        );
+        self.owner_of_wallet_with_clone(alloy::signers::local::PrivateKeySigner::random().address())
+            .await
+    }
+
+    /// A new user signed in with `wallet`, with one granted clone.
+    pub async fn owner_of_wallet_with_clone(&self, wallet: Address) -> (Uuid, Uuid) {
+        let wallet = format!("{wallet:#x}");
         let (user, _) = self
             .services
             .access

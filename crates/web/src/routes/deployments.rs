@@ -2,13 +2,20 @@
 //! start the pool step, cancel, retry, deactivate, archive). Every status change is decided by
 //! the deployment state machine; an action it refuses answers 409 and changes nothing.
 //! Another user's clone answers 404 exactly like one that does not exist.
+//!
+//! In a pending signature step the view carries the unsigned factory call (`transaction`) the
+//! owner's wallet signs and sends; the owner then submits the transaction's hash, which the
+//! deployment worker confirms from the receipt.
 
 use super::ServiceConfig;
 use actix_web::{get, post, web};
-use clones_deployment::{DeploymentHistoryEntry, DeploymentView, OwnerAction};
+use clones_deployment::{
+    DeploymentHistoryEntry, DeploymentTransactionView, DeploymentView, OwnerAction,
+    TransactionSubmission,
+};
 use uuid::Uuid;
 
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Json};
 use crate::paging::{BAD_PAGE, PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
 
@@ -21,7 +28,8 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(cancel)
         .service(retry)
         .service(deactivate)
-        .service(archive);
+        .service(archive)
+        .service(submit_transaction);
 }
 
 paged_response!(
@@ -85,7 +93,8 @@ pub async fn history(
 }
 
 /// Starts deploying a draft: `pending_token_signature`, waiting for the owner's wallet to
-/// create the token.
+/// create the token. The view's `transaction` is the factory call to sign and send (when the
+/// chain is configured).
 #[utoipa::path(tag = "deployments", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
     (status = 200, body = DeploymentView),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -102,7 +111,8 @@ pub async fn initiate(
 }
 
 /// Starts the pool step once the token exists: `pending_pool_signature`. The pool's deposit
-/// address is generated the first time (its key is stored encrypted, never returned).
+/// address is generated the first time (its key is stored encrypted, never returned). The
+/// view's `transaction` is the factory call to sign and send (when the chain is configured).
 #[utoipa::path(tag = "deployments", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
     (status = 200, body = DeploymentView),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -184,4 +194,30 @@ pub async fn archive(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<DeploymentView>, ApiError> {
     act(&state, &user, id.into_inner(), OwnerAction::Archive).await
+}
+
+/// Submits the hash of the transaction the owner's wallet sent for the pending signature step
+/// (the view's `transaction`). The deployment worker confirms it from the receipt and advances
+/// the deployment, or fails it when the transaction reverted or created something else.
+/// Submitting the same hash again answers the same submission.
+#[utoipa::path(tag = "deployments", params(("id" = Uuid, Path, description = "clone id")), request_body = TransactionSubmission, security(("user_bearer" = [])), responses(
+    (status = 200, body = DeploymentTransactionView),
+    (status = 400, description = "`invalid_input` (not 0x + 64 hex digits), `invalid_body`", body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`clone_not_found`", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`deployment_not_awaiting_signature` (not in a pending signature step)", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/clones/{id}/deployment/transactions")]
+pub async fn submit_transaction(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: Json<TransactionSubmission>,
+) -> Result<web::Json<DeploymentTransactionView>, ApiError> {
+    Ok(web::Json(
+        state
+            .deployments
+            .submit_transaction(user.user_id, id.into_inner(), &body.into_inner().tx_hash)
+            .await?,
+    ))
 }

@@ -1,6 +1,7 @@
 //! Deployment routes over HTTP: the owner reads a draft, starts, is refused with 409 problems
 //! for what the state machine does not allow, starts the pool step (a deposit address, 503
-//! without secret keys), reads the history; another user gets 404 and no token gets 401.
+//! without secret keys), reads the history; another user gets 404 and no token gets 401. With a
+//! deployment chain the views carry the factory call to sign, and the owner submits its hash.
 
 use std::sync::Arc;
 
@@ -189,4 +190,140 @@ fn unusable_secrets_settings_stop_the_api_naming_the_setting_not_the_value() {
         );
         assert!(!text.contains(MASTER) && !text.contains(SALT), "{text}");
     }
+}
+
+const FACTORY: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const PAYMENT_TOKEN: &str = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+
+#[tokio::test]
+async fn the_view_says_what_to_sign_and_the_owner_submits_the_hash() {
+    let app = spawn_with(&[
+        "--secrets-master-key",
+        MASTER,
+        "--secrets-salt",
+        SALT,
+        "--deployment-factory-address",
+        FACTORY,
+        "--deployment-rpc-url",
+        "http://127.0.0.1:8545",
+        "--deployment-payment-token",
+        PAYMENT_TOKEN,
+    ])
+    .await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let bob = member(&app, &PrivateKeySigner::random()).await;
+    let clone = paid_clone(&app, alice.id).await;
+    let tx_hash = format!("0x{}", "ab".repeat(32));
+    let submit = |hash: &str| json!({ "txHash": hash });
+
+    // A draft waits for no signature.
+    let draft = app.get(&path(clone, ""), Some(&alice.token)).await;
+    assert!(draft.body["transaction"].is_null());
+    app.post(
+        &path(clone, "/transactions"),
+        &submit(&tx_hash),
+        Some(&alice.token),
+    )
+    .await
+    .assert_problem(409, "deployment_not_awaiting_signature");
+
+    let started = app
+        .post(&path(clone, "/initiate"), &json!({}), Some(&alice.token))
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let transaction = &started.body["transaction"];
+    assert_eq!(transaction["step"], "token");
+    assert_eq!(transaction["to"], FACTORY);
+    assert_eq!(transaction["value"], "0");
+    assert_eq!(transaction["chainId"], 31337);
+    // createToken(bytes32,string,string,uint256) with the clone's cloneRef first.
+    let selector = alloy::primitives::hex::encode(
+        &alloy::primitives::keccak256("createToken(bytes32,string,string,uint256)")[..4],
+    );
+    let data = transaction["data"].as_str().unwrap();
+    assert!(data.starts_with(&format!("0x{selector}")), "{data}");
+    assert!(
+        data[10..].starts_with(&clone.simple().to_string()),
+        "{data}"
+    );
+    // GET repeats it while the step waits.
+    let read = app.get(&path(clone, ""), Some(&alice.token)).await;
+    assert_eq!(&read.body["transaction"], transaction);
+
+    let submitted = app
+        .post(
+            &path(clone, "/transactions"),
+            &submit(&tx_hash),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    assert_eq!(submitted.body["txHash"], tx_hash);
+    assert_eq!(submitted.body["step"], "token");
+    assert_eq!(submitted.body["status"], "pending");
+    assert!(submitted.body["settledAt"].is_null());
+    let again = app
+        .post(
+            &path(clone, "/transactions"),
+            &submit(&tx_hash.to_uppercase().replace("0X", "0x")),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["id"], submitted.body["id"]);
+
+    for bad in ["0x12", "abc", &format!("0x{}", "g".repeat(64))] {
+        app.post(
+            &path(clone, "/transactions"),
+            &submit(bad),
+            Some(&alice.token),
+        )
+        .await
+        .assert_problem(400, "invalid_input");
+    }
+    app.post(
+        &path(clone, "/transactions"),
+        &json!({ "hash": tx_hash }),
+        Some(&alice.token),
+    )
+    .await
+    .assert_problem(400, "invalid_body");
+    app.post(
+        &path(clone, "/transactions"),
+        &submit(&tx_hash),
+        Some(&bob.token),
+    )
+    .await
+    .assert_problem(404, "clone_not_found");
+    app.post(&path(clone, "/transactions"), &submit(&tx_hash), None)
+        .await
+        .assert_problem(401, "invalid_access_token");
+
+    // The pool step's call names the token and the deposit address.
+    token_confirmed(&app, clone).await;
+    let pooling = app
+        .post(&path(clone, "/pool"), &json!({}), Some(&alice.token))
+        .await;
+    assert_eq!(pooling.status, 200, "{}", pooling.body);
+    let transaction = &pooling.body["transaction"];
+    assert_eq!(transaction["step"], "pool");
+    let data = transaction["data"].as_str().unwrap().to_lowercase();
+    let deposit = pooling.body["depositAddress"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(data.contains(&deposit[2..]), "{data}");
+    assert!(data.contains(&PAYMENT_TOKEN[2..].to_lowercase()), "{data}");
+}
+
+#[tokio::test]
+async fn without_a_deployment_chain_the_view_has_nothing_to_sign() {
+    let app = spawn().await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let clone = paid_clone(&app, alice.id).await;
+    let started = app
+        .post(&path(clone, "/initiate"), &json!({}), Some(&alice.token))
+        .await;
+    assert_eq!(started.body["status"], "pending_token_signature");
+    assert!(started.body["transaction"].is_null());
 }

@@ -88,6 +88,7 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "POST /api/v1/clone/clones/{id}/deployment/pool",
         "POST /api/v1/clone/clones/{id}/deployment/cancel",
         "POST /api/v1/clone/clones/{id}/deployment/retry",
+        "POST /api/v1/clone/clones/{id}/deployment/transactions",
         "POST /api/v1/clone/clones/{id}/deployment/deactivate",
         "POST /api/v1/clone/clones/{id}/deployment/archive",
         "GET /api/v1/copy-trade/targets",
