@@ -154,7 +154,6 @@ pub(crate) fn due_for_evolution(
 /// The sanity behaviours of the strategies that passed review (for behavioural duplicates).
 pub(crate) fn live_behaviours(
     conn: &mut PgConnection,
-    except: Uuid,
 ) -> QueryResult<Vec<(Uuid, Vec<Option<f64>>)>> {
     strategy_evaluations::table
         .inner_join(
@@ -162,7 +161,6 @@ pub(crate) fn live_behaviours(
         )
         .filter(strategy_evaluations::kind.eq("sanity"))
         .filter(user_strategies::status.eq_any(["experiment", "candidate", "proposable"]))
-        .filter(user_strategies::id.ne(except))
         .order(user_strategies::created_at.asc())
         .select((user_strategies::id, strategy_evaluations::behaviour))
         .load(conn)
