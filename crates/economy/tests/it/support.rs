@@ -111,6 +111,7 @@ impl Env {
             .quote(
                 payer.user,
                 QuoteRequest {
+                    plan: None,
                     purpose,
                     payer_address: payer.account.address().to_string(),
                     clone_id,

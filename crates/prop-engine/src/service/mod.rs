@@ -18,6 +18,7 @@ mod reads;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use clones_db::Db;
 use clones_kernel::{Clock, Page, PageRequest};
 use diesel::PgConnection;
@@ -28,8 +29,8 @@ use crate::feed::MarketFeed;
 use crate::fill::FillConfig;
 use crate::models::AccountRow;
 use crate::views::{
-    AccountView, AuditEntry, CarryReport, EquityPoint, FillView, LedgerEventView, MtmReport,
-    OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView, ReconcileReport,
+    AccountView, ArenaProfit, AuditEntry, CarryReport, EquityPoint, FillView, LedgerEventView,
+    MtmReport, OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView, ReconcileReport,
 };
 use crate::{PropError, PropService, repo};
 
@@ -255,6 +256,14 @@ impl PropService for PgPropService {
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, PropError> {
         self.audit_log_impl(account_id, page).await
+    }
+
+    async fn arena_profits_after(
+        &self,
+        page: PageRequest,
+        until: DateTime<Utc>,
+    ) -> Result<Page<ArenaProfit>, PropError> {
+        self.arena_profits_after_impl(page, until).await
     }
 
     async fn mark_to_market(&self, batch: u32) -> Result<MtmReport, PropError> {
