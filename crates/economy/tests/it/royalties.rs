@@ -182,8 +182,11 @@ fn sql(env: &Env, statement: &str) {
         .unwrap();
 }
 
-/// (kind, user, amount, gross) of a fill's booking entries, in order.
-fn entries(env: &Env) -> Vec<(String, Option<Uuid>, Decimal, Option<Decimal>, Uuid)> {
+/// One booking entry: (kind, user, amount, gross, booking).
+type Booked = (String, Option<Uuid>, Decimal, Option<Decimal>, Uuid);
+
+/// Every booking's entries, by fill time and sequence.
+fn entries(env: &Env) -> Vec<Booked> {
     #[derive(diesel::QueryableByName)]
     struct Entry {
         #[diesel(sql_type = diesel::sql_types::Text)]
