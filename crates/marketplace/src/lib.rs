@@ -88,7 +88,8 @@ pub trait MarketplaceService: Send + Sync {
     /// [`MarketplaceError::NotFound`] when `owner` cannot see the strategy,
     /// [`MarketplaceError::NotProposable`] (409) below or past `proposable`, and clone-service's
     /// errors through [`MarketplaceError::Clone`] (`clone_not_found` for someone else's
-    /// clone, `invalid_strategy_graph` when the graph does not fit the clone).
+    /// clone, `invalid_strategy_graph` or `too_many_assets` (422) when the graph does not fit
+    /// the clone).
     async fn adopt(
         &self,
         owner: Uuid,

@@ -102,10 +102,11 @@ pub async fn strategy(
 /// and the draft (and the version published from it) record the strategy it came from.
 #[utoipa::path(tag = "marketplace", params(("id" = Uuid, Path, description = "strategy id")), request_body = Adoption, security(("user_bearer" = [])), responses(
     (status = 200, description = "The clone's new draft", body = DraftView),
-    (status = 400, description = "`invalid_body`, `invalid_strategy_graph` (the graph does not fit the clone's universe or entitlement)", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_body`", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "`strategy_not_found`, `clone_not_found` (not the caller's clone)", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "`strategy_not_proposable`", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`invalid_strategy_graph`, `too_many_assets`: the graph does not fit the clone's universe or entitlement; `errors` lists each problem", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/strategies/{id}/adopt")]
 pub async fn adopt(
