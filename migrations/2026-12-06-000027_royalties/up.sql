@@ -5,8 +5,10 @@
 -- Amounts are NUMERIC cents, never floats.
 CREATE TABLE royalty_bookings (
     id                   uuid PRIMARY KEY,
-    fill_id              uuid NOT NULL UNIQUE REFERENCES prop_fills (id),
-    account_id           uuid NOT NULL REFERENCES prop_accounts (id),
+    -- The prop fill and account, without foreign keys: prop-engine's append-only tables
+    -- stay its own (a reference would change what TRUNCATE on them reports).
+    fill_id              uuid NOT NULL UNIQUE,
+    account_id           uuid NOT NULL,
     clone_id             uuid NOT NULL REFERENCES clones (id),
     clone_owner_user_id  uuid NOT NULL REFERENCES users (id),
     strategy_id          uuid NOT NULL REFERENCES user_strategies (id),

@@ -1147,8 +1147,6 @@ diesel::joinable!(prop_positions -> prop_accounts (account_id));
 diesel::joinable!(prop_positions -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(royalty_bookings -> clones (clone_id));
-diesel::joinable!(royalty_bookings -> prop_accounts (account_id));
-diesel::joinable!(royalty_bookings -> prop_fills (fill_id));
 diesel::joinable!(royalty_bookings -> user_strategies (strategy_id));
 diesel::joinable!(royalty_bookings -> users (clone_owner_user_id));
 diesel::joinable!(royalty_entries -> royalty_bookings (booking_id));
