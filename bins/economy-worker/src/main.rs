@@ -1,12 +1,14 @@
 //! Re-checks deposits that were pending (unmined or under-confirmed) when submitted, so none is
-//! lost: each cycle leases due deposits (SKIP LOCKED, safe with replicas) and settles them.
+//! lost: each cycle leases due deposits (SKIP LOCKED, safe with replicas) and settles them,
+//! then books the royalties of profitable Arena fills of clones trading adopted marketplace
+//! strategies (idempotent on the fill, so replicas and repeats book each once).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use clap::Parser;
-use clones_economy::EconomyService;
-use clones_economy::settings::PaymentArgs;
+use clones_economy::settings::{PaymentArgs, RoyaltyArgs};
+use clones_economy::{EconomyService, RoyaltyService};
 use clones_runtime::settings::WorkerArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
 use clones_wiring::{ServiceSettings, Services};
@@ -19,6 +21,8 @@ struct Settings {
     worker: WorkerArgs,
     #[command(flatten)]
     payments: PaymentArgs,
+    #[command(flatten)]
+    royalties: RoyaltyArgs,
     /// Seconds between cycles.
     #[arg(long, env = "ECONOMY_WORKER_INTERVAL_SECS", default_value_t = 10)]
     interval_secs: u64,
@@ -45,6 +49,7 @@ impl WorkerSettings for Settings {
 
 struct Recheck {
     economy: Arc<dyn EconomyService>,
+    royalties: Arc<dyn RoyaltyService>,
     batch: u32,
 }
 
@@ -52,6 +57,14 @@ struct Recheck {
 impl Cycle for Recheck {
     async fn run_cycle(&self) -> Result<CycleReport, CycleError> {
         let report = self.economy.recheck_pending(self.batch).await?;
+        let booked = self.royalties.book_royalties(self.batch).await?;
+        tracing::info!(
+            fills = booked.fills,
+            booked = booked.booked,
+            already_booked = booked.already_booked,
+            exempt = booked.exempt,
+            "royalty booking"
+        );
         // The others in the batch were settled; the failed ones are retried once their lease
         // ends, and the heartbeat shows the failure meanwhile.
         if report.failed > 0 {
@@ -62,7 +75,7 @@ impl Cycle for Recheck {
             .into());
         }
         Ok(CycleReport {
-            items: report.checked,
+            items: report.checked + booked.fills,
         })
     }
 }
@@ -78,11 +91,13 @@ async fn main() -> anyhow::Result<()> {
             context.clock,
             ServiceSettings {
                 payments: Some(payments),
+                royalties: settings.royalties.to_settings(),
                 ..ServiceSettings::default()
             },
         );
         Ok(Recheck {
             economy: services.economy,
+            royalties: services.royalties,
             batch: settings.batch,
         })
     })

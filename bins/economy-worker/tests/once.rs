@@ -87,6 +87,7 @@ async fn once_settles_a_deposit_that_was_pending() {
         .quote(
             user,
             QuoteRequest {
+                plan: None,
                 purpose: Purpose::CloneCreation,
                 payer_address: payer.address().to_string(),
                 clone_id: None,

@@ -63,12 +63,27 @@ pub trait CloneService: Send + Sync {
     /// The draft, or the default graph when none was saved.
     async fn get_draft(&self, owner: Uuid, clone_id: Uuid) -> Result<DraftView, CloneError>;
 
-    /// Validates and saves the draft.
+    /// Validates and saves the draft; a hand edit clears the marketplace strategy an adopted
+    /// draft came from.
     async fn save_draft(
         &self,
         owner: Uuid,
         clone_id: Uuid,
         graph: serde_json::Value,
+    ) -> Result<DraftView, CloneError>;
+
+    /// Validates and saves `graph` as the draft, recording the marketplace strategy it is
+    /// adopted from; the version published from this draft records it too. Clone-service
+    /// does not know the marketplace: the caller vouches for the origin.
+    ///
+    /// # Errors
+    /// As [`CloneService::save_draft`].
+    async fn adopt_draft(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        graph: serde_json::Value,
+        marketplace_strategy_id: Uuid,
     ) -> Result<DraftView, CloneError>;
 
     /// Publishes the draft as the next immutable version and makes it the active one.

@@ -29,6 +29,8 @@ pub(crate) struct DraftRow {
     pub owner_user_id: Uuid,
     pub graph: serde_json::Value,
     pub updated_at: DateTime<Utc>,
+    /// The marketplace strategy this draft was adopted from; cleared by a hand edit.
+    pub marketplace_strategy_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -42,6 +44,8 @@ pub(crate) struct VersionRow {
     pub fingerprint: String,
     pub is_active: bool,
     pub published_at: DateTime<Utc>,
+    /// The marketplace strategy the published draft was adopted from.
+    pub marketplace_strategy_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

@@ -63,6 +63,7 @@ pub fn create_paid_clone(
             owner_user_id: row.owner_user_id,
             graph: strategy::default_graph_json()?,
             updated_at: at,
+            marketplace_strategy_id: None,
         },
     )?;
     upsert_entitlement(
@@ -144,4 +145,20 @@ pub fn owned_clone_tier(
     };
     let row = repo::find_entitlement(conn, clone.id)?;
     Ok(Some(crate::service::effective(clone.id, row, now)?.tier))
+}
+
+/// The marketplace strategy of the version of `clone_id` in force at `at` (the latest one
+/// published at or before it), if that version was adopted from the marketplace. Economy
+/// reads it inside its royalty booking transaction, which must see the clone (its owner's
+/// tenant scope or the audited cross-tenant path).
+///
+/// # Errors
+/// Database failures.
+pub fn adopted_strategy_at(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<Uuid>, CloneError> {
+    Ok(repo::version_in_force_at(conn, clone_id, at)?
+        .and_then(|version| version.marketplace_strategy_id))
 }

@@ -130,6 +130,7 @@ pub(crate) fn upsert_draft(conn: &mut PgConnection, row: &DraftRow) -> QueryResu
         .set((
             drafts::graph.eq(excluded(drafts::graph)),
             drafts::updated_at.eq(excluded(drafts::updated_at)),
+            drafts::marketplace_strategy_id.eq(excluded(drafts::marketplace_strategy_id)),
         ))
         .execute(conn)
         .map(drop)
@@ -482,4 +483,19 @@ pub(crate) fn moderation_page(
         .order((moderation::created_at.asc(), moderation::seq.asc()))
         .limit(limit)
         .load(conn)
+}
+
+/// The latest version of `clone_id` published at or before `at` (ties by number).
+pub(crate) fn version_in_force_at(
+    conn: &mut PgConnection,
+    clone_id: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<VersionRow>> {
+    versions::table
+        .filter(versions::clone_id.eq(clone_id))
+        .filter(versions::published_at.le(at))
+        .order((versions::published_at.desc(), versions::version.desc()))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -55,6 +55,9 @@ pub struct DraftView {
     pub is_default: bool,
     /// When it was last saved.
     pub updated_at: Option<DateTime<Utc>>,
+    /// The marketplace strategy this draft was adopted from; `null` for a graph written or
+    /// edited by hand (saving the draft clears it).
+    pub marketplace_strategy_id: Option<Uuid>,
 }
 
 /// A published, immutable strategy version.
@@ -72,6 +75,8 @@ pub struct VersionView {
     /// The graph.
     #[schema(value_type = Object)]
     pub graph: serde_json::Value,
+    /// The marketplace strategy the published draft was adopted from, if it was.
+    pub marketplace_strategy_id: Option<Uuid>,
 }
 
 /// How a clone picks its active assets.

@@ -290,6 +290,7 @@ diesel::table! {
         owner_user_id -> Uuid,
         graph -> Jsonb,
         updated_at -> Timestamptz,
+        marketplace_strategy_id -> Nullable<Uuid>,
     }
 }
 
@@ -303,6 +304,7 @@ diesel::table! {
         fingerprint -> Text,
         is_active -> Bool,
         published_at -> Timestamptz,
+        marketplace_strategy_id -> Nullable<Uuid>,
     }
 }
 
@@ -415,6 +417,15 @@ diesel::table! {
         target_id -> Uuid,
         holder -> Text,
         leased_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    creator_plans (user_id) {
+        user_id -> Uuid,
+        plan -> Text,
+        purchase_id -> Uuid,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -575,6 +586,7 @@ diesel::table! {
         deadline -> Timestamptz,
         signature -> Text,
         created_at -> Timestamptz,
+        target_plan -> Nullable<Text>,
     }
 }
 
@@ -856,6 +868,48 @@ diesel::table! {
 }
 
 diesel::table! {
+    royalty_bookings (id) {
+        id -> Uuid,
+        fill_id -> Uuid,
+        account_id -> Uuid,
+        clone_id -> Uuid,
+        clone_owner_user_id -> Uuid,
+        strategy_id -> Uuid,
+        policy -> Text,
+        quote_currency -> Text,
+        realized_pnl -> Numeric,
+        royalty -> Numeric,
+        fill_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    royalty_cursor (id) {
+        id -> Bool,
+        fill_at -> Timestamptz,
+        fill_id -> Uuid,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    royalty_entries (id) {
+        id -> Uuid,
+        booking_id -> Uuid,
+        seq -> Int4,
+        kind -> Text,
+        user_id -> Nullable<Uuid>,
+        strategy_id -> Uuid,
+        amount -> Numeric,
+        gross -> Nullable<Numeric>,
+        creator_plan -> Nullable<Text>,
+        quote_currency -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     secret_key_usage (version) {
         version -> Int4,
         encryptions -> Int8,
@@ -1048,8 +1102,10 @@ diesel::joinable!(clone_public_profiles -> clones (clone_id));
 diesel::joinable!(clone_public_profiles -> users (owner_user_id));
 diesel::joinable!(clone_reports -> clones (clone_id));
 diesel::joinable!(clone_strategy_drafts -> clones (clone_id));
+diesel::joinable!(clone_strategy_drafts -> user_strategies (marketplace_strategy_id));
 diesel::joinable!(clone_strategy_drafts -> users (owner_user_id));
 diesel::joinable!(clone_strategy_versions -> clones (clone_id));
+diesel::joinable!(clone_strategy_versions -> user_strategies (marketplace_strategy_id));
 diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
 diesel::joinable!(clone_trade_universe -> clones (clone_id));
 diesel::joinable!(clone_trade_universe -> users (owner_user_id));
@@ -1060,6 +1116,8 @@ diesel::joinable!(copy_trade_fills -> copy_trade_targets (target_row_id));
 diesel::joinable!(copy_trade_fills -> users (owner_user_id));
 diesel::joinable!(copy_trade_grants -> users (owner_user_id));
 diesel::joinable!(copy_trade_targets -> users (owner_user_id));
+diesel::joinable!(creator_plans -> economy_purchases (purchase_id));
+diesel::joinable!(creator_plans -> users (user_id));
 diesel::joinable!(decision_action_executions -> decision_actions (action_id));
 diesel::joinable!(decision_action_executions -> decision_runs (run_id));
 diesel::joinable!(decision_action_executions -> users (owner_user_id));
@@ -1107,6 +1165,12 @@ diesel::joinable!(prop_orders -> users (owner_user_id));
 diesel::joinable!(prop_positions -> prop_accounts (account_id));
 diesel::joinable!(prop_positions -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(royalty_bookings -> clones (clone_id));
+diesel::joinable!(royalty_bookings -> user_strategies (strategy_id));
+diesel::joinable!(royalty_bookings -> users (clone_owner_user_id));
+diesel::joinable!(royalty_entries -> royalty_bookings (booking_id));
+diesel::joinable!(royalty_entries -> user_strategies (strategy_id));
+diesel::joinable!(royalty_entries -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(strategy_evaluations -> user_strategies (strategy_id));
@@ -1146,6 +1210,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     copy_trade_replicas,
     copy_trade_targets,
     copy_trade_wallet_leases,
+    creator_plans,
     decision_action_executions,
     decision_actions,
     decision_artifacts,
@@ -1175,6 +1240,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     prop_orders,
     prop_positions,
     refresh_tokens,
+    royalty_bookings,
+    royalty_cursor,
+    royalty_entries,
     secret_key_usage,
     security_events,
     service_tokens,

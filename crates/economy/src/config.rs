@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use clones_clone_service::Tier;
+use clones_marketplace::CreatorPlan;
 use clones_vault::{Purpose, QuoteSigner, VaultConfig};
 
 /// What is being bought, as priced.
@@ -16,6 +17,8 @@ pub enum PriceKey {
     CapacityUpgrade(Tier),
     /// One audition.
     AuditionFee,
+    /// A creator plan (Pro or Creator; Starter is never sold).
+    CreatorPlan(CreatorPlan),
 }
 
 impl PriceKey {
@@ -27,6 +30,9 @@ impl PriceKey {
             PriceKey::CapacityUpgrade(Tier::Pro) => "capacity_upgrade:pro",
             PriceKey::CapacityUpgrade(Tier::Elite) => "capacity_upgrade:elite",
             PriceKey::AuditionFee => "audition_fee",
+            PriceKey::CreatorPlan(CreatorPlan::Starter) => "creator_plan:starter",
+            PriceKey::CreatorPlan(CreatorPlan::Pro) => "creator_plan:pro",
+            PriceKey::CreatorPlan(CreatorPlan::Creator) => "creator_plan:creator",
         }
     }
 
@@ -36,6 +42,7 @@ impl PriceKey {
             PriceKey::CloneCreation => Purpose::CloneCreation,
             PriceKey::CapacityUpgrade(_) => Purpose::CapacityUpgrade,
             PriceKey::AuditionFee => Purpose::AuditionFee,
+            PriceKey::CreatorPlan(_) => Purpose::CreatorPlan,
         }
     }
 }
@@ -46,7 +53,8 @@ pub struct PriceTable(BTreeMap<PriceKey, U256>);
 
 impl PriceTable {
     /// Parses `key=amount[,key=amount…]` with keys `clone_creation`, `capacity_upgrade:pro`,
-    /// `capacity_upgrade:elite`, `audition_fee` and positive integer amounts in base units.
+    /// `capacity_upgrade:elite`, `audition_fee`, `creator_plan:pro`, `creator_plan:creator` and
+    /// positive integer amounts in base units.
     ///
     /// # Errors
     /// A message naming the bad entry.
@@ -65,6 +73,8 @@ impl PriceTable {
                 "capacity_upgrade:pro" => PriceKey::CapacityUpgrade(Tier::Pro),
                 "capacity_upgrade:elite" => PriceKey::CapacityUpgrade(Tier::Elite),
                 "audition_fee" => PriceKey::AuditionFee,
+                "creator_plan:pro" => PriceKey::CreatorPlan(CreatorPlan::Pro),
+                "creator_plan:creator" => PriceKey::CreatorPlan(CreatorPlan::Creator),
                 other => return Err(format!("unknown price key `{other}`")),
             };
             let amount = amount
@@ -110,8 +120,13 @@ mod tests {
     #[test]
     fn price_table_parses_and_refuses_nonsense() {
         let table =
-            PriceTable::parse("clone_creation=25000000, capacity_upgrade:pro=5, audition_fee=7")
+            PriceTable::parse("clone_creation=25000000, capacity_upgrade:pro=5, audition_fee=7, creator_plan:creator=9")
                 .unwrap();
+        assert_eq!(
+            table.price(PriceKey::CreatorPlan(CreatorPlan::Creator)),
+            Some(U256::from(9u64))
+        );
+        assert_eq!(table.price(PriceKey::CreatorPlan(CreatorPlan::Pro)), None);
         assert_eq!(
             table.price(PriceKey::CloneCreation),
             Some(U256::from(25_000_000u64))
@@ -123,6 +138,7 @@ mod tests {
             "clone_creation=-1",
             "other=1",
             "audition_fee=1.5",
+            "creator_plan:starter=1",
         ] {
             assert!(PriceTable::parse(bad).is_err(), "{bad}");
         }

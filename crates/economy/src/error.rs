@@ -19,8 +19,8 @@ pub enum EconomyError {
     /// The clone does not exist or is not the caller's.
     #[error("clone not found")]
     CloneNotFound,
-    /// A capacity upgrade must raise the tier.
-    #[error("the clone already has this tier or a higher one")]
+    /// A capacity upgrade must raise the tier, and a creator plan the plan.
+    #[error("this tier or plan, or a higher one, is already in force")]
     NotAnUpgrade,
     /// No price is configured for what was asked.
     #[error("no price is configured for {0}")]
@@ -51,6 +51,15 @@ pub enum EconomyError {
     /// Identity lookups failed.
     #[error(transparent)]
     Auth(#[from] clones_auth::AuthError),
+    /// The prop engine failed to list fills for royalty booking.
+    #[error(transparent)]
+    Prop(#[from] clones_prop_engine::PropError),
+    /// The marketplace failed to give a strategy's royalty path.
+    #[error(transparent)]
+    Marketplace(#[from] clones_marketplace::MarketplaceError),
+    /// A royalty booking would not balance (a bug, never booked).
+    #[error("unbalanced royalty booking: {0}")]
+    Unbalanced(String),
     /// A database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -75,6 +84,9 @@ impl DomainError for EconomyError {
             Vault(error) => error.kind(),
             Clone(error) => error.kind(),
             Auth(error) => error.kind(),
+            Prop(error) => error.kind(),
+            Marketplace(error) => error.kind(),
+            Unbalanced(_) => ErrorKind::Internal,
             Db(error) => error.kind(),
         }
     }
@@ -96,6 +108,9 @@ impl DomainError for EconomyError {
             Vault(error) => error.code(),
             Clone(error) => error.code(),
             Auth(error) => error.code(),
+            Prop(error) => error.code(),
+            Marketplace(error) => error.code(),
+            Unbalanced(_) => "internal",
             Db(error) => error.code(),
         }
     }

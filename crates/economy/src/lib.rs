@@ -11,6 +11,10 @@
 //! grant is recorded as a purchase with source `operator_grant` and no payment, and creates
 //! the clone the same way.
 //!
+//! It also owns creator plans (bought like any purchase, purpose `creator_plan`) and the
+//! royalties booked on the profitable Arena fills of clones trading an adopted marketplace
+//! strategy ([`royalties`]).
+//!
 //! It does not decide audition outcomes (lifecycle consumes `audition_fee` purchases) and holds
 //! no private key but the quote signer's.
 
@@ -18,6 +22,7 @@ pub mod config;
 mod error;
 mod models;
 mod repo;
+pub mod royalties;
 mod service;
 pub mod settings;
 pub mod views;
@@ -29,6 +34,7 @@ use uuid::Uuid;
 
 pub use config::{PaymentSettings, PriceKey, PriceTable};
 pub use error::EconomyError;
+pub use royalties::{PgRoyaltyService, RoyaltyService, RoyaltySettings};
 pub use service::{DEFAULT_CLONE_NAME, PgEconomyService};
 pub use views::*;
 
@@ -84,6 +90,13 @@ pub trait EconomyService: Send + Sync {
         user: Uuid,
         purchase_id: Uuid,
     ) -> Result<Option<PurchaseView>, EconomyError>;
+
+    /// The caller's creator plan (Starter unless a `creator_plan` purchase raised it), which
+    /// sets the platform's fee on their royalties.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn creator_plan(&self, user: Uuid) -> Result<CreatorPlanView, EconomyError>;
 
     /// Operator: records a grant of a clone to its owner, without payment, and creates the
     /// clone in the same transaction as a paid clone creation does. A repeat with the same

@@ -1,8 +1,12 @@
 //! Rows of the tables economy owns.
 
 use chrono::{DateTime, Utc};
-use clones_db::schema::{economy_deposits, economy_purchases, economy_quotes};
+use clones_db::schema::{
+    creator_plans, economy_deposits, economy_purchases, economy_quotes, royalty_bookings,
+    royalty_entries,
+};
 use diesel::prelude::*;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,6 +27,8 @@ pub(crate) struct QuoteRow {
     pub deadline: DateTime<Utc>,
     pub signature: String,
     pub created_at: DateTime<Utc>,
+    /// The plan a `creator_plan` quote buys.
+    pub target_plan: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -67,4 +73,47 @@ pub(crate) struct PurchaseRow {
     pub created_at: DateTime<Utc>,
     /// `vault_deposit` or `operator_grant`.
     pub source: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = creator_plans, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CreatorPlanRow {
+    pub user_id: Uuid,
+    pub plan: String,
+    pub purchase_id: Uuid,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = royalty_bookings, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct BookingRow {
+    pub id: Uuid,
+    pub fill_id: Uuid,
+    pub account_id: Uuid,
+    pub clone_id: Uuid,
+    pub clone_owner_user_id: Uuid,
+    pub strategy_id: Uuid,
+    pub policy: String,
+    pub quote_currency: String,
+    pub realized_pnl: Decimal,
+    pub royalty: Decimal,
+    pub fill_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = royalty_entries, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct EntryRow {
+    pub id: Uuid,
+    pub booking_id: Uuid,
+    pub seq: i32,
+    /// `clone_debit`, `creator_credit` or `platform_credit`.
+    pub kind: String,
+    pub user_id: Option<Uuid>,
+    pub strategy_id: Uuid,
+    pub amount: Decimal,
+    pub gross: Option<Decimal>,
+    pub creator_plan: Option<String>,
+    pub quote_currency: String,
+    pub created_at: DateTime<Utc>,
 }

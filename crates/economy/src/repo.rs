@@ -2,14 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
-    economy_deposits as deposits, economy_purchases as purchases, economy_quotes as quotes,
+    creator_plans, economy_deposits as deposits, economy_purchases as purchases,
+    economy_quotes as quotes, royalty_bookings as bookings, royalty_cursor,
+    royalty_entries as entries,
 };
 use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use diesel::{PgConnection, QueryResult};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::models::{DepositRow, PurchaseRow, QuoteRow};
+use crate::models::{BookingRow, CreatorPlanRow, DepositRow, EntryRow, PurchaseRow, QuoteRow};
 
 pub(crate) fn insert_quote(conn: &mut PgConnection, row: &QuoteRow) -> QueryResult<()> {
     diesel::insert_into(quotes::table)
@@ -219,5 +222,173 @@ pub(crate) fn purchases_page(
     query
         .order((purchases::created_at.desc(), purchases::id.desc()))
         .limit(page.fetch_limit())
+        .load(conn)
+}
+
+pub(crate) fn creator_plan(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> QueryResult<Option<CreatorPlanRow>> {
+    creator_plans::table
+        .find(user)
+        .select(CreatorPlanRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a user's first plan; false when the user already has one.
+pub(crate) fn insert_creator_plan(
+    conn: &mut PgConnection,
+    row: &CreatorPlanRow,
+) -> QueryResult<bool> {
+    diesel::insert_into(creator_plans::table)
+        .values(row)
+        .on_conflict(creator_plans::user_id)
+        .do_nothing()
+        .execute(conn)
+        .map(|inserted| inserted == 1)
+}
+
+pub(crate) fn lock_creator_plan(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> QueryResult<Option<CreatorPlanRow>> {
+    creator_plans::table
+        .find(user)
+        .for_update()
+        .select(CreatorPlanRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub(crate) fn update_creator_plan(
+    conn: &mut PgConnection,
+    row: &CreatorPlanRow,
+) -> QueryResult<()> {
+    diesel::update(creator_plans::table.find(row.user_id))
+        .set((
+            creator_plans::plan.eq(&row.plan),
+            creator_plans::purchase_id.eq(row.purchase_id),
+            creator_plans::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The bought plans of `users` (a user without a row is on Starter).
+pub(crate) fn creator_plans_of(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    creator_plans::table
+        .filter(creator_plans::user_id.eq_any(users))
+        .select((creator_plans::user_id, creator_plans::plan))
+        .load(conn)
+}
+
+/// Inserts a booking unless its fill has one; true when this call inserted it.
+pub(crate) fn insert_booking(conn: &mut PgConnection, row: &BookingRow) -> QueryResult<bool> {
+    diesel::insert_into(bookings::table)
+        .values(row)
+        .on_conflict(bookings::fill_id)
+        .do_nothing()
+        .execute(conn)
+        .map(|inserted| inserted == 1)
+}
+
+pub(crate) fn insert_entries(conn: &mut PgConnection, rows: &[EntryRow]) -> QueryResult<()> {
+    diesel::insert_into(entries::table)
+        .values(rows)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Where the booking stopped reading fills: (fill time, fill id).
+pub(crate) fn royalty_cursor(
+    conn: &mut PgConnection,
+) -> QueryResult<Option<(DateTime<Utc>, Uuid)>> {
+    royalty_cursor::table
+        .select((royalty_cursor::fill_at, royalty_cursor::fill_id))
+        .first(conn)
+        .optional()
+}
+
+/// Moves the cursor to (`at`, `id`), only forward: a slower concurrent pass never moves it
+/// back.
+pub(crate) fn advance_royalty_cursor(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(royalty_cursor::table)
+        .values((
+            royalty_cursor::id.eq(true),
+            royalty_cursor::fill_at.eq(at),
+            royalty_cursor::fill_id.eq(id),
+            royalty_cursor::updated_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    diesel::update(
+        royalty_cursor::table.filter(
+            royalty_cursor::fill_at.lt(at).or(royalty_cursor::fill_at
+                .eq(at)
+                .and(royalty_cursor::fill_id.lt(id))),
+        ),
+    )
+    .set((
+        royalty_cursor::fill_at.eq(at),
+        royalty_cursor::fill_id.eq(id),
+        royalty_cursor::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// One page of `user`'s creator credits, newest first by (time, id).
+pub(crate) fn credits_page(
+    conn: &mut PgConnection,
+    user: Uuid,
+    page: &PageRequest,
+) -> QueryResult<Vec<EntryRow>> {
+    let mut query = entries::table
+        .filter(entries::user_id.eq(user))
+        .filter(entries::kind.eq("creator_credit"))
+        .into_boxed();
+    if let Some(cursor) = page.cursor() {
+        let (at, id) = (cursor.at(), cursor.id());
+        query = query.filter(
+            entries::created_at
+                .lt(at)
+                .or(entries::created_at.eq(at).and(entries::id.lt(id))),
+        );
+    }
+    query
+        .order((entries::created_at.desc(), entries::id.desc()))
+        .limit(page.fetch_limit())
+        .select(EntryRow::as_select())
+        .load(conn)
+}
+
+/// A currency's credits: (currency, count, gross, net).
+pub(crate) type CreditTotalRow = (String, i64, Option<Decimal>, Option<Decimal>);
+
+/// `user`'s credits summed per currency.
+pub(crate) fn credit_totals(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> QueryResult<Vec<CreditTotalRow>> {
+    entries::table
+        .filter(entries::user_id.eq(user))
+        .filter(entries::kind.eq("creator_credit"))
+        .group_by(entries::quote_currency)
+        .order(entries::quote_currency.asc())
+        .select((
+            entries::quote_currency,
+            diesel::dsl::count_star(),
+            diesel::dsl::sum(entries::gross),
+            diesel::dsl::sum(entries::amount),
+        ))
         .load(conn)
 }

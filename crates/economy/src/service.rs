@@ -12,14 +12,16 @@ use clones_clone_service::provisioning::{self, PaidClone};
 use clones_clone_service::{EntitlementGrant, EntitlementSource, Tier};
 use clones_db::Db;
 use clones_kernel::{Clock, Cursor, DomainError, ErrorKind, Page, PageRequest};
+use clones_marketplace::CreatorPlan;
 use clones_vault::{DepositStatus, DepositVerifier, Purpose, Quote, VerifiedDeposit};
 use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::config::{PaymentSettings, PriceKey};
-use crate::models::{DepositRow, PurchaseRow, QuoteRow};
+use crate::models::{CreatorPlanRow, DepositRow, PurchaseRow, QuoteRow};
 use crate::views::{
-    CloneGrant, DepositOutcome, DepositState, GrantOutcome, PurchaseView, QuoteRequest, SignedQuote,
+    CloneGrant, CreatorPlanView, DepositOutcome, DepositState, GrantOutcome, PurchaseView,
+    QuoteRequest, SignedQuote,
 };
 use crate::{EconomyError, EconomyService, RecheckReport, repo};
 
@@ -194,9 +196,61 @@ fn apply_effect(
                 now,
             )?;
         }
+        "creator_plan" => {
+            let plan = quote
+                .target_plan
+                .as_deref()
+                .and_then(CreatorPlan::parse)
+                .ok_or_else(|| corrupt("target plan"))?;
+            set_creator_plan(conn, quote.payer_user_id, plan, purchase.id, now)?;
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// A `creator_plan` purchase's effect: the buyer's plan, unless the plan in force is already
+/// as high (an older quote for a lower plan, paid later, never downgrades).
+fn set_creator_plan(
+    conn: &mut PgConnection,
+    user: Uuid,
+    plan: CreatorPlan,
+    purchase_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), EconomyError> {
+    let row = CreatorPlanRow {
+        user_id: user,
+        plan: plan.as_str().into(),
+        purchase_id,
+        updated_at: now,
+    };
+    if repo::insert_creator_plan(conn, &row)? {
+        return Ok(());
+    }
+    let current = repo::lock_creator_plan(conn, user)?
+        .map(|row| CreatorPlan::parse(&row.plan).ok_or_else(|| corrupt("creator plan")))
+        .transpose()?
+        .unwrap_or_default();
+    if plan <= current {
+        tracing::warn!(%purchase_id, "creator plan purchase at or below the plan in force; plan unchanged");
+        return Ok(());
+    }
+    repo::update_creator_plan(conn, &row)?;
+    Ok(())
+}
+
+/// The plan `user` is on, with the purchase and time that set it (Starter without one).
+pub(crate) fn current_plan(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<(CreatorPlan, Option<CreatorPlanRow>), EconomyError> {
+    match repo::creator_plan(conn, user)? {
+        Some(row) => Ok((
+            CreatorPlan::parse(&row.plan).ok_or_else(|| corrupt("creator plan"))?,
+            Some(row),
+        )),
+        None => Ok((CreatorPlan::Starter, None)),
+    }
 }
 
 /// A `clone_creation` purchase's effect, paid or granted: the clone with its default draft and
@@ -375,6 +429,13 @@ impl EconomyService for PgEconomyService {
             return Err(EconomyError::PayerNotYours);
         }
         let key = match request.purpose {
+            Purpose::CapacityUpgrade | Purpose::AuditionFee | Purpose::CloneCreation
+                if request.plan.is_some() =>
+            {
+                return Err(EconomyError::InvalidInput(
+                    "only a creator plan takes a plan".into(),
+                ));
+            }
             Purpose::CloneCreation => {
                 if request.clone_id.is_some() || request.tier.is_some() {
                     return Err(EconomyError::InvalidInput(
@@ -382,6 +443,23 @@ impl EconomyService for PgEconomyService {
                     ));
                 }
                 PriceKey::CloneCreation
+            }
+            Purpose::CreatorPlan => {
+                if request.clone_id.is_some() || request.tier.is_some() {
+                    return Err(EconomyError::InvalidInput(
+                        "a creator plan takes neither cloneId nor tier".into(),
+                    ));
+                }
+                match request.plan {
+                    Some(plan @ (CreatorPlan::Pro | CreatorPlan::Creator)) => {
+                        PriceKey::CreatorPlan(plan)
+                    }
+                    _ => {
+                        return Err(EconomyError::InvalidInput(
+                            "a creator plan needs a plan: pro or creator".into(),
+                        ));
+                    }
+                }
             }
             Purpose::CapacityUpgrade => {
                 if request.clone_id.is_none() {
@@ -445,6 +523,10 @@ impl EconomyService for PgEconomyService {
                 _ => None,
             },
             clone_name: request.clone_name,
+            target_plan: match key {
+                PriceKey::CreatorPlan(plan) => Some(plan.as_str().into()),
+                _ => None,
+            },
             chain_id: chain_id_i64(domain.chain_id),
             vault_address: address_text(domain.vault),
             token_address: address_text(settings.token),
@@ -458,6 +540,11 @@ impl EconomyService for PgEconomyService {
         let stored = row.clone();
         self.db
             .tenant_transaction(user, move |conn| {
+                if let PriceKey::CreatorPlan(target) = key
+                    && current_plan(conn, user)?.0 >= target
+                {
+                    return Err(EconomyError::NotAnUpgrade);
+                }
                 if let Some(clone_id) = stored.clone_id {
                     let current = provisioning::owned_clone_tier(conn, clone_id, now)?
                         .ok_or(EconomyError::CloneNotFound)?;
@@ -592,6 +679,20 @@ impl EconomyService for PgEconomyService {
                     .filter(|row| row.payer_user_id == user)
                     .as_ref()
                     .map(purchase_view))
+            })
+            .await
+    }
+
+    async fn creator_plan(&self, user: Uuid) -> Result<CreatorPlanView, EconomyError> {
+        self.db
+            .tenant_transaction(user, move |conn| {
+                let (plan, row) = current_plan(conn, user)?;
+                Ok(CreatorPlanView {
+                    plan,
+                    fee_percent: plan.fee() * rust_decimal::Decimal::ONE_HUNDRED,
+                    purchase_id: row.as_ref().map(|row| row.purchase_id),
+                    since: row.map(|row| row.updated_at),
+                })
             })
             .await
     }

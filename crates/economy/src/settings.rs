@@ -9,6 +9,7 @@ use clones_kernel::Secret;
 use clones_vault::{QuoteSigner, VaultConfig};
 
 use crate::config::{PaymentSettings, PriceTable};
+use crate::royalties::RoyaltySettings;
 
 /// Payment settings shared by the API and the economy worker.
 #[derive(Debug, Clone, Args)]
@@ -32,11 +33,11 @@ pub struct PaymentArgs {
         default_value = "0x0000000000000000000000000000000000000000"
     )]
     pub quote_token: Address,
-    /// Prices in base units: `clone_creation=…,capacity_upgrade:pro=…,capacity_upgrade:elite=…,audition_fee=…`.
+    /// Prices in base units: `clone_creation=…,capacity_upgrade:pro=…,capacity_upgrade:elite=…,audition_fee=…,creator_plan:pro=…,creator_plan:creator=…`.
     #[arg(
         long,
         env = "PRICE_TABLE",
-        default_value = "clone_creation=25000000,capacity_upgrade:pro=50000000,capacity_upgrade:elite=150000000,audition_fee=10000000"
+        default_value = "clone_creation=25000000,capacity_upgrade:pro=50000000,capacity_upgrade:elite=150000000,audition_fee=10000000,creator_plan:pro=20000000,creator_plan:creator=60000000"
     )]
     pub price_table: String,
     /// Blocks (counting the deposit's own) before a deposit counts.
@@ -92,5 +93,33 @@ impl PaymentArgs {
             expiry_grace: Duration::from_secs(self.deposit_expiry_grace_secs),
             recheck_interval: Duration::from_secs(self.deposit_recheck_secs.max(1)),
         }))
+    }
+}
+
+/// Royalty booking settings (the economy worker's).
+#[derive(Debug, Clone, Args)]
+pub struct RoyaltyArgs {
+    /// How a royalty is shared: `original_only` (all to the adopted strategy's uploader) or
+    /// `lineage_split` (along the lineage by each link's percentages).
+    #[arg(long, env = "ROYALTY_POLICY", default_value = "original_only", value_parser = parse_policy)]
+    pub royalty_policy: clones_marketplace::RoyaltyPolicy,
+    /// Seconds a fill must be old before it is booked, so a fill whose transaction commits
+    /// late is not passed over.
+    #[arg(long, env = "ROYALTY_SETTLE_SECS", default_value_t = 60)]
+    pub royalty_settle_secs: u64,
+}
+
+fn parse_policy(text: &str) -> Result<clones_marketplace::RoyaltyPolicy, String> {
+    clones_marketplace::RoyaltyPolicy::parse(text)
+        .ok_or_else(|| "ROYALTY_POLICY must be original_only or lineage_split".to_string())
+}
+
+impl RoyaltyArgs {
+    /// The settings.
+    pub fn to_settings(&self) -> RoyaltySettings {
+        RoyaltySettings {
+            policy: self.royalty_policy,
+            settle_after: Duration::from_secs(self.royalty_settle_secs),
+        }
     }
 }

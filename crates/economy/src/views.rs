@@ -3,7 +3,10 @@
 use alloy::primitives::Address;
 use chrono::{DateTime, Utc};
 use clones_clone_service::Tier;
+use clones_kernel::Page;
+use clones_marketplace::CreatorPlan;
 use clones_vault::{Purpose, Quote};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,7 +14,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteRequest {
-    /// `clone_creation`, `capacity_upgrade` or `audition_fee`.
+    /// `clone_creation`, `capacity_upgrade`, `audition_fee` or `creator_plan`.
     #[schema(value_type = String)]
     pub purpose: Purpose,
     /// The wallet that will pay (one of the caller's).
@@ -22,6 +25,8 @@ pub struct QuoteRequest {
     pub tier: Option<Tier>,
     /// The new clone's private name (clone creation only).
     pub clone_name: Option<String>,
+    /// The creator plan a `creator_plan` quote buys (`pro` or `creator`).
+    pub plan: Option<CreatorPlan>,
 }
 
 /// A quote signed by the platform, ready to pass to `SignedVault.deposit`.
@@ -127,4 +132,95 @@ pub struct GrantOutcome {
     pub purchase: PurchaseView,
     /// False when the owner already had a grant under this reference (nothing was created).
     pub created: bool,
+}
+
+/// A user's creator plan, which sets the platform's fee on their royalties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatorPlanView {
+    /// `starter` (the default, never bought), `pro` or `creator`.
+    pub plan: CreatorPlan,
+    /// The platform's fee on each royalty, in percent (7, 5 or 3).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub fee_percent: Decimal,
+    /// The purchase that set it; `null` on Starter.
+    pub purchase_id: Option<Uuid>,
+    /// When it was bought; `null` on Starter.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One royalty credited to a creator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoyaltyCredit {
+    /// The credit's id.
+    pub id: Uuid,
+    /// The booking (one per profitable closing fill).
+    pub booking_id: Uuid,
+    /// The adopted marketplace strategy the clone traded.
+    pub strategy_id: Uuid,
+    /// The account's quote currency.
+    pub currency: String,
+    /// The creator's share of the royalty before the platform fee.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub gross: Decimal,
+    /// The platform's fee on it.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub platform_fee: Decimal,
+    /// What the creator receives.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub net: Decimal,
+    /// The creator's plan when it was booked.
+    pub plan: CreatorPlan,
+    /// When it was booked.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A creator's royalties in one currency, over all time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoyaltyTotal {
+    /// The currency.
+    pub currency: String,
+    /// How many credits.
+    pub count: i64,
+    /// Their shares before fees.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub gross: Decimal,
+    /// The platform's fees.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub platform_fee: Decimal,
+    /// What the creator received.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub net: Decimal,
+}
+
+/// A creator's royalty statement: one page of credits, newest first, and the totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoyaltyStatement {
+    /// The page.
+    pub credits: Page<RoyaltyCredit>,
+    /// Totals per currency over every credit.
+    pub totals: Vec<RoyaltyTotal>,
+}
+
+/// What one royalty booking pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RoyaltyReport {
+    /// Profitable Arena fills read.
+    pub fills: u64,
+    /// Royalties booked by this pass.
+    pub booked: u64,
+    /// Fills already booked (a repeated or concurrent pass).
+    pub already_booked: u64,
+    /// Fills that owe nothing: no adopted strategy, a strategy without an uploader, or a
+    /// royalty under a cent.
+    pub exempt: u64,
 }

@@ -26,6 +26,13 @@ pub enum MarketplaceError {
     /// The strategy's status does not allow the action.
     #[error(transparent)]
     InvalidTransition(#[from] InvalidTransition),
+    /// Only a `proposable` strategy can be adopted by a clone.
+    #[error("only a proposable strategy can be adopted")]
+    NotProposable,
+    /// Clone-service refused the adoption (the clone is not the caller's, or the graph does
+    /// not fit the clone's constraints).
+    #[error(transparent)]
+    Clone(#[from] clones_clone_service::CloneError),
     /// A stored row does not parse.
     #[error("corrupt marketplace row: {0}")]
     Corrupt(String),
@@ -51,7 +58,10 @@ impl DomainError for MarketplaceError {
                 ErrorKind::InvalidInput
             }
             MarketplaceError::UploadLimit { .. } => ErrorKind::RateLimited,
-            MarketplaceError::InvalidTransition(_) => ErrorKind::Conflict,
+            MarketplaceError::InvalidTransition(_) | MarketplaceError::NotProposable => {
+                ErrorKind::Conflict
+            }
+            MarketplaceError::Clone(error) => error.kind(),
             MarketplaceError::Corrupt(_) => ErrorKind::Internal,
             MarketplaceError::Page(error) => error.kind(),
             MarketplaceError::Db(error) => error.kind(),
@@ -65,6 +75,8 @@ impl DomainError for MarketplaceError {
             MarketplaceError::InvalidInput(_) => "invalid_input",
             MarketplaceError::UploadLimit { .. } => "strategy_upload_limit",
             MarketplaceError::InvalidTransition(_) => "invalid_strategy_transition",
+            MarketplaceError::NotProposable => "strategy_not_proposable",
+            MarketplaceError::Clone(error) => error.code(),
             MarketplaceError::Corrupt(_) => "internal",
             MarketplaceError::Page(error) => error.code(),
             MarketplaceError::Db(error) => error.code(),
@@ -74,6 +86,7 @@ impl DomainError for MarketplaceError {
     fn problems(&self) -> Option<&[FieldProblem]> {
         match self {
             MarketplaceError::InvalidGraph(problems) => Some(problems),
+            MarketplaceError::Clone(error) => error.problems(),
             _ => None,
         }
     }

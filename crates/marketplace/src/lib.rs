@@ -32,6 +32,9 @@ pub use service::{MarketplaceSettings, PgMarketplaceService};
 pub use status::{StatusEvent, StrategyStatus};
 pub use views::*;
 
+/// The seed's adoption and royalty vocabulary, for economy.
+pub use royalty::{CreatorPlan, LineageStep, RoyaltyPolicy, RoyaltySplit};
+
 use async_trait::async_trait;
 use clones_kernel::{Page, PageRequest};
 use uuid::Uuid;
@@ -77,6 +80,35 @@ pub trait MarketplaceService: Send + Sync {
         id: Uuid,
         review: Review,
     ) -> Result<StrategyDetail, MarketplaceError>;
+
+    /// Adopts a `proposable` strategy as the draft of `owner`'s clone, through clone-service;
+    /// the draft, and the version published from it, record the strategy.
+    ///
+    /// # Errors
+    /// [`MarketplaceError::NotFound`] when `owner` cannot see the strategy,
+    /// [`MarketplaceError::NotProposable`] (409) below or past `proposable`, and clone-service's
+    /// errors through [`MarketplaceError::Clone`] (`clone_not_found` for someone else's
+    /// clone, `invalid_strategy_graph` or `too_many_assets` (422) when the graph does not fit
+    /// the clone).
+    async fn adopt(
+        &self,
+        owner: Uuid,
+        strategy_id: Uuid,
+        clone_id: Uuid,
+    ) -> Result<clones_clone_service::DraftView, MarketplaceError>;
+
+    /// Economy's royalty booking: the path from `strategy_id` to its root that shares a
+    /// royalty, for [`royalty::split`]. The walk stops at the first strategy without an
+    /// uploader (the project's shipped strategies and their mutation children earn nothing):
+    /// empty when the strategy itself has none, and otherwise the last creator on the path
+    /// takes what would have gone further up.
+    ///
+    /// # Errors
+    /// [`MarketplaceError::NotFound`] for an unknown strategy.
+    async fn royalty_path(
+        &self,
+        strategy_id: Uuid,
+    ) -> Result<Vec<royalty::LineageStep>, MarketplaceError>;
 
     /// Worker: loads the shipped seed strategies that are not there yet (by fingerprint);
     /// how many were added.

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::models::{EvaluationRow, HistoryRow, LineageRow, StrategyRow};
-use crate::views::StrategyFilter;
+use crate::views::{StrategyFilter, StrategySort};
 
 pub(crate) fn insert_strategy(conn: &mut PgConnection, row: &StrategyRow) -> QueryResult<()> {
     diesel::insert_into(user_strategies::table)
@@ -154,7 +154,6 @@ pub(crate) fn due_for_evolution(
 /// The sanity behaviours of the strategies that passed review (for behavioural duplicates).
 pub(crate) fn live_behaviours(
     conn: &mut PgConnection,
-    except: Uuid,
 ) -> QueryResult<Vec<(Uuid, Vec<Option<f64>>)>> {
     strategy_evaluations::table
         .inner_join(
@@ -162,7 +161,6 @@ pub(crate) fn live_behaviours(
         )
         .filter(strategy_evaluations::kind.eq("sanity"))
         .filter(user_strategies::status.eq_any(["experiment", "candidate", "proposable"]))
-        .filter(user_strategies::id.ne(except))
         .order(user_strategies::created_at.asc())
         .select((user_strategies::id, strategy_evaluations::behaviour))
         .load(conn)
@@ -255,12 +253,26 @@ pub(crate) fn child_count(conn: &mut PgConnection, parent: Uuid) -> QueryResult<
         .get_result(conn)
 }
 
-/// One page of the strategies the caller sees, newest first by (creation, id).
+/// The score a list cursor's strategy had, if the caller sees it (the score order's position).
+pub(crate) fn score_position(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> QueryResult<Option<(DateTime<Utc>, Option<f64>)>> {
+    user_strategies::table
+        .find(id)
+        .select((user_strategies::created_at, user_strategies::score))
+        .first(conn)
+        .optional()
+}
+
+/// One page of the strategies the caller sees, in the filter's order: newest first by
+/// (creation, id), or by score with `after` the (score, id) of the previous page's last row.
 pub(crate) fn page(
     conn: &mut PgConnection,
     viewer: Uuid,
     filter: &StrategyFilter,
     page: &PageRequest,
+    after_score: Option<(Option<f64>, Uuid)>,
 ) -> QueryResult<Vec<StrategyRow>> {
     let mut query = user_strategies::table
         .select(StrategyRow::as_select())
@@ -273,6 +285,34 @@ pub(crate) fn page(
     }
     if filter.mine {
         query = query.filter(user_strategies::uploader_user_id.eq(viewer));
+    }
+    if filter.sort == StrategySort::Score {
+        match after_score {
+            // Past a scored row: lower scores, the same score with a lower id, then unscored.
+            Some((Some(score), id)) => {
+                query = query.filter(
+                    user_strategies::score
+                        .lt(score)
+                        .or(user_strategies::score
+                            .eq(score)
+                            .and(user_strategies::id.lt(id)))
+                        .or(user_strategies::score.is_null()),
+                );
+            }
+            Some((None, id)) => {
+                query = query
+                    .filter(user_strategies::score.is_null())
+                    .filter(user_strategies::id.lt(id));
+            }
+            None => {}
+        }
+        return query
+            .order((
+                user_strategies::score.desc().nulls_last(),
+                user_strategies::id.desc(),
+            ))
+            .limit(page.fetch_limit())
+            .load(conn);
     }
     if let Some(cursor) = page.cursor() {
         let (at, id) = (cursor.at(), cursor.id());

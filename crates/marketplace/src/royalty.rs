@@ -49,8 +49,21 @@ impl RoyaltyPolicy {
     }
 }
 
-/// A creator's plan, which sets the platform's fee on the creator's royalties.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+/// A creator's plan, which sets the platform's fee on the creator's royalties. Ordered from
+/// the default up.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CreatorPlan {
     /// The default plan: 7 % fee.

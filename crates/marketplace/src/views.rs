@@ -37,6 +37,29 @@ pub struct StrategyFilter {
     /// Only the caller's own uploads.
     #[serde(default)]
     pub mine: bool,
+    /// `newest` (the default: by creation, newest first) or `score` (highest score first,
+    /// strategies without a score last, the id breaking ties).
+    #[serde(default)]
+    pub sort: StrategySort,
+}
+
+/// The order of the strategy list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategySort {
+    /// Newest first by (creation time, id).
+    #[default]
+    Newest,
+    /// Highest score first, unscored last, then by id.
+    Score,
+}
+
+/// A clone's adoption of a strategy.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Adoption {
+    /// One of the caller's clones: the strategy becomes its draft.
+    pub clone_id: Uuid,
 }
 
 /// A strategy in a list.

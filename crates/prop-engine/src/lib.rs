@@ -34,6 +34,7 @@ mod service;
 pub mod views;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use clones_kernel::{Page, PageRequest};
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
@@ -195,6 +196,17 @@ pub trait PropService: Send + Sync {
         account_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<FillView>, PropError>;
+
+    /// Worker (economy's royalty booking): profitable fills (`realized_pnl > 0`) of Arena
+    /// accounts held for a clone, after the page's cursor (from the first without one) and
+    /// created at or before `until`, oldest first by (creation time, id), at most the page's
+    /// limit. `until` lets the caller stay behind fills whose transactions may still commit
+    /// with an earlier timestamp; the page's `next_cursor` is the last fill's when more follow.
+    async fn arena_profits_after(
+        &self,
+        page: PageRequest,
+        until: DateTime<Utc>,
+    ) -> Result<Page<ArenaProfit>, PropError>;
 
     /// Operator: proves the tracked balances equal the sums of the ledger's entries.
     async fn reconcile(&self, account_id: Uuid) -> Result<ReconcileReport, PropError>;

@@ -494,3 +494,22 @@ pub struct AuditEntry {
     /// When.
     pub created_at: DateTime<Utc>,
 }
+
+/// A profitable fill of an Arena account held for a clone, for economy's royalty booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArenaProfit {
+    /// The fill (the idempotency key of its royalty).
+    pub fill_id: Uuid,
+    /// The Arena account.
+    pub account_id: Uuid,
+    /// The account's owner (the clone's owner).
+    pub owner_user_id: Uuid,
+    /// The clone the account trades for.
+    pub clone_id: Uuid,
+    /// The account's quote currency.
+    pub quote_currency: String,
+    /// The profit the fill realised (> 0).
+    pub realized_pnl: Decimal,
+    /// When the fill happened.
+    pub created_at: DateTime<Utc>,
+}

@@ -19,14 +19,17 @@ pub enum Purpose {
     CapacityUpgrade,
     /// The fee for entering an audition.
     AuditionFee,
+    /// A creator plan (Pro or Creator), which lowers the platform's fee on royalties.
+    CreatorPlan,
 }
 
 impl Purpose {
     /// Every purpose, in declaration order.
-    pub const ALL: [Purpose; 3] = [
+    pub const ALL: [Purpose; 4] = [
         Purpose::CloneCreation,
         Purpose::CapacityUpgrade,
         Purpose::AuditionFee,
+        Purpose::CreatorPlan,
     ];
 
     /// The snake_case name, as stored, serialized and signed.
@@ -35,6 +38,7 @@ impl Purpose {
             Purpose::CloneCreation => "clone_creation",
             Purpose::CapacityUpgrade => "capacity_upgrade",
             Purpose::AuditionFee => "audition_fee",
+            Purpose::CreatorPlan => "creator_plan",
         }
     }
 

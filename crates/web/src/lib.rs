@@ -60,6 +60,8 @@ pub struct AppState {
     pub copy_trade: Arc<dyn CopyTradeService>,
     /// The strategy marketplace.
     pub marketplace: Arc<dyn MarketplaceService>,
+    /// Royalty statements (the booking is economy-worker's).
+    pub royalties: Arc<dyn clones_economy::RoyaltyService>,
     /// Clone deployments and their history.
     pub deployments: Arc<dyn DeploymentService>,
     /// Auditions, the Promotion Queue and the Arena.
@@ -140,6 +142,7 @@ impl AppState {
             backtests: services.backtests,
             copy_trade: services.copy_trade,
             marketplace: services.marketplace,
+            royalties: services.royalties,
             deployments: services.deployments,
             lifecycle: services.lifecycle,
             economy: services.economy,

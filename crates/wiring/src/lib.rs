@@ -20,7 +20,10 @@ use clones_db::Db;
 use clones_deployment::{
     ChainSettings as DeploymentChainSettings, DeploymentService, PgDeploymentService,
 };
-use clones_economy::{EconomyService, PaymentSettings, PgEconomyService};
+use clones_economy::{
+    EconomyService, PaymentSettings, PgEconomyService, PgRoyaltyService, RoyaltyService,
+    RoyaltySettings,
+};
 use clones_ingest::{IngestService, Ingestor, MarketData, PgIngestService, Source};
 use clones_kernel::Clock;
 use clones_lifecycle::{
@@ -62,6 +65,8 @@ pub struct ServiceSettings {
     pub copy_trade: CopyTradeSettings,
     /// Marketplace upload limits, cycle batches and the evolution seed.
     pub marketplace: MarketplaceSettings,
+    /// The royalty policy and how long a fill settles before it is booked.
+    pub royalties: RoyaltySettings,
     /// The live Polymarket CLOB executor, when configured; live grants record `not_sent`
     /// errors without it.
     pub clob: Option<Arc<dyn Executor>>,
@@ -88,6 +93,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("backtests", &self.backtests)
             .field("copy_trade", &self.copy_trade)
             .field("marketplace", &self.marketplace)
+            .field("royalties", &self.royalties)
             .field("clob_configured", &self.clob.is_some())
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
@@ -126,8 +132,10 @@ pub struct Services {
     pub backtests: Arc<dyn BacktestService>,
     /// Copy-trade targets, grants and the mirror pipeline (paper orders through `prop`).
     pub copy_trade: Arc<dyn CopyTradeService>,
-    /// The strategy marketplace: uploads, reviews and the worker's cycles.
+    /// The strategy marketplace: uploads, reviews, adoption and the worker's cycles.
     pub marketplace: Arc<dyn MarketplaceService>,
+    /// Royalty booking on adopted strategies' Arena profits, and creators' statements.
+    pub royalties: Arc<dyn RoyaltyService>,
     /// Clone deployments: the state machine, its history and the pool's sealed deposit key.
     pub deployments: Arc<dyn DeploymentService>,
     /// Worker heartbeats.
@@ -150,6 +158,7 @@ impl Services {
             backtests,
             copy_trade,
             marketplace,
+            royalties,
             clob,
             lifecycle,
             prop,
@@ -209,7 +218,15 @@ impl Services {
         let marketplace: Arc<dyn MarketplaceService> = Arc::new(PgMarketplaceService::new(
             db.clone(),
             clock.clone(),
+            clones.clone(),
             marketplace,
+        ));
+        let royalties: Arc<dyn RoyaltyService> = Arc::new(PgRoyaltyService::new(
+            db.clone(),
+            clock.clone(),
+            prop.clone(),
+            marketplace.clone(),
+            royalties,
         ));
         let deployments: Arc<dyn DeploymentService> = Arc::new(PgDeploymentService::new(
             db.clone(),
@@ -243,6 +260,7 @@ impl Services {
             backtests,
             copy_trade,
             marketplace,
+            royalties,
             deployments,
         }
     }

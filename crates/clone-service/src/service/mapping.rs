@@ -41,6 +41,7 @@ pub(super) fn version_view(row: VersionRow) -> VersionView {
         is_active: row.is_active,
         published_at: row.published_at,
         graph: row.graph,
+        marketplace_strategy_id: row.marketplace_strategy_id,
     }
 }
 

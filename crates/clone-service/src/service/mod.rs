@@ -126,7 +126,17 @@ impl CloneService for PgCloneService {
         clone_id: Uuid,
         graph: serde_json::Value,
     ) -> Result<DraftView, CloneError> {
-        versions::save_draft(self, owner, clone_id, graph).await
+        versions::save_draft(self, owner, clone_id, graph, None).await
+    }
+
+    async fn adopt_draft(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+        graph: serde_json::Value,
+        marketplace_strategy_id: Uuid,
+    ) -> Result<DraftView, CloneError> {
+        versions::save_draft(self, owner, clone_id, graph, Some(marketplace_strategy_id)).await
     }
 
     async fn publish(&self, owner: Uuid, clone_id: Uuid) -> Result<VersionView, CloneError> {

@@ -46,24 +46,30 @@ pub(super) async fn draft(
                     graph: draft.graph,
                     is_default: false,
                     updated_at: Some(draft.updated_at),
+                    marketplace_strategy_id: draft.marketplace_strategy_id,
                 },
                 None => DraftView {
                     clone_id,
                     graph: strategy::default_graph_json()?,
                     is_default: true,
                     updated_at: None,
+                    marketplace_strategy_id: None,
                 },
             })
         })
         .await
 }
 
-/// [`CloneService::save_draft`](crate::CloneService::save_draft).
+/// [`CloneService::save_draft`](crate::CloneService::save_draft) (`origin` is `None`: a hand
+/// edit clears the adopted strategy, since the graph is no longer the marketplace's) and
+/// [`CloneService::adopt_draft`](crate::CloneService::adopt_draft) (`origin` is the
+/// marketplace strategy).
 pub(super) async fn save_draft(
     service: &PgCloneService,
     owner: Uuid,
     clone_id: Uuid,
     graph: serde_json::Value,
+    origin: Option<Uuid>,
 ) -> Result<DraftView, CloneError> {
     service
         .as_owner(owner, move |conn, now| {
@@ -77,6 +83,7 @@ pub(super) async fn save_draft(
                     owner_user_id: owner,
                     graph: graph.clone(),
                     updated_at: now,
+                    marketplace_strategy_id: origin,
                 },
             )?;
             Ok(DraftView {
@@ -84,6 +91,7 @@ pub(super) async fn save_draft(
                 graph,
                 is_default: false,
                 updated_at: Some(now),
+                marketplace_strategy_id: origin,
             })
         })
         .await
@@ -102,9 +110,9 @@ pub(super) async fn publish(
             let clone = repo::lock_clone(conn, clone_id)?
                 .filter(|clone| clone.owner_user_id == owner)
                 .ok_or(CloneError::CloneNotFound)?;
-            let graph = match repo::find_draft(conn, clone.id)? {
-                Some(draft) => draft.graph,
-                None => strategy::default_graph_json()?,
+            let (graph, origin) = match repo::find_draft(conn, clone.id)? {
+                Some(draft) => (draft.graph, draft.marketplace_strategy_id),
+                None => (strategy::default_graph_json()?, None),
             };
             let limits = constraints(conn, clone.id, now)?;
             let fingerprint = strategy::validate(&graph, &limits)?;
@@ -124,6 +132,7 @@ pub(super) async fn publish(
                 fingerprint,
                 is_active: true,
                 published_at: now,
+                marketplace_strategy_id: origin,
             };
             repo::insert_version(conn, &row)?;
             Ok(version_view(row))

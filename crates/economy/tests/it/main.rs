@@ -8,4 +8,5 @@
 
 mod grants;
 mod payments;
+mod royalties;
 mod support;

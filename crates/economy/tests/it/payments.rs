@@ -368,6 +368,7 @@ async fn capacity_upgrades_raise_the_entitlement_through_clone_service() {
     assert_eq!(entitlement.max_active_assets, 5);
 
     let ask = |tier, clone| QuoteRequest {
+        plan: None,
         purpose: Purpose::CapacityUpgrade,
         payer_address: payer.account.address().to_string(),
         clone_id: Some(clone),
@@ -459,6 +460,7 @@ async fn quotes_need_the_callers_own_wallet_and_sane_fields() {
     let payer = env.payer().await;
     let other = env.payer().await;
     let request = |address: String| QuoteRequest {
+        plan: None,
         purpose: Purpose::CloneCreation,
         payer_address: address,
         clone_id: None,
@@ -476,6 +478,7 @@ async fn quotes_need_the_callers_own_wallet_and_sane_fields() {
         Err(EconomyError::InvalidInput(_))
     ));
     let upgrade_without_tier = QuoteRequest {
+        plan: None,
         purpose: Purpose::CapacityUpgrade,
         ..request(payer.account.address().to_string())
     };
@@ -489,6 +492,7 @@ async fn quotes_need_the_callers_own_wallet_and_sane_fields() {
         (Purpose::AuditionFee, None),
     ] {
         let without_clone = QuoteRequest {
+            plan: None,
             purpose,
             tier,
             ..request(payer.account.address().to_string())
@@ -500,6 +504,7 @@ async fn quotes_need_the_callers_own_wallet_and_sane_fields() {
         );
     }
     let fee_with_tier = QuoteRequest {
+        plan: None,
         purpose: Purpose::AuditionFee,
         clone_id: Some(Uuid::new_v4()),
         tier: Some(Tier::Pro),

@@ -18,7 +18,7 @@ use clones_test_db::TestDb;
 use clones_vault::{Purpose, QuoteSigner, VaultConfig, contract};
 use uuid::Uuid;
 
-pub const PRICES: &str = "clone_creation=1000000,capacity_upgrade:pro=2000000,capacity_upgrade:elite=3000000,audition_fee=500000";
+pub const PRICES: &str = "clone_creation=1000000,capacity_upgrade:pro=2000000,capacity_upgrade:elite=3000000,audition_fee=500000,creator_plan:pro=700000,creator_plan:creator=900000";
 
 pub struct Env {
     pub db: TestDb,
@@ -111,6 +111,7 @@ impl Env {
             .quote(
                 payer.user,
                 QuoteRequest {
+                    plan: None,
                     purpose,
                     payer_address: payer.account.address().to_string(),
                     clone_id,
@@ -165,4 +166,30 @@ impl Env {
             .unwrap()
             .n
     }
+}
+
+/// An SMA crossover on BTC daily closes with a fast period of `fast`.
+pub fn strategy_graph(fast: u32) -> serde_json::Value {
+    serde_json::json!({
+        "version": 1,
+        "nodes": [
+            { "id": "close", "kind": "price", "params": { "asset": "BTC", "timeframe": "1d", "field": "close" } },
+            { "id": "fast", "kind": "sma", "params": { "period": fast } },
+            { "id": "slow", "kind": "sma", "params": { "period": 50 } },
+            { "id": "up", "kind": "crosses_above", "params": {} },
+            { "id": "down", "kind": "crosses_below", "params": {} },
+            { "id": "buy", "kind": "open_long", "params": { "asset": "BTC", "size": { "percent_equity": "90" } } },
+            { "id": "sell", "kind": "close", "params": { "asset": "BTC" } }
+        ],
+        "edges": [
+            { "from": "close", "to": "fast", "input": "source" },
+            { "from": "close", "to": "slow", "input": "source" },
+            { "from": "fast", "to": "up", "input": "left" },
+            { "from": "slow", "to": "up", "input": "right" },
+            { "from": "fast", "to": "down", "input": "left" },
+            { "from": "slow", "to": "down", "input": "right" },
+            { "from": "up", "to": "buy", "input": "when" },
+            { "from": "down", "to": "sell", "input": "when" }
+        ]
+    })
 }

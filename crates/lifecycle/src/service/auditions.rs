@@ -260,6 +260,7 @@ impl PgLifecycleService {
             .quote(
                 user,
                 QuoteRequest {
+                    plan: None,
                     purpose: Purpose::AuditionFee,
                     payer_address: payer_address.to_string(),
                     clone_id: Some(clone_id),

@@ -1,8 +1,12 @@
 //! The worker's cycles: seed loading, monitoring (duplicates, sanity, robustness) and
 //! evolution (full backtests, promotion and discard, mutation children). Each reads its batch
-//! in the audited cross-tenant transaction, backtests outside any transaction, and writes
+//! in the audited cross-tenant transaction (monitoring reads the fingerprints and behaviours
+//! it compares against there too, once per pass), backtests outside any transaction on the
+//! blocking pool, and writes
 //! each strategy's outcome in its own transaction after re-reading the row under a lock, so
 //! a strategy a review moved meanwhile is left alone.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use clones_strategy::{
@@ -111,23 +115,73 @@ enum Check {
     },
 }
 
+/// Runs CPU-bound work (backtests, mutation) on the blocking pool, so a cycle never stalls
+/// the async threads that serve requests and heartbeats.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, MarketplaceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| MarketplaceError::Corrupt(format!("marketplace backtest task: {error}")))
+}
+
+/// What one monitoring pass knows about the strategies that passed review: read once per
+/// pass, and extended with each strategy the pass lets through, so two pending copies of
+/// one strategy in the same batch still find each other.
+struct Known {
+    /// For each pending strategy in the batch, an earlier reviewed one with its fingerprint.
+    same_fingerprint: HashMap<Uuid, Uuid>,
+    /// Fingerprints of the strategies this pass let through.
+    passed: HashMap<String, Uuid>,
+    /// The sanity behaviours of live strategies.
+    behaviours: Vec<(Uuid, Vec<f64>)>,
+}
+
 pub(super) async fn monitor(
     service: &PgMarketplaceService,
 ) -> Result<MonitorReport, MarketplaceError> {
     let batch = service.settings.monitor_batch;
-    let (pending, candidates) = service
+    let (pending, candidates, mut known) = service
         .db
         .cross_tenant_transaction(PURPOSE, move |conn| {
+            let pending = repo::in_statuses(conn, &["pending_review"], batch)?;
+            let mut same_fingerprint = HashMap::new();
+            for row in &pending {
+                if let Some(of) = repo::original_with_fingerprint(conn, &row.fingerprint, row.id)? {
+                    same_fingerprint.insert(row.id, of);
+                }
+            }
+            let behaviours = repo::live_behaviours(conn)?
+                .into_iter()
+                .map(|(id, behaviour)| {
+                    (
+                        id,
+                        behaviour
+                            .into_iter()
+                            .map(|value| value.unwrap_or(0.0))
+                            .collect(),
+                    )
+                })
+                .collect();
             Ok::<_, MarketplaceError>((
-                repo::in_statuses(conn, &["pending_review"], batch)?,
+                pending,
                 repo::in_statuses(conn, &["candidate"], batch)?,
+                Known {
+                    same_fingerprint,
+                    passed: HashMap::new(),
+                    behaviours,
+                },
             ))
         })
         .await?;
     let mut report = MonitorReport::default();
     for row in pending {
         report.checked += 1;
-        let check = check_pending(service, &row).await?;
+        let check = check_pending(&known, &row).await?;
+        let behaviour = match &check {
+            Check::Pass { evaluation } => Some(evaluation.behaviour.clone()),
+            _ => None,
+        };
         let now = service.clock.now();
         let id = row.id;
         let outcome = service
@@ -183,7 +237,13 @@ pub(super) async fn monitor(
         match outcome {
             Some(StrategyStatus::Duplicate) => report.duplicates += 1,
             Some(StrategyStatus::Rejected) => report.rejected += 1,
-            Some(StrategyStatus::Experiment) => report.passed += 1,
+            Some(StrategyStatus::Experiment) => {
+                report.passed += 1;
+                known.passed.entry(row.fingerprint.clone()).or_insert(id);
+                if let Some(behaviour) = behaviour {
+                    known.behaviours.push((id, behaviour));
+                }
+            }
             _ => {}
         }
     }
@@ -196,20 +256,14 @@ pub(super) async fn monitor(
     Ok(report)
 }
 
-async fn check_pending(
-    service: &PgMarketplaceService,
-    row: &StrategyRow,
-) -> Result<Check, MarketplaceError> {
-    let (id, print) = (row.id, row.fingerprint.clone());
-    if let Some(of) = service
-        .db
-        .cross_tenant_transaction(PURPOSE, move |conn| {
-            Ok::<_, MarketplaceError>(repo::original_with_fingerprint(conn, &print, id)?)
-        })
-        .await?
+async fn check_pending(known: &Known, row: &StrategyRow) -> Result<Check, MarketplaceError> {
+    if let Some(of) = known
+        .same_fingerprint
+        .get(&row.id)
+        .or_else(|| known.passed.get(&row.fingerprint))
     {
         return Ok(Check::Duplicate {
-            of,
+            of: *of,
             reason: "same_fingerprint",
         });
     }
@@ -225,7 +279,7 @@ async fn check_pending(
             });
         }
     };
-    let evaluation = match evaluate(&plan, SANITY_BARS) {
+    let evaluation = match blocking(move || evaluate(&plan, SANITY_BARS)).await? {
         Ok(evaluation) => evaluation,
         Err(error) => {
             return Ok(Check::Verdict {
@@ -237,22 +291,13 @@ async fn check_pending(
             });
         }
     };
-    let others = service
-        .db
-        .cross_tenant_transaction(PURPOSE, move |conn| {
-            Ok::<_, MarketplaceError>(repo::live_behaviours(conn, id)?)
-        })
-        .await?;
-    for (other, behaviour) in others {
-        let behaviour: Vec<f64> = behaviour
-            .into_iter()
-            .map(|value| value.unwrap_or(0.0))
-            .collect();
-        if correlation(&evaluation.behaviour, &behaviour)
-            .is_some_and(|rho| rho >= NEAR_DUPLICATE_CORRELATION)
+    for (other, behaviour) in &known.behaviours {
+        if *other != row.id
+            && correlation(&evaluation.behaviour, behaviour)
+                .is_some_and(|rho| rho >= NEAR_DUPLICATE_CORRELATION)
         {
             return Ok(Check::Duplicate {
-                of: other,
+                of: *other,
                 reason: "same_behaviour",
             });
         }
@@ -274,20 +319,22 @@ async fn score_robustness(
     let Ok((graph, plan)) = plan_of(row) else {
         return Ok(None);
     };
-    let Ok(full) = evaluate(&plan, REFERENCE_BARS) else {
+    let neighbour_seed = u64::from_be_bytes(row.id.as_bytes()[..8].try_into().unwrap_or([0; 8]));
+    let Some((full, score)) = blocking(move || {
+        let full = evaluate(&plan, REFERENCE_BARS).ok()?;
+        let efficiency = walk_forward_efficiency(&plan, REFERENCE_BARS).unwrap_or(0.0);
+        let sharpes: Vec<f64> = neighbours(&graph, 4, neighbour_seed)
+            .iter()
+            .filter_map(|plan| evaluate(plan, REFERENCE_BARS).ok())
+            .map(|evaluation| evaluation.metrics.sharpe)
+            .collect();
+        let score = robustness(efficiency, full.metrics.sharpe, &sharpes);
+        Some((full, score))
+    })
+    .await?
+    else {
         return Ok(None);
     };
-    let efficiency = walk_forward_efficiency(&plan, REFERENCE_BARS).unwrap_or(0.0);
-    let sharpes: Vec<f64> = neighbours(
-        &graph,
-        4,
-        u64::from_be_bytes(row.id.as_bytes()[..8].try_into().unwrap_or([0; 8])),
-    )
-    .iter()
-    .filter_map(|plan| evaluate(plan, REFERENCE_BARS).ok())
-    .map(|evaluation| evaluation.metrics.sharpe)
-    .collect();
-    let score = robustness(efficiency, full.metrics.sharpe, &sharpes);
     let now = service.clock.now();
     let id = row.id;
     service
@@ -349,7 +396,17 @@ pub(super) async fn evolve(
         let Ok((graph, plan)) = plan_of(&row) else {
             continue;
         };
-        let evaluation = match evaluate(&plan, REFERENCE_BARS) {
+        let breed = report.children < service.settings.children_per_cycle;
+        let seed = mutation_seed(service.settings.evolution_seed, cycle, &row.fingerprint);
+        let (evaluated, child) = blocking(move || {
+            let evaluated = evaluate(&plan, REFERENCE_BARS);
+            let child = breed
+                .then(|| mutate(&graph, seed, &Constraints::unrestricted()))
+                .flatten();
+            (evaluated, child)
+        })
+        .await?;
+        let evaluation = match evaluated {
             Ok(evaluation) => evaluation,
             Err(error) => {
                 tracing::warn!(strategy = %row.id, %error, "marketplace backtest failed");
@@ -357,15 +414,6 @@ pub(super) async fn evolve(
             }
         };
         report.evaluated += 1;
-        let child = (report.children < service.settings.children_per_cycle)
-            .then(|| {
-                mutate(
-                    &graph,
-                    mutation_seed(service.settings.evolution_seed, cycle, &row.fingerprint),
-                    &Constraints::unrestricted(),
-                )
-            })
-            .flatten();
         let now = service.clock.now();
         let (id, per_strategy, parent_percent) = (
             row.id,

@@ -2,6 +2,7 @@
 //! reads, reviews) and `cycles` (seeds, monitoring, evolution). Status changes go through
 //! [`change_status`], which applies [`transition`] and appends the history row.
 
+mod adoption;
 mod cycles;
 mod public;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use clones_clone_service::{CloneService, DraftView};
 use clones_db::Db;
 use clones_kernel::{Clock, Page, PageRequest};
 use diesel::PgConnection;
@@ -64,6 +66,7 @@ impl Default for MarketplaceSettings {
 pub struct PgMarketplaceService {
     db: Db,
     clock: Arc<dyn Clock>,
+    clones: Arc<dyn CloneService>,
     settings: MarketplaceSettings,
 }
 
@@ -76,11 +79,17 @@ impl std::fmt::Debug for PgMarketplaceService {
 }
 
 impl PgMarketplaceService {
-    /// A service over `db`.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: MarketplaceSettings) -> Self {
+    /// A service over `db`; adoption writes clone drafts through `clones`.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        clones: Arc<dyn CloneService>,
+        settings: MarketplaceSettings,
+    ) -> Self {
         Self {
             db,
             clock,
+            clones,
             settings,
         }
     }
@@ -174,6 +183,22 @@ impl MarketplaceService for PgMarketplaceService {
         review: Review,
     ) -> Result<StrategyDetail, MarketplaceError> {
         public::review(self, admin, id, review).await
+    }
+
+    async fn adopt(
+        &self,
+        owner: Uuid,
+        strategy_id: Uuid,
+        clone_id: Uuid,
+    ) -> Result<DraftView, MarketplaceError> {
+        adoption::adopt(self, owner, strategy_id, clone_id).await
+    }
+
+    async fn royalty_path(
+        &self,
+        strategy_id: Uuid,
+    ) -> Result<Vec<crate::royalty::LineageStep>, MarketplaceError> {
+        adoption::royalty_path(self, strategy_id).await
     }
 
     async fn load_seeds(&self) -> Result<usize, MarketplaceError> {

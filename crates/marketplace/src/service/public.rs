@@ -2,7 +2,7 @@
 //! list, read with metrics, history and lineage, and review.
 
 use chrono::Duration;
-use clones_kernel::{Cursor, Page, PageRequest};
+use clones_kernel::{Cursor, Page, PageError, PageRequest};
 use clones_strategy::{
     Constraints, NodeKind, StrategyGraph, compile, fingerprint_hex, parse_value,
 };
@@ -15,7 +15,7 @@ use crate::mutate::MutationKind;
 use crate::status::{StatusEvent, StrategyStatus};
 use crate::views::{
     LineageLink, NewStrategy, Review, ReviewAction, StatusChange, StrategyDetail, StrategyFilter,
-    StrategySummary,
+    StrategySort, StrategySummary,
 };
 use crate::{MarketplaceError, repo};
 
@@ -233,7 +233,19 @@ pub(super) async fn list(
     service
         .db
         .tenant_transaction(viewer, move |conn| {
-            let rows = repo::page(conn, viewer, &filter, &page)?;
+            // The score order keeps the kernel's cursor: it names the last row by (creation,
+            // id), and the next page starts at that row's score, looked up here.
+            let after_score = match (filter.sort, page.cursor()) {
+                (StrategySort::Score, Some(cursor)) => {
+                    let score = repo::score_position(conn, cursor.id())?
+                        .filter(|(at, _)| *at == cursor.at())
+                        .map(|(_, score)| score)
+                        .ok_or(PageError::MalformedCursor)?;
+                    Some((score, cursor.id()))
+                }
+                _ => None,
+            };
+            let rows = repo::page(conn, viewer, &filter, &page, after_score)?;
             Page::from_rows(rows, &page, |row| Cursor::new(row.created_at, row.id))
                 .try_map(|row| summary(&row))
         })

@@ -7,6 +7,7 @@
     reason = "test helpers should fail loudly on broken setup"
 )]
 
+mod adoption;
 mod cycles;
 mod support;
 mod uploads;

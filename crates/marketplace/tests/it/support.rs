@@ -88,3 +88,15 @@ pub fn upload(name: &str, graph: serde_json::Value) -> NewStrategy {
         parent_id: None,
     }
 }
+
+impl Fixture {
+    /// Sets a strategy's status directly: the pipeline's promotions take many backtests.
+    pub fn set_status(&self, id: Uuid, status: &str) {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE user_strategies SET status = '{status}' WHERE id = '{id}'"
+        ))
+        .execute(&mut self._db.owner_connection().unwrap())
+        .unwrap();
+    }
+}

@@ -584,3 +584,34 @@ pub(crate) fn accounts_with_open_positions(
         .limit(limit)
         .load(conn)
 }
+
+/// Profitable fills (`realized_pnl > 0`, so they closed or reduced a position) of Arena
+/// accounts held for a clone, created after the page's cursor and at or before `until`,
+/// oldest first by (creation time, id), with each account's clone and quote currency.
+pub(crate) fn arena_profits_after(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<(FillRow, Option<Uuid>, String)>> {
+    let mut query = fills::table
+        .inner_join(accounts::table.on(accounts::id.eq(fills::account_id)))
+        .filter(accounts::context.eq("arena"))
+        .filter(accounts::clone_id.is_not_null())
+        .filter(fills::realized_pnl.gt(Decimal::ZERO))
+        .filter(fills::created_at.le(until))
+        .into_boxed();
+    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
+        query = query
+            .filter(fills::created_at.ge(at))
+            .filter(fills::created_at.gt(at).or(fills::id.gt(id)));
+    }
+    query
+        .order((fills::created_at.asc(), fills::id.asc()))
+        .limit(page.fetch_limit())
+        .select((
+            FillRow::as_select(),
+            accounts::clone_id,
+            accounts::quote_currency,
+        ))
+        .load(conn)
+}

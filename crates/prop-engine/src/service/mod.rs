@@ -20,6 +20,7 @@ mod reads;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use clones_db::Db;
 use clones_kernel::{Clock, Page, PageRequest};
 use diesel::PgConnection;
@@ -30,9 +31,9 @@ use crate::feed::MarketFeed;
 use crate::fill::FillConfig;
 use crate::models::AccountRow;
 use crate::views::{
-    AccountView, AuditEntry, BatchOrder, CarryReport, EquityPoint, FillView, LedgerEventView,
-    MtmReport, OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView, ReconcileReport,
-    TradingState,
+    AccountView, ArenaProfit, AuditEntry, BatchOrder, CarryReport, EquityPoint, FillView,
+    LedgerEventView, MtmReport, OpenAccount, OrderOutcome, OrderRequest, OrderView, PositionView,
+    ReconcileReport, TradingState,
 };
 use crate::{PropError, PropService, repo};
 
@@ -272,6 +273,14 @@ impl PropService for PgPropService {
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, PropError> {
         self.audit_log_impl(account_id, page).await
+    }
+
+    async fn arena_profits_after(
+        &self,
+        page: PageRequest,
+        until: DateTime<Utc>,
+    ) -> Result<Page<ArenaProfit>, PropError> {
+        self.arena_profits_after_impl(page, until).await
     }
 
     async fn mark_to_market(&self, batch: u32) -> Result<MtmReport, PropError> {

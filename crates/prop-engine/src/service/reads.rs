@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use clones_kernel::{Cursor, Page, PageRequest};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -16,8 +17,8 @@ use super::mapping::{account_view, cash_of, equity_point, fill_view, order_view,
 use super::{PgPropService, corrupt};
 use crate::models::{AccountRow, FillRow, LedgerEntryRow, LedgerEventRow, LimitsRow};
 use crate::views::{
-    AccountView, EquityPoint, FillView, LedgerEntryView, LedgerEventView, OrderView, PositionView,
-    TradingState,
+    AccountView, ArenaProfit, EquityPoint, FillView, LedgerEntryView, LedgerEventView, OrderView,
+    PositionView, TradingState,
 };
 use crate::{PropError, repo};
 
@@ -255,6 +256,34 @@ impl PgPropService {
                     })
                     .map(Ok)
                     .collect()
+            })
+            .await
+    }
+
+    pub(super) async fn arena_profits_after_impl(
+        &self,
+        page: PageRequest,
+        until: DateTime<Utc>,
+    ) -> Result<Page<ArenaProfit>, PropError> {
+        self.db
+            .cross_tenant_transaction("prop_arena_profits_read", move |conn| {
+                let rows = repo::arena_profits_after(conn, &page, until)?;
+                Page::from_rows(rows, &page, |(row, _, _)| {
+                    Cursor::new(row.created_at, row.id)
+                })
+                .try_map(|(row, clone_id, quote_currency)| {
+                    Ok::<_, PropError>(ArenaProfit {
+                        fill_id: row.id,
+                        account_id: row.account_id,
+                        owner_user_id: row.owner_user_id,
+                        clone_id: clone_id.ok_or_else(|| {
+                            corrupt(format!("arena account {} has no clone", row.account_id))
+                        })?,
+                        quote_currency,
+                        realized_pnl: row.realized_pnl,
+                        created_at: row.created_at,
+                    })
+                })
             })
             .await
     }

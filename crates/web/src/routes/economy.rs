@@ -4,7 +4,8 @@ use super::ServiceConfig;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::{
-    DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest, SignedQuote,
+    CreatorPlanView, DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest,
+    SignedQuote,
 };
 use uuid::Uuid;
 
@@ -17,7 +18,8 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(quote)
         .service(submit_deposit)
         .service(get_deposit)
-        .service(purchases);
+        .service(purchases)
+        .service(creator_plan);
 }
 
 paged_response!(
@@ -108,4 +110,18 @@ pub async fn purchases(
 ) -> Result<web::Json<Purchases>, ApiError> {
     let page = state.economy.purchases(user.user_id, query.page).await?;
     Ok(web::Json(page.into()))
+}
+
+/// The caller's creator plan (Starter unless bought up with a `creator_plan` purchase), which
+/// sets the platform's fee on their royalties.
+#[utoipa::path(tag = "economy", security(("user_bearer" = [])), responses(
+    (status = 200, body = CreatorPlanView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/creator-plan")]
+pub async fn creator_plan(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<CreatorPlanView>, ApiError> {
+    Ok(web::Json(state.economy.creator_plan(user.user_id).await?))
 }

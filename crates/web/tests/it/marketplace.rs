@@ -119,3 +119,165 @@ async fn uploads_reads_and_reviews_answer_as_documented() {
     .await
     .assert_problem(409, "invalid_strategy_transition");
 }
+
+#[tokio::test]
+async fn adoption_the_royalty_statement_and_the_score_order_answer_as_documented() {
+    use diesel::RunQueryDsl;
+    let app = spawn().await;
+    let creator = member(&app, &PrivateKeySigner::random()).await;
+    let adopter = member(&app, &PrivateKeySigner::random()).await;
+    let clone_id = crate::clones::paid_clone(&app, adopter.id).await;
+    let strangers = crate::clones::paid_clone(&app, creator.id).await;
+    let mut ids = Vec::new();
+    for (name, period) in [("low", 10), ("high", 12), ("unscored", 16)] {
+        let mut made_graph = graph();
+        made_graph["nodes"][1]["params"]["period"] = json!(period);
+        let made = app
+            .post(
+                "/api/v1/marketplace/strategies",
+                &json!({"name": name, "graph": made_graph}),
+                Some(&creator.token),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        ids.push(made.body["id"].as_str().unwrap().to_string());
+    }
+    let adopt = |id: &str| format!("/api/v1/marketplace/strategies/{id}/adopt");
+
+    // Still pending review: the creator's own clone cannot adopt it yet.
+    app.post(
+        &adopt(&ids[1]),
+        &json!({"cloneId": strangers}),
+        Some(&creator.token),
+    )
+    .await
+    .assert_problem(409, "strategy_not_proposable");
+    // The pipeline's promotions take many backtests; the test sets the outcome.
+    let mut owner = app.db.owner_connection().unwrap();
+    for (id, status, score) in [
+        (&ids[0], "experiment", "0.5"),
+        (&ids[1], "proposable", "1.5"),
+        (&ids[2], "experiment", "NULL"),
+    ] {
+        diesel::sql_query(format!(
+            "UPDATE user_strategies SET status = '{status}', score = {score} WHERE id = '{id}'"
+        ))
+        .execute(&mut owner)
+        .unwrap();
+    }
+    app.post(
+        &adopt(&ids[0]),
+        &json!({"cloneId": clone_id}),
+        Some(&adopter.token),
+    )
+    .await
+    .assert_problem(409, "strategy_not_proposable");
+    app.post(
+        &adopt(&ids[1]),
+        &json!({"cloneId": strangers}),
+        Some(&adopter.token),
+    )
+    .await
+    .assert_problem(404, "clone_not_found");
+    app.post(
+        &adopt(&uuid::Uuid::new_v4().to_string()),
+        &json!({"cloneId": clone_id}),
+        Some(&adopter.token),
+    )
+    .await
+    .assert_problem(404, "strategy_not_found");
+    app.post(
+        &adopt(&ids[1]),
+        &json!({"cloneId": clone_id, "x": 1}),
+        Some(&adopter.token),
+    )
+    .await
+    .assert_problem(400, "invalid_body");
+    let adopted = app
+        .post(
+            &adopt(&ids[1]),
+            &json!({"cloneId": clone_id}),
+            Some(&adopter.token),
+        )
+        .await;
+    assert_eq!(adopted.status, 200, "{}", adopted.body);
+    assert_eq!(adopted.body["marketplaceStrategyId"], ids[1].as_str());
+    assert_eq!(adopted.body["isDefault"], false);
+    let draft = app
+        .get(
+            &format!("/api/v1/clone/clones/{clone_id}/strategy/draft"),
+            Some(&adopter.token),
+        )
+        .await;
+    assert_eq!(draft.body["marketplaceStrategyId"], ids[1].as_str());
+    let published = app
+        .post(
+            &format!("/api/v1/clone/clones/{clone_id}/strategy/publish"),
+            &json!({}),
+            Some(&adopter.token),
+        )
+        .await;
+    assert_eq!(published.status, 201, "{}", published.body);
+    assert_eq!(published.body["marketplaceStrategyId"], ids[1].as_str());
+
+    // Highest score first, unscored last, two at a time.
+    let first = app
+        .get(
+            "/api/v1/marketplace/strategies?sort=score&limit=2",
+            Some(&adopter.token),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let names = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&first.body), ["high", "low"]);
+    let cursor = first.body["nextCursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/api/v1/marketplace/strategies?sort=score&limit=2&cursor={cursor}"),
+            Some(&adopter.token),
+        )
+        .await;
+    assert_eq!(names(&rest.body), ["unscored"]);
+    assert!(rest.body["nextCursor"].is_null());
+    app.get(
+        "/api/v1/marketplace/strategies?sort=best",
+        Some(&adopter.token),
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+
+    // Nothing booked yet: an empty statement; the route needs a token and a valid page.
+    let statement = app
+        .get("/api/v1/marketplace/royalties", Some(&creator.token))
+        .await;
+    assert_eq!(statement.status, 200, "{}", statement.body);
+    assert_eq!(
+        statement.body,
+        json!({"items": [], "nextCursor": null, "totals": []})
+    );
+    assert_eq!(
+        app.get("/api/v1/marketplace/royalties", None).await.status,
+        401
+    );
+    app.get(
+        "/api/v1/marketplace/royalties?cursor=garbage",
+        Some(&creator.token),
+    )
+    .await
+    .assert_problem(400, "invalid_page");
+    let plan = app
+        .get("/api/v1/economy/creator-plan", Some(&creator.token))
+        .await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(
+        plan.body,
+        json!({"plan": "starter", "feePercent": "7.00", "purchaseId": null, "since": null})
+    );
+}
