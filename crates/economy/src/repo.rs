@@ -346,6 +346,18 @@ pub(crate) fn advance_royalty_cursor(
     .map(drop)
 }
 
+/// Royalties booked per account, for the accounts of `account_ids` visible to the caller.
+pub(crate) fn royalties_by_account(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Option<Decimal>)>> {
+    bookings::table
+        .filter(bookings::account_id.eq_any(account_ids))
+        .group_by(bookings::account_id)
+        .select((bookings::account_id, diesel::dsl::sum(bookings::royalty)))
+        .load(conn)
+}
+
 /// One page of `user`'s creator credits, newest first by (time, id).
 pub(crate) fn credits_page(
     conn: &mut PgConnection,

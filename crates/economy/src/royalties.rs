@@ -19,12 +19,14 @@ use clones_db::Db;
 use clones_kernel::{Clock, Cursor, Page, PageRequest};
 use clones_marketplace::MarketplaceService;
 use clones_marketplace::royalty::{self, CreatorPlan, LineageStep, RoyaltyPolicy};
-use clones_prop_engine::{ArenaProfit, PropService};
+use clones_prop_engine::{AccountContext, AccountView, ArenaProfit, PropService};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::models::{BookingRow, EntryRow};
-use crate::views::{RoyaltyCredit, RoyaltyReport, RoyaltyStatement, RoyaltyTotal};
+use crate::views::{
+    AccountReturns, ClonePerformance, RoyaltyCredit, RoyaltyReport, RoyaltyStatement, RoyaltyTotal,
+};
 use crate::{EconomyError, repo};
 
 /// How royalties are booked.
@@ -66,6 +68,18 @@ pub trait RoyaltyService: Send + Sync {
         creator: Uuid,
         page: PageRequest,
     ) -> Result<RoyaltyStatement, EconomyError>;
+
+    /// The returns of `owner`'s clone on each of its audition and Arena accounts, gross and net
+    /// of trading fees and of the royalties booked on them. The caller checks that the clone
+    /// is the owner's; another owner's accounts are never read.
+    ///
+    /// # Errors
+    /// Database and prop-engine failures.
+    async fn performance(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<ClonePerformance, EconomyError>;
 }
 
 /// [`RoyaltyService`] over PostgreSQL.
@@ -321,5 +335,60 @@ impl RoyaltyService for PgRoyaltyService {
                 Ok(RoyaltyStatement { credits, totals })
             })
             .await
+    }
+
+    async fn performance(
+        &self,
+        owner: Uuid,
+        clone_id: Uuid,
+    ) -> Result<ClonePerformance, EconomyError> {
+        let accounts: Vec<AccountView> = self
+            .prop
+            .accounts(owner)
+            .await?
+            .into_iter()
+            .filter(|account| {
+                account.clone_id == Some(clone_id)
+                    && matches!(
+                        account.context,
+                        AccountContext::Audition | AccountContext::Arena
+                    )
+            })
+            .collect();
+        let ids: Vec<Uuid> = accounts.iter().map(|account| account.id).collect();
+        let royalties: BTreeMap<Uuid, Decimal> = self
+            .db
+            .tenant_transaction(owner, move |conn| {
+                Ok::<_, EconomyError>(repo::royalties_by_account(conn, &ids)?)
+            })
+            .await?
+            .into_iter()
+            .map(|(account, total)| (account, total.unwrap_or_default()))
+            .collect();
+        let mut returns = Vec::with_capacity(accounts.len());
+        for account in &accounts {
+            let holds = self
+                .prop
+                .positions(owner, account.id)
+                .await?
+                .iter()
+                .any(|position| !position.size.is_zero());
+            // A flat account's cash is its exact equity; a snapshot may predate the last fill.
+            let equity = if holds {
+                self.prop
+                    .latest_equity(owner, account.id)
+                    .await?
+                    .map_or(account.cash, |point| point.equity)
+            } else {
+                account.cash
+            };
+            let fees = self.prop.fees_paid(owner, account.id).await?;
+            let paid = royalties.get(&account.id).copied().unwrap_or_default();
+            returns.push(AccountReturns::new(account, equity, fees, paid));
+        }
+        Ok(ClonePerformance {
+            clone_id,
+            accounts: returns,
+        })
     }
 }

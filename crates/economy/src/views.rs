@@ -211,6 +211,94 @@ pub struct RoyaltyStatement {
     pub totals: Vec<RoyaltyTotal>,
 }
 
+/// One account's returns, gross and net of trading fees and royalties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountReturns {
+    /// The prop account.
+    pub account_id: Uuid,
+    /// `audition` or `arena`.
+    pub context: String,
+    /// The account's quote currency.
+    pub currency: String,
+    /// What the account started with.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub starting_balance: Decimal,
+    /// Its equity now: the cash when it holds nothing, else its latest mark-to-market snapshot
+    /// (the cash before the first one).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub equity: Decimal,
+    /// Trading fees paid.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub fees_paid: Decimal,
+    /// Royalties booked on its profitable closing fills (adopted strategies only).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub royalties_paid: Decimal,
+    /// Profit before fees and royalties: `equity - startingBalance + feesPaid`.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub gross_pnl: Decimal,
+    /// Profit after both: `equity - startingBalance - royaltiesPaid`.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub net_pnl: Decimal,
+    /// `grossPnl / startingBalance`, to 8 decimals.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub gross_return: Decimal,
+    /// `netPnl / startingBalance`, to 8 decimals.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub net_return: Decimal,
+}
+
+impl AccountReturns {
+    /// The returns of an account from its figures.
+    pub fn new(
+        account: &clones_prop_engine::AccountView,
+        equity: Decimal,
+        fees_paid: Decimal,
+        royalties_paid: Decimal,
+    ) -> Self {
+        let start = account.starting_balance;
+        let gross_pnl = equity - start + fees_paid;
+        let net_pnl = equity - start - royalties_paid;
+        let ratio = |pnl: Decimal| {
+            pnl.checked_div(start)
+                .unwrap_or_default()
+                .round_dp(8)
+                .normalize()
+        };
+        Self {
+            account_id: account.id,
+            context: account.context.as_str().to_string(),
+            currency: account.quote_currency.clone(),
+            starting_balance: start,
+            equity,
+            fees_paid,
+            royalties_paid,
+            gross_pnl,
+            net_pnl,
+            gross_return: ratio(gross_pnl),
+            net_return: ratio(net_pnl),
+        }
+    }
+}
+
+/// A clone's returns on each of its audition and Arena accounts, newest account first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClonePerformance {
+    /// The clone.
+    pub clone_id: Uuid,
+    /// One entry per account.
+    pub accounts: Vec<AccountReturns>,
+}
+
 /// What one royalty booking pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RoyaltyReport {

@@ -121,6 +121,12 @@ pub trait PropService: Send + Sync {
         accounts: Vec<(Uuid, Uuid)>,
     ) -> Result<Vec<Option<TradingState>>, PropError>;
 
+    /// The trading fees `account_id` has paid since it opened (its `fees` ledger balance).
+    ///
+    /// # Errors
+    /// `prop_account_not_found` for someone else's account; database failures.
+    async fn fees_paid(&self, owner: Uuid, account_id: Uuid) -> Result<Decimal, PropError>;
+
     /// The owner's accounts, newest first.
     async fn accounts(&self, owner: Uuid) -> Result<Vec<AccountView>, PropError>;
 

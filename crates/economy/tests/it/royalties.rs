@@ -343,6 +343,28 @@ async fn royalties_are_booked_once_per_profitable_fill_balanced_by_either_policy
         ]
     );
 
+    // The clone's performance: 1 000 gross (no fees on this feed), 950 net of the royalty.
+    let performance = original.performance(trader, clone_id).await.unwrap();
+    assert_eq!(performance.accounts.len(), 1);
+    let returns = &performance.accounts[0];
+    assert_eq!(returns.account_id, arena.account);
+    assert_eq!(
+        (
+            returns.gross_pnl,
+            returns.fees_paid,
+            returns.royalties_paid,
+            returns.net_pnl
+        ),
+        (d("1000"), d("0"), d("50"), d("950"))
+    );
+    assert_eq!(
+        (returns.gross_return, returns.net_return),
+        (d("0.01"), d("0.0095"))
+    );
+    // Another owner sees none of the clone's accounts.
+    let stranger = original.performance(c.user, clone_id).await.unwrap();
+    assert!(stranger.accounts.is_empty());
+
     // A loss books nothing; a second pass over the same fills books nothing again.
     env.clock.advance(chrono::Duration::seconds(1));
     arena.round_trip(&env, "200", "150").await;

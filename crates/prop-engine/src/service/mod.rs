@@ -132,6 +132,10 @@ impl PropService for PgPropService {
         self.place_order_impl(owner, account_id, request).await
     }
 
+    async fn fees_paid(&self, owner: Uuid, account_id: Uuid) -> Result<Decimal, PropError> {
+        self.fees_paid_impl(owner, account_id).await
+    }
+
     async fn trading_states(
         &self,
         accounts: Vec<(Uuid, Uuid)>,

@@ -20,7 +20,7 @@ use crate::views::{
     AccountView, ArenaProfit, EquityPoint, FillView, LedgerEntryView, LedgerEventView, OrderView,
     PositionView, TradingState,
 };
-use crate::{PropError, repo};
+use crate::{LedgerAccount, PropError, repo};
 
 impl PgPropService {
     pub(super) async fn accounts_impl(&self, owner: Uuid) -> Result<Vec<AccountView>, PropError> {
@@ -205,6 +205,20 @@ impl PgPropService {
             Ok(repo::latest_snapshot(conn, account_id)?
                 .as_ref()
                 .map(equity_point))
+        })
+        .await
+    }
+
+    pub(super) async fn fees_paid_impl(
+        &self,
+        owner: Uuid,
+        account_id: Uuid,
+    ) -> Result<Decimal, PropError> {
+        self.owner_read(owner, account_id, move |conn, _| {
+            Ok(repo::balances_of(conn, account_id)?
+                .iter()
+                .find(|row| row.ledger_account == LedgerAccount::Fees.as_str())
+                .map_or(Decimal::ZERO, |row| row.balance))
         })
         .await
     }

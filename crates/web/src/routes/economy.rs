@@ -1,17 +1,23 @@
-//! Payments: quotes, deposit submissions, purchases.
+//! Payments: quotes, deposit submissions, purchases, the creator plan; and a clone's returns
+//! gross and net of fees and royalties.
 
 use super::ServiceConfig;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use clones_economy::{
-    CreatorPlanView, DepositOutcome, DepositState, DepositSubmission, PurchaseView, QuoteRequest,
-    SignedQuote,
+    ClonePerformance, CreatorPlanView, DepositOutcome, DepositState, DepositSubmission,
+    PurchaseView, QuoteRequest, SignedQuote,
 };
 use uuid::Uuid;
 
 use crate::extract::{AuthUser, Json};
 use crate::paging::{PageParams, Paged, paged_response};
 use crate::{ApiError, AppState, Problem};
+
+/// Routes under `/clone`: a clone's performance.
+pub(super) fn configure_clone(config: &mut ServiceConfig) {
+    config.service(performance);
+}
 
 pub(super) fn configure(config: &mut ServiceConfig) {
     config
@@ -124,4 +130,24 @@ pub async fn creator_plan(
     user: AuthUser,
 ) -> Result<web::Json<CreatorPlanView>, ApiError> {
     Ok(web::Json(state.economy.creator_plan(user.user_id).await?))
+}
+
+/// The clone's returns on each of its audition and Arena accounts, gross and net of trading
+/// fees and of the royalties its adopted marketplace strategies cost.
+#[utoipa::path(tag = "economy", params(("id" = Uuid, Path, description = "clone id")), security(("user_bearer" = [])), responses(
+    (status = 200, body = ClonePerformance),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`clone_not_found`", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/clones/{id}/performance")]
+pub async fn performance(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ClonePerformance>, ApiError> {
+    let id = id.into_inner();
+    state.clones.get_clone(user.user_id, id).await?;
+    Ok(web::Json(
+        state.royalties.performance(user.user_id, id).await?,
+    ))
 }

@@ -82,7 +82,8 @@ pub(crate) fn split() -> Routes<
                     scope::scope("/clone")
                         .configure(audited(clones::configure))
                         .configure(audited(backtests::configure))
-                        .configure(audited(deployments::configure)),
+                        .configure(audited(deployments::configure))
+                        .configure(audited(economy::configure_clone)),
                 )
                 .service(scope::scope("/clones").configure(audited(decisions::configure)))
                 .service(scope::scope("/public").configure(audited(public::configure)))

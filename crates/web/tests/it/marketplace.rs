@@ -281,3 +281,57 @@ async fn adoption_the_royalty_statement_and_the_score_order_answer_as_documented
         json!({"plan": "starter", "feePercent": "7.00", "purchaseId": null, "since": null})
     );
 }
+
+/// A clone's performance: its owner reads each audition and Arena account's returns gross and
+/// net of fees and royalties; another user gets 404 and no token 401.
+#[tokio::test]
+async fn a_clone_owner_reads_its_returns_gross_and_net() {
+    use clones_prop_engine::{AccountContext, OpenAccount};
+    use clones_wiring::{ServiceSettings, Services};
+
+    let app = spawn().await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let bob = member(&app, &PrivateKeySigner::random()).await;
+    let clone = crate::clones::paid_clone(&app, alice.id).await;
+    let path = format!("/api/v1/clone/clones/{clone}/performance");
+
+    let empty = app.get(&path, Some(&alice.token)).await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(empty.body["cloneId"], clone.to_string());
+    assert_eq!(empty.body["accounts"], json!([]));
+
+    let services = Services::new(
+        app.db.db().clone(),
+        Arc::new(app.clock.clone()),
+        ServiceSettings::default(),
+    );
+    let account = services
+        .prop
+        .open_account(
+            alice.id,
+            OpenAccount {
+                account_id: None,
+                clone_id: Some(clone),
+                context: AccountContext::Arena,
+                quote_currency: "USDC".into(),
+                starting_balance: "100000".parse().unwrap(),
+                limits: None,
+            },
+        )
+        .await
+        .unwrap();
+    let read = app.get(&path, Some(&alice.token)).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let returns = &read.body["accounts"][0];
+    assert_eq!(returns["accountId"], account.id.to_string());
+    assert_eq!(returns["context"], "arena");
+    assert_eq!(returns["feesPaid"], "0");
+    assert_eq!(returns["royaltiesPaid"], "0");
+    assert_eq!(returns["grossReturn"], "0");
+    assert_eq!(returns["netReturn"], "0");
+
+    app.get(&path, Some(&bob.token))
+        .await
+        .assert_problem(404, "clone_not_found");
+    assert_eq!(app.get(&path, None).await.status, 401);
+}

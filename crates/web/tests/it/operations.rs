@@ -83,6 +83,7 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "GET /api/v1/clone/clones/{id}/decision-backtests/{jobId}/artifacts/{kind}",
         "POST /api/v1/clone/clones/{id}/decision-backtest-preview",
         "GET /api/v1/clone/clones/{id}/deployment",
+        "GET /api/v1/clone/clones/{id}/performance",
         "GET /api/v1/clone/clones/{id}/deployment/history",
         "POST /api/v1/clone/clones/{id}/deployment/initiate",
         "POST /api/v1/clone/clones/{id}/deployment/pool",
