@@ -49,7 +49,7 @@ const CHUNK: usize = 1_000;
 /// each run whose (account, slot) already has one. Returns the ids of the runs written.
 pub(crate) fn insert_runs(
     conn: &mut PgConnection,
-    recorded: &[(RunRow, Vec<ActionRow>, Option<ArtifactRow>)],
+    recorded: &[&(RunRow, Vec<ActionRow>, Option<ArtifactRow>)],
 ) -> QueryResult<std::collections::HashSet<Uuid>> {
     let mut written = std::collections::HashSet::new();
     for chunk in recorded.chunks(CHUNK) {

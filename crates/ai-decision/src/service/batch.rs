@@ -130,11 +130,13 @@ impl PgDecisionService {
             }
         }
         let deliberated = started.elapsed();
-        let runs: Vec<Recorded> = recorded.iter().map(|(_, rows)| rows.clone()).collect();
-        let written = self
+        // The rows travel to the blocking pool and back rather than being copied.
+        let (recorded, written) = self
             .db
             .cross_tenant_transaction("decision: record runs", move |conn| {
-                repo::insert_runs(conn, &runs).map_err(DecisionError::from)
+                let runs: Vec<&Recorded> = recorded.iter().map(|(_, rows)| rows).collect();
+                let written = repo::insert_runs(conn, &runs).map_err(DecisionError::from)?;
+                Ok::<_, DecisionError>((recorded, written))
             })
             .await?;
         let (mine, raced): (Vec<_>, Vec<_>) = recorded
@@ -166,6 +168,7 @@ impl PgDecisionService {
         recorded: Vec<(Assignment, Recorded)>,
     ) -> Result<Vec<Decided>, DecisionError> {
         let mut orders = Vec::new();
+        // Per order: its action, run, owner and account, to record the answer.
         let mut owners = Vec::new();
         for (assignment, (_, actions, _)) in &recorded {
             for action in actions {
@@ -173,7 +176,12 @@ impl PgDecisionService {
                     .side
                     .parse::<Side>()
                     .map_err(|_| DecisionError::Corrupt("action side".into()))?;
-                owners.push((action.id.clone(), action.run_id));
+                owners.push((
+                    action.id.clone(),
+                    action.run_id,
+                    assignment.owner_user_id,
+                    assignment.account_id,
+                ));
                 orders.push(BatchOrder {
                     owner: assignment.owner_user_id,
                     account_id: assignment.account_id,
@@ -193,7 +201,7 @@ impl PgDecisionService {
         let answers = if orders.is_empty() {
             Vec::new()
         } else {
-            match self.prop.place_orders(orders.clone()).await {
+            match self.prop.place_orders(orders).await {
                 Ok(answers) => answers,
                 Err(error) => {
                     tracing::warn!(code = error.code(), %error, orders = handed, "order batch hand-over failed");
@@ -205,19 +213,20 @@ impl PgDecisionService {
         let mut executions: HashMap<Uuid, Vec<ExecutionRow>> = HashMap::new();
         let mut created: HashMap<Uuid, u32> = HashMap::new();
         let mut errors: HashMap<Uuid, u32> = HashMap::new();
-        for (index, (action_id, run_id)) in owners.into_iter().enumerate() {
+        for (index, (action_id, run_id, owner_user_id, account_id)) in
+            owners.into_iter().enumerate()
+        {
             match answers.get(index) {
                 Some(Ok(outcome)) => {
                     if outcome.created {
                         *created.entry(run_id).or_default() += 1;
                     }
-                    let order = &orders[index];
                     executions.entry(run_id).or_default().push(ExecutionRow {
                         id: Uuid::new_v4(),
                         action_id,
                         run_id,
-                        owner_user_id: order.owner,
-                        account_id: order.account_id,
+                        owner_user_id,
+                        account_id,
                         prop_order_id: outcome.order.id,
                         order_status: outcome.order.status.as_str().to_string(),
                         rejection_code: outcome.order.rejection_code.clone(),

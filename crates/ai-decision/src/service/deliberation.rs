@@ -89,13 +89,8 @@ impl PgDecisionService {
     ) -> Result<Deliberation, DecisionError> {
         // One read as the owner: model, active version, entitlement and universe together.
         let runtime = self.clones.runtime(owner, clone_id).await?;
-        // The account is read only for a clone that can decide, as before the cycle read
-        // accounts in bulk.
-        let account = if runtime.active_version.is_some() {
-            self.account_state(owner, clone_id, source).await?
-        } else {
-            Err(("no_active_strategy", String::new()))
-        };
+        // Read like the cycle reads it for a page: with the runtime, whatever the clone's state.
+        let account = self.account_state(owner, clone_id, source).await?;
         self.deliberate_with(runtime, account, &MarketCache::default(), clone_id, now)
             .await
     }

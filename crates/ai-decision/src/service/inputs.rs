@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Duration, Utc};
 use clones_ingest::Candle;
 use clones_market::Timeframe;
-use clones_prop_engine::{AccountContext, AccountStatus, AccountView, TradingState};
+use clones_prop_engine::{AccountContext, AccountStatus, AccountView, PositionView, TradingState};
 use clones_strategy::{Bar, CompiledPlan, MarketWindow, SeriesKey};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -38,6 +38,42 @@ pub(super) struct AccountState {
     pub(super) equity: Decimal,
     pub(super) equity_source: &'static str,
     pub(super) positions: BTreeMap<String, Decimal>,
+}
+
+/// The value cached under `key`, or what `read` answers (then cached). Two deliberations that
+/// miss at once both read; the reads are idempotent, so that costs a read, never a wrong answer.
+async fn read_once<K, V>(
+    cache: &Mutex<HashMap<K, V>>,
+    key: K,
+    read: impl std::future::Future<Output = Result<V, DecisionError>>,
+) -> Result<V, DecisionError>
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+{
+    let known = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    if let Some(value) = known {
+        return Ok(value);
+    }
+    let value = read.await?;
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, value.clone());
+    Ok(value)
+}
+
+/// Open positions by instrument (flat ones left out).
+fn held<'a>(positions: impl IntoIterator<Item = &'a PositionView>) -> BTreeMap<String, Decimal> {
+    positions
+        .into_iter()
+        .filter(|position| !position.size.is_zero())
+        .map(|position| (position.instrument.clone(), position.size))
+        .collect()
 }
 
 /// A skipped deliberation's reason: (code, detail).
@@ -90,16 +126,10 @@ pub(super) fn assigned_state(
 
 /// [`assigned_state`] of what [`PropService::trading_states`](clones_prop_engine::PropService::trading_states) read.
 pub(super) fn state_of(clone_id: Uuid, state: &TradingState) -> Result<AccountState, Skip> {
-    let positions = state
-        .positions
-        .iter()
-        .filter(|position| !position.size.is_zero())
-        .map(|position| (position.instrument.clone(), position.size))
-        .collect();
     assigned_state(
         clone_id,
         &state.account,
-        positions,
+        held(&state.positions),
         state.latest_equity.as_ref().map(|point| point.equity),
     )
 }
@@ -111,23 +141,11 @@ impl PgDecisionService {
         cache: &MarketCache,
         instrument: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<(Decimal, DateTime<Utc>)>, DecisionError> {
-        let known = cache
-            .mids
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(instrument)
-            .copied();
-        if let Some(mid) = known {
-            return Ok(mid);
-        }
-        let mid = self.market.latest_mid(instrument, now).await?;
-        cache
-            .mids
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(instrument.to_string(), mid);
-        Ok(mid)
+    ) -> Result<Option<Mid>, DecisionError> {
+        read_once(&cache.mids, instrument.to_string(), async {
+            Ok(self.market.latest_mid(instrument, now).await?)
+        })
+        .await
     }
 
     async fn cached_candles(
@@ -144,22 +162,10 @@ impl PgDecisionService {
             from.timestamp(),
             to.timestamp(),
         );
-        let known = cache
-            .candles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .cloned();
-        if let Some(candles) = known {
-            return Ok(candles);
-        }
-        let candles = self.market.candles(instrument, timeframe, from, to).await?;
-        cache
-            .candles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, candles.clone());
-        Ok(candles)
+        read_once(&cache.candles, key, async {
+            Ok(self.market.candles(instrument, timeframe, from, to).await?)
+        })
+        .await
     }
 
     pub(super) async fn account_state(
@@ -219,14 +225,7 @@ impl PgDecisionService {
         owner: Uuid,
         account_id: Uuid,
     ) -> Result<BTreeMap<String, Decimal>, DecisionError> {
-        Ok(self
-            .prop
-            .positions(owner, account_id)
-            .await?
-            .into_iter()
-            .filter(|position| !position.size.is_zero())
-            .map(|position| (position.instrument, position.size))
-            .collect())
+        Ok(held(&self.prop.positions(owner, account_id).await?))
     }
 
     /// The candles every requirement of `plan` reads (complete bars only, warm-up times

@@ -248,6 +248,9 @@ impl PgPropService {
                         .or_default()
                         .push(position_view(&row));
                 }
+                for held in positions.values_mut() {
+                    held.sort_by(|a, b| a.instrument.cmp(&b.instrument));
+                }
                 let equity: BTreeMap<Uuid, EquityPoint> = repo::latest_snapshots(conn, &ids)?
                     .iter()
                     .map(|row| (row.account_id, equity_point(row)))
@@ -260,11 +263,9 @@ impl PgPropService {
                             .get(&id)
                             .filter(|view| view.owner_user_id == owner)?
                             .clone();
-                        let mut held = positions.get(&id).cloned().unwrap_or_default();
-                        held.sort_by(|a, b| a.instrument.cmp(&b.instrument));
                         Some(TradingState {
                             account,
-                            positions: held,
+                            positions: positions.get(&id).cloned().unwrap_or_default(),
                             latest_equity: equity.get(&id).cloned(),
                         })
                     })
