@@ -28,7 +28,9 @@
 //!
 //! Settings: `BENCH_POOL` (pool size, default callers + 4), `BENCH_LATENCY_ORDERS` (2 000),
 //! `BENCH_OWNERS` (1: the users the accounts of phases 2–3 belong to, in turn),
-//! `BENCH_PG_STATS=1` prints the top statements of the `uniform` phase from
+//! `BENCH_LANES` (2: concurrent `place_order` calls share rounds through
+//! `PgPropService::with_order_lanes`; 0 gives each order its own transaction),
+//! `BENCH_LANE_BATCH` (64: the most orders a lane's round takes), `BENCH_PG_STATS=1` prints the top statements of the `uniform` phase from
 //! `pg_stat_statements` (the cluster must preload it).
 //!
 //! Run with `TEST_DATABASE_URL=... cargo bench -p clones-prop-engine --bench persisted`.
@@ -43,8 +45,8 @@ use clones_db::{Db, PoolSettings};
 use clones_kernel::{Secret, SystemClock};
 use clones_market::Side;
 use clones_prop_engine::{
-    AccountContext, BatchOrder, FixedMarketFeed, OpenAccount, OrderRequest, PgPropService,
-    PropService, PropSettings, RiskLimits, TimeInForce,
+    AccountContext, BatchOrder, FixedMarketFeed, OpenAccount, OrderLaneSettings, OrderRequest,
+    PgPropService, PropService, PropSettings, RiskLimits, TimeInForce,
 };
 use clones_test_db::TestDb;
 use diesel::connection::SimpleConnection;
@@ -224,10 +226,18 @@ async fn sustained(
     tally.report(phase, started.elapsed());
 }
 
+/// Fresh statistics after a phase opened its accounts, as a table in service has: the plans
+/// of the key checks (cached per connection) otherwise assume the tables are as small as
+/// they were when last analyzed.
+fn analyze(conn: &mut diesel::PgConnection) {
+    conn.batch_execute("ANALYZE").unwrap();
+}
+
 /// Phase 4: `callers` callers, each owning an equal share of `count` fresh accounts, send
 /// batches of one order per owned account until `duration` has passed.
 async fn batched(
     prop: &PgPropService,
+    owner_conn: &mut diesel::PgConnection,
     owners: &[Uuid],
     count: usize,
     callers: usize,
@@ -238,6 +248,7 @@ async fn batched(
         let owner = owners[i % owners.len()];
         accounts.push((owner, open(prop, owner).await));
     }
+    analyze(owner_conn);
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..callers)
@@ -346,6 +357,8 @@ async fn main() {
     let owner_count: usize = env_or("BENCH_OWNERS", 1).max(1);
     let batch_accounts: usize = env_or("BENCH_BATCH_ACCOUNTS", 1_000);
     let batch_callers: usize = env_or("BENCH_BATCH_CALLERS", 2).max(1);
+    let lanes: usize = env_or("BENCH_LANES", 2);
+    let lane_batch: usize = env_or("BENCH_LANE_BATCH", 64).max(1);
 
     let test_db = tokio::task::spawn_blocking(TestDb::new)
         .await
@@ -364,6 +377,10 @@ async fn main() {
         Arc::new(feed.clone()),
         PropSettings::default(),
     );
+    let prop = prop.with_order_lanes(OrderLaneSettings {
+        lanes,
+        max_batch: lane_batch,
+    });
     let mut owner_conn = test_db.owner_connection().unwrap();
     let owners: Vec<Uuid> = (0..owner_count).map(|_| Uuid::new_v4()).collect();
     for owner in &owners {
@@ -391,7 +408,8 @@ async fn main() {
         .collect();
     println!(
         "settings: {}, pool {pool}, {account_count} accounts of {owner_count} owners, {callers} \
-         callers, {seconds} s per sustained phase, zipf s={zipf_s}",
+         callers, {seconds} s per sustained phase, zipf s={zipf_s}, order lanes {lanes} of up \
+         to {lane_batch} orders",
         settings.join(", ")
     );
 
@@ -432,6 +450,7 @@ async fn main() {
         accounts.push((owner, open(&prop, owner).await));
     }
     let account_ids: Vec<Uuid> = accounts.iter().map(|(_, account)| *account).collect();
+    analyze(&mut owner_conn);
     if pg_stats {
         owner_conn
             .batch_execute(
@@ -475,7 +494,15 @@ async fn main() {
 
     // 4. Batches of one order per account, as the decision cycle sends them.
     if batch_accounts > 0 {
-        batched(&prop, &owners, batch_accounts, batch_callers, duration).await;
+        batched(
+            &prop,
+            &mut owner_conn,
+            &owners,
+            batch_accounts,
+            batch_callers,
+            duration,
+        )
+        .await;
     }
 
     // 5. Mark-to-market over many accounts seeded in bulk.

@@ -41,7 +41,7 @@ use uuid::Uuid;
 
 pub use error::PropError;
 pub use market_memory::MarketMemoryFeed;
-pub use service::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, PropSettings};
+pub use service::{MAX_ACTION_ID_LEN, MAX_AMOUNT, OrderLaneSettings, PgPropService, PropSettings};
 pub use views::*;
 
 pub use feed::{

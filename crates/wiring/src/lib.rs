@@ -31,7 +31,8 @@ use clones_lifecycle::{
 };
 use clones_marketplace::{MarketplaceService, MarketplaceSettings, PgMarketplaceService};
 use clones_prop_engine::{
-    MarketFeed, MarketMemoryFeed, NoMarketFeed, PgPropService, PropService, PropSettings,
+    MarketFeed, MarketMemoryFeed, NoMarketFeed, OrderLaneSettings, PgPropService, PropService,
+    PropSettings,
 };
 use clones_runtime::{HeartbeatService, PgHeartbeatService};
 use clones_secrets::Keyring;
@@ -74,6 +75,8 @@ pub struct ServiceSettings {
     pub lifecycle: LifecycleSettings,
     /// Prop engine limits.
     pub prop: PropSettings,
+    /// How concurrent single orders share rounds (on by default).
+    pub order_lanes: OrderLaneSettings,
     /// The prop engine's market data.
     pub prop_feed: PropFeed,
     /// The keys that seal secrets (a pool's deposit key); the pool step answers
@@ -162,6 +165,7 @@ impl Services {
             clob,
             lifecycle,
             prop,
+            order_lanes,
             prop_feed,
             keyring,
             deployment_chain,
@@ -179,8 +183,9 @@ impl Services {
             PropFeed::None => Arc::new(NoMarketFeed),
             PropFeed::MarketMemory => Arc::new(MarketMemoryFeed::new(market.clone())),
         };
-        let prop: Arc<dyn PropService> =
-            Arc::new(PgPropService::new(db.clone(), clock.clone(), feed, prop));
+        let prop: Arc<dyn PropService> = Arc::new(
+            PgPropService::new(db.clone(), clock.clone(), feed, prop).with_order_lanes(order_lanes),
+        );
         let economy: Arc<dyn EconomyService> = Arc::new(PgEconomyService::new(
             db.clone(),
             clock.clone(),

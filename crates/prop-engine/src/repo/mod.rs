@@ -4,10 +4,11 @@
 mod execution;
 
 pub(crate) use execution::{
-    OrderWrite, PositionAfter, lock_account_with_limits, order_context, write_order,
+    AccountWrite, ContextRequest, EntryWrite, EventWrite, PositionWrite, RoundWrite,
+    lock_accounts_with_limits, order_contexts, write_round,
 };
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clones_db::schema::{
     prop_account_balances as balances, prop_account_limits as limits, prop_accounts as accounts,
     prop_admin_audit_log as audit, prop_equity_snapshots as snapshots, prop_fills as fills,
@@ -90,23 +91,6 @@ pub(crate) fn accounts_of(conn: &mut PgConnection, owner: Uuid) -> QueryResult<V
         .order((accounts::created_at.desc(), accounts::id.desc()))
         .select(AccountRow::as_select())
         .load(conn)
-}
-
-pub(crate) fn roll_day(
-    conn: &mut PgConnection,
-    id: Uuid,
-    anchor: NaiveDate,
-    day_start_equity: Decimal,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(accounts::table.find(id))
-        .set((
-            accounts::day_anchor.eq(anchor),
-            accounts::day_start_equity.eq(day_start_equity),
-            accounts::updated_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
 }
 
 pub(crate) fn set_status(

@@ -1,23 +1,25 @@
 //! Many accounts' orders in one transaction: the path for callers that hold a whole cycle's
-//! orders (the decision cycle), so a cycle pays one commit instead of one per order.
+//! orders (the decision cycle), so a cycle pays one commit and three statements instead of
+//! that per order.
 //!
-//! Each order runs through the same transaction body as [`PropService::place_order`]
-//! (`execution::execute_order`): the same gates, fill, position, ledger and idempotency, so a
-//! batch leaves exactly the ledger the same orders placed one at a time would. This module only
-//! groups them: it reads the market once per instrument, takes account locks in one order, and
-//! falls back to one order per transaction when the batch cannot commit whole.
+//! The orders run through the same round as [`PropService::place_order`]
+//! ([`round`](super::round)): the same gates, fill, position, ledger and idempotency, so a
+//! batch leaves exactly the ledger the same orders placed one at a time would. This module
+//! only prepares rounds: it reads the market once per instrument, runs again the orders whose
+//! accounts hold instruments it had no mark for, and falls back to one order per transaction
+//! when a round cannot commit whole.
 //!
 //! [`PropService::place_order`]: crate::PropService::place_order
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{SubsecRound, Utc};
 use clones_market::InstrumentKey;
-use uuid::Uuid;
 
 use super::PgPropService;
-use super::execution::{Attempt, MarketView, execute_order, validate_order};
+use super::execution::{MarketView, validate_order};
+use super::round::{Answer, RoundOrder, run_round};
 use clones_kernel::DomainError;
 
 use crate::PropError;
@@ -30,19 +32,6 @@ const ROUNDS_BEFORE_UNASKED: u32 = 3;
 /// One order of the batch still to execute: its index in the caller's list and its parsed
 /// instrument.
 type Pending = (usize, InstrumentKey);
-
-/// An order's index, its answer, and what its account holds after it (when it executed).
-type Answered = (usize, Result<OrderOutcome, PropError>, Option<Vec<String>>);
-
-/// What one round's transaction did.
-struct Round {
-    /// Executed (or refused alone) orders.
-    done: Vec<Answered>,
-    /// Orders left for the next round, in their order.
-    deferred: Vec<Pending>,
-    /// Marks the deferred orders need.
-    missing: BTreeSet<String>,
-}
 
 impl PgPropService {
     pub(super) async fn place_orders_impl(
@@ -59,9 +48,6 @@ impl PgPropService {
                 Err(error) => results[index] = Some(Err(error)),
             }
         }
-        // Locks are always taken in account order, so two batches never wait on each other in
-        // a cycle; the sort is stable, so one account's orders keep the caller's order.
-        pending.sort_by_key(|(index, _)| orders[*index].account_id);
         let mut market = self.batch_market(&orders, &pending, now).await?;
         let orders = Arc::new(orders);
         let mut round = 0;
@@ -77,87 +63,69 @@ impl PgPropService {
             let outcome = self
                 .db
                 .cross_tenant_transaction("prop: order batch", move |conn| {
-                    let mut round = Round {
-                        done: Vec::new(),
-                        deferred: Vec::new(),
-                        missing: BTreeSet::new(),
-                    };
-                    // An account with a deferred order defers its later orders too, so they
-                    // execute in the caller's order.
-                    let mut waiting: HashSet<Uuid> = HashSet::new();
-                    for (index, instrument) in batch {
-                        let order = &shared[index];
-                        let view = views
-                            .get(&instrument.to_string())
-                            .ok_or_else(|| super::corrupt("batch order without a market view"))?;
-                        if waiting.contains(&order.account_id) {
-                            round.deferred.push((index, instrument));
-                            continue;
-                        }
-                        let attempt = execute_order(
-                            conn,
-                            order.owner,
-                            order.account_id,
-                            &order.request,
-                            &instrument,
-                            view,
-                            now,
-                            &settings,
-                        );
-                        match attempt {
-                            Ok(Attempt::Done(outcome, held)) => {
-                                round.done.push((index, Ok(*outcome), Some(held)));
-                            }
-                            Ok(Attempt::NeedMarks(missing)) => {
-                                round.missing.extend(missing);
-                                waiting.insert(order.account_id);
-                                round.deferred.push((index, instrument));
-                            }
-                            // Refused before anything was written: the others go on.
-                            Err(PropError::AccountNotFound) => {
-                                round
-                                    .done
-                                    .push((index, Err(PropError::AccountNotFound), None));
-                            }
-                            Err(error) => return Err(error),
-                        }
+                    let mut round_orders = Vec::with_capacity(batch.len());
+                    for (index, instrument) in &batch {
+                        let order = &shared[*index];
+                        round_orders.push(RoundOrder {
+                            owner: order.owner,
+                            account_id: order.account_id,
+                            request: &order.request,
+                            instrument,
+                            market: views.get(&instrument.to_string()).ok_or_else(|| {
+                                super::corrupt("batch order without a market view")
+                            })?,
+                        });
                     }
-                    Ok(round)
+                    run_round(conn, &round_orders, now, &settings)
                 })
                 .await;
             match outcome {
-                Ok(round) => {
-                    for (index, result, held) in round.done {
-                        if let Some(held) = held {
-                            self.held.set(orders[index].account_id, held);
+                Ok(done) => {
+                    let mut deferred = Vec::new();
+                    for ((index, instrument), answer) in
+                        std::mem::take(&mut pending).into_iter().zip(done.answers)
+                    {
+                        match answer {
+                            Answer::Done(result, held) => {
+                                if let Some(held) = held {
+                                    self.held.set(orders[index].account_id, held);
+                                }
+                                results[index] = Some(*result);
+                            }
+                            Answer::Deferred => deferred.push((index, instrument)),
                         }
-                        results[index] = Some(result);
                     }
-                    if !round.missing.is_empty() {
-                        let marks = self.marks(round.missing.iter().cloned(), now).await?;
-                        for view in market.values_mut() {
-                            view.marks.extend(marks.clone());
-                            view.asked.extend(round.missing.iter().cloned());
+                    pending = deferred;
+                    if done.missing.is_empty() {
+                        continue;
+                    }
+                    match self.marks(done.missing.iter().cloned(), now).await {
+                        Ok(marks) => {
+                            for view in market.values_mut() {
+                                view.marks.extend(marks.clone());
+                                view.asked.extend(done.missing.iter().cloned());
+                            }
+                            continue;
+                        }
+                        // Some orders already executed, so the batch cannot fail whole: the
+                        // deferred ones go one at a time, each with its own answer.
+                        Err(error) => {
+                            tracing::warn!(code = error.code(), %error, orders = pending.len(), "marks for deferred orders failed; executing them one at a time");
                         }
                     }
-                    pending = round.deferred;
                 }
                 Err(error) => {
                     // Nothing of this round was kept: execute its orders one at a time, each
                     // with its own answer.
                     tracing::warn!(code = error.code(), %error, orders = pending.len(), "order batch rolled back; executing one at a time");
-                    for (index, _) in std::mem::take(&mut pending) {
-                        let order = &orders[index];
-                        results[index] = Some(
-                            self.place_order_impl(
-                                order.owner,
-                                order.account_id,
-                                order.request.clone(),
-                            )
-                            .await,
-                        );
-                    }
                 }
+            }
+            for (index, _) in std::mem::take(&mut pending) {
+                let order = &orders[index];
+                results[index] = Some(
+                    self.place_order_impl(order.owner, order.account_id, order.request.clone())
+                        .await,
+                );
             }
         }
         results

@@ -1,35 +1,32 @@
 //! The write paths of an account's life before marking: opening an account with its limits
-//! and opening ledger event, and executing an order (gates, fill simulation, fills, position,
-//! ledger event and balances) in one transaction per order.
+//! and opening ledger event, and placing one order.
 //!
-//! Market data is read through the feed before the transaction opens; the transaction itself
-//! reads nothing but the database, so a slow feed never holds the account's row lock. The
-//! marks of the account's other positions come from what it held after its last order here
-//! (`held`); when the transaction finds an open position it has no mark for, it writes nothing
-//! and the order is retried with that mark read. An order is four statements: the account
-//! locked with its limits, one read of balances, positions, the action's earlier order and the
-//! rate window, one write of everything the order did, and the commit; its outcome is built
-//! from what was written.
+//! Market data is read through the feed before the order's transaction opens; the transaction
+//! itself reads nothing but the database, so a slow feed never holds the account's row lock.
+//! The marks of the account's other positions come from what it held after its last order
+//! here (`held`); when the transaction finds an open position it has no mark for, it writes
+//! nothing and the order is retried with that mark read. The transaction is a round of one
+//! order ([`round`](super::round)): the account locked with its limits, one read, one write
+//! and the commit; its outcome is built from what was written.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use clones_market::{InstrumentKey, InstrumentKind};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::mapping::{
-    account_view, cash_of, fill_view, limits_of, order_view, paper_from_parts, status_of,
-};
-use super::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, PropSettings, corrupt};
+use super::mapping::{account_view, cash_of, fill_view, order_view};
+use super::round::{Answer, RoundOrder, run_round};
+use super::{MAX_ACTION_ID_LEN, MAX_AMOUNT, PgPropService, corrupt};
 use crate::feed::{InstrumentInfo, MarketQuote};
-use crate::fill::{self, OrderSpec, OrderType, TimeInForce};
-use crate::gates::{self, AccountSnapshot, AccountStatus, OrderCheck, RiskLimits};
+use crate::fill::TimeInForce;
+use crate::gates::{AccountStatus, RiskLimits};
 use crate::models::{AccountRow, FillRow, LimitsRow, OrderRow};
 use crate::paper::PaperAccount;
-use crate::views::{AccountView, OpenAccount, OrderOutcome, OrderRequest, OrderStatus};
+use crate::views::{AccountView, OpenAccount, OrderOutcome, OrderRequest};
 use crate::{PropError, repo};
 
 fn check_amount(name: &str, value: Decimal, allow_zero: bool) -> Result<(), PropError> {
@@ -113,7 +110,7 @@ pub(super) fn validate_order(request: &OrderRequest) -> Result<InstrumentKey, Pr
     Ok(instrument)
 }
 
-fn outcome_of(
+pub(super) fn outcome_of(
     conn: &mut PgConnection,
     order: &OrderRow,
     created: bool,
@@ -123,7 +120,7 @@ fn outcome_of(
 }
 
 /// The outcome of rows as stored, built from what was written instead of read back.
-fn outcome_from(
+pub(super) fn outcome_from(
     order: &OrderRow,
     fills: &[FillRow],
     created: bool,
@@ -137,36 +134,10 @@ fn outcome_from(
 
 /// A value as `NUMERIC(28, 10)` gives it back: at the stored scale, so an outcome built from
 /// what was written reads exactly as a re-read one.
-fn stored(value: Decimal) -> Decimal {
+pub(super) fn stored(value: Decimal) -> Decimal {
     let mut value = value;
     value.rescale(crate::SCALE);
     value
-}
-
-/// Records a rejected or unfilled order; when a concurrent delivery of the same action won,
-/// returns that one.
-fn record_unexecuted(conn: &mut PgConnection, row: &OrderRow) -> Result<OrderOutcome, PropError> {
-    let write = repo::OrderWrite {
-        order: row,
-        fills: &[],
-        position: None,
-        event: None,
-    };
-    if repo::write_order(conn, &write)? {
-        return outcome_from(row, &[], true);
-    }
-    existing_outcome(conn, row)
-}
-
-/// The order that won the action's unique key.
-fn existing_outcome(conn: &mut PgConnection, row: &OrderRow) -> Result<OrderOutcome, PropError> {
-    let action = row
-        .decision_action_id
-        .as_deref()
-        .ok_or_else(|| corrupt("order conflict without an action id"))?;
-    let existing = repo::order_by_action(conn, row.account_id, action)?
-        .ok_or_else(|| corrupt("conflicting order is not visible"))?;
-    outcome_of(conn, &existing, false)
 }
 
 /// Everything read from the market before the order's transaction opens.
@@ -179,220 +150,6 @@ pub(super) struct MarketView {
     pub(super) asked: BTreeSet<String>,
     /// Value positions the feed was not asked about at entry instead of asking for them.
     pub(super) allow_unasked: bool,
-}
-
-/// What one attempt at the order's transaction came to.
-pub(super) enum Attempt {
-    /// The order's result, and the instruments the account holds after it.
-    Done(Box<OrderOutcome>, Vec<String>),
-    /// The account holds instruments whose marks were not read; nothing was written.
-    NeedMarks(Vec<String>),
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one transaction body; every input is read before the transaction opens"
-)]
-pub(super) fn execute_order(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    account_id: Uuid,
-    request: &OrderRequest,
-    instrument: &InstrumentKey,
-    market: &MarketView,
-    now: DateTime<Utc>,
-    settings: &PropSettings,
-) -> Result<Attempt, PropError> {
-    let (account, limits) =
-        repo::lock_account_with_limits(conn, account_id)?.ok_or(PropError::AccountNotFound)?;
-    // Row-level security already hides other owners' accounts in a tenant transaction; a batch
-    // runs across tenants and relies on this check.
-    if account.owner_user_id != owner {
-        return Err(PropError::AccountNotFound);
-    }
-    let context = repo::order_context(
-        conn,
-        account_id,
-        request.decision_action_id.as_deref(),
-        now - Duration::minutes(1),
-        account.orders_placed,
-        i64::from(limits.max_orders_per_minute),
-    )?;
-    let key = instrument.to_string();
-    let held: Vec<String> = context
-        .positions
-        .iter()
-        .filter(|(_, size, _)| !size.is_zero())
-        .map(|(name, _, _)| name.clone())
-        .collect();
-    if context.existing.is_some()
-        && let Some(action) = &request.decision_action_id
-        && let Some(existing) = repo::order_by_action(conn, account_id, action)?
-    {
-        return Ok(Attempt::Done(
-            Box::new(outcome_of(conn, &existing, false)?),
-            held,
-        ));
-    }
-    let missing: Vec<String> = held
-        .iter()
-        .filter(|name| **name != key && !market.asked.contains(*name))
-        .cloned()
-        .collect();
-    if !missing.is_empty() && !market.allow_unasked {
-        return Ok(Attempt::NeedMarks(missing));
-    }
-    let mut paper = paper_from_parts(&context.balances, &context.positions)?;
-    let equity = paper.equity(&market.marks);
-    let today = now.date_naive();
-    let day_start_equity = if account.day_anchor < today {
-        repo::roll_day(conn, account_id, today, equity, now)?;
-        equity
-    } else {
-        account.day_start_equity
-    };
-    let snapshot = AccountSnapshot {
-        status: status_of(&account)?,
-        kill_switch: settings.kill_switch,
-        equity,
-        day_start_equity,
-        gross_exposure: paper.gross_exposure(&market.marks),
-        position: paper.position(&key),
-        // The order path learns whether the limit is reached, not the count below it.
-        orders_last_minute: if context.rate_limited {
-            u32::try_from(limits.max_orders_per_minute).unwrap_or(u32::MAX)
-        } else {
-            0
-        },
-    };
-    let check = OrderCheck {
-        instrument,
-        info: market.info.as_ref(),
-        price: market
-            .quote
-            .as_ref()
-            .map(|quote| (quote.mid, now - quote.mid_at)),
-        side: request.side,
-        size: request.size,
-        reduce_only: request.reduce_only,
-    };
-    let mut row = OrderRow {
-        id: Uuid::new_v4(),
-        account_id,
-        owner_user_id: owner,
-        decision_action_id: request.decision_action_id.clone(),
-        instrument: key.clone(),
-        side: request.side.as_str().into(),
-        order_type: if request.limit_price.is_some() {
-            "limit"
-        } else {
-            "market"
-        }
-        .into(),
-        size: stored(request.size),
-        limit_price: request.limit_price.map(stored),
-        reduce_only: request.reduce_only,
-        time_in_force: request.time_in_force.as_str().into(),
-        status: OrderStatus::Rejected.as_str().into(),
-        rejection_code: None,
-        rejection_detail: None,
-        created_at: now,
-        account_seq: account.orders_placed + 1,
-    };
-    if let Err(rejection) = gates::check_order(
-        &snapshot,
-        &limits_of(&limits),
-        &check,
-        settings.fill.max_quote_age,
-    ) {
-        row.rejection_code = Some(rejection.reason.code().into());
-        row.rejection_detail = Some(rejection.detail);
-        return Ok(Attempt::Done(
-            Box::new(record_unexecuted(conn, &row)?),
-            held,
-        ));
-    }
-    let quote = market
-        .quote
-        .as_ref()
-        .ok_or_else(|| corrupt("gates passed without a quote"))?;
-    let spec = OrderSpec {
-        side: request.side,
-        size: request.size,
-        order_type: match request.limit_price {
-            Some(price) => OrderType::Limit { price },
-            None => OrderType::Market,
-        },
-        time_in_force: request.time_in_force,
-    };
-    let execution = match fill::simulate(&spec, instrument.kind(), quote, now, &settings.fill) {
-        Ok(execution) => execution,
-        Err(no_fill) => {
-            row.status = OrderStatus::Unfilled.as_str().into();
-            row.rejection_code = Some(no_fill.code().into());
-            row.rejection_detail = Some(format!("nothing filled: {}", no_fill.code()));
-            return Ok(Attempt::Done(
-                Box::new(record_unexecuted(conn, &row)?),
-                held,
-            ));
-        }
-    };
-    let outcome = paper.execute(instrument, request.side, &execution, &settings.fill.fees);
-    let filled = execution.filled_size();
-    row.status = if filled == request.size {
-        OrderStatus::Filled
-    } else {
-        OrderStatus::PartiallyFilled
-    }
-    .as_str()
-    .into();
-    let fills: Vec<FillRow> = outcome
-        .fills
-        .iter()
-        .enumerate()
-        .map(|(seq, record)| FillRow {
-            id: Uuid::new_v4(),
-            order_id: row.id,
-            account_id,
-            owner_user_id: owner,
-            seq: i32::try_from(seq).unwrap_or(i32::MAX),
-            instrument: key.clone(),
-            side: request.side.as_str().into(),
-            price: stored(record.price),
-            size: stored(record.size),
-            fee: stored(record.fee),
-            realized_pnl: stored(record.realized_pnl),
-            source: execution.source.as_str().into(),
-            created_at: now,
-        })
-        .collect();
-    let written = repo::write_order(
-        conn,
-        &repo::OrderWrite {
-            order: &row,
-            fills: &fills,
-            position: Some(repo::PositionAfter {
-                kind: instrument.kind().as_str(),
-                size: outcome.after.size,
-                avg_entry: outcome.after.avg_entry,
-                realized_pnl: outcome.realized_pnl(),
-            }),
-            event: outcome.event.as_ref().map(|event| (Uuid::new_v4(), event)),
-        },
-    )?;
-    if !written {
-        return Ok(Attempt::Done(Box::new(existing_outcome(conn, &row)?), held));
-    }
-    let held_after = paper
-        .positions
-        .iter()
-        .filter(|(_, position)| !position.is_flat())
-        .map(|(name, _)| name.clone())
-        .collect();
-    Ok(Attempt::Done(
-        Box::new(outcome_from(&row, &fills, true)?),
-        held_after,
-    ))
 }
 
 impl PgPropService {
@@ -522,18 +279,31 @@ impl PgPropService {
             market.allow_unasked = attempts >= 3;
             let settings = self.settings.clone();
             let (req, inst, view) = (request.clone(), instrument.clone(), market.clone());
-            let attempt = self
+            let round = self
                 .db
                 .tenant_transaction(owner, move |conn| {
-                    execute_order(conn, owner, account_id, &req, &inst, &view, now, &settings)
+                    let order = RoundOrder {
+                        owner,
+                        account_id,
+                        request: &req,
+                        instrument: &inst,
+                        market: &view,
+                    };
+                    run_round(conn, &[order], now, &settings)
                 })
                 .await?;
-            match attempt {
-                Attempt::Done(outcome, held) => {
-                    self.held.set(account_id, held);
-                    return Ok(*outcome);
+            match round.answers.into_iter().next() {
+                Some(Answer::Done(result, held)) => {
+                    if let Some(held) = held {
+                        self.held.set(account_id, held);
+                    }
+                    return *result;
                 }
-                Attempt::NeedMarks(missing) => self.add_marks(&mut market, missing, now).await?,
+                Some(Answer::Deferred) => {
+                    self.add_marks(&mut market, round.missing.into_iter().collect(), now)
+                        .await?;
+                }
+                None => return Err(corrupt("a round of one order without its answer")),
             }
         }
     }

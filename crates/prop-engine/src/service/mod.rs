@@ -11,11 +11,15 @@
 mod admin;
 mod batch;
 mod carry;
+mod coalesce;
 mod execution;
 mod held;
 mod mapping;
 mod mtm;
 mod reads;
+mod round;
+
+pub use coalesce::OrderLaneSettings;
 
 use std::sync::Arc;
 
@@ -59,6 +63,8 @@ pub struct PgPropService {
     feed: Arc<dyn MarketFeed>,
     settings: Arc<PropSettings>,
     held: Arc<held::HeldHints>,
+    /// Concurrent single orders executed together, when on.
+    lanes: Option<Arc<coalesce::OrderLanes>>,
 }
 
 impl std::fmt::Debug for PgPropService {
@@ -94,6 +100,7 @@ impl PgPropService {
             feed,
             settings: Arc::new(settings),
             held: Arc::default(),
+            lanes: None,
         }
     }
 
@@ -129,7 +136,7 @@ impl PropService for PgPropService {
         account_id: Uuid,
         request: OrderRequest,
     ) -> Result<OrderOutcome, PropError> {
-        self.place_order_impl(owner, account_id, request).await
+        self.place_order_routed(owner, account_id, request).await
     }
 
     async fn fees_paid(&self, owner: Uuid, account_id: Uuid) -> Result<Decimal, PropError> {

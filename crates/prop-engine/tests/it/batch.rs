@@ -246,3 +246,179 @@ async fn trading_states_read_many_accounts_and_only_their_owners() {
     assert_eq!(states[4].as_ref().unwrap().positions, first.positions);
     assert!(f.prop.trading_states(Vec::new()).await.unwrap().is_empty());
 }
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct AccountFacts {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    day_anchor: chrono::NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    day_start_equity: Decimal,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    orders_placed: i64,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Timestamptz>)]
+    opened: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+async fn facts(f: &Fixture, account: Uuid) -> AccountFacts {
+    f.db.db()
+        .cross_tenant_transaction("test: account facts", move |conn| {
+            use diesel::RunQueryDsl;
+            Ok::<_, clones_db::DbError>(
+                diesel::sql_query(
+                    "SELECT day_anchor, day_start_equity, orders_placed, \
+                     ARRAY(SELECT opened_at FROM prop_positions p WHERE p.account_id = a.id \
+                     ORDER BY instrument) AS opened FROM prop_accounts a WHERE id = $1",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(account)
+                .get_result::<AccountFacts>(conn)?,
+            )
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_repeats_rate_limits_rolls_the_day_and_reopens_positions_as_single_orders_do() {
+    let f = fixture().await;
+    f.mid(BTC, "100");
+    f.mid(PURR, "1");
+    let owner = f.user().await;
+    let limits = clones_prop_engine::RiskLimits {
+        max_orders_per_minute: 4,
+        ..wide_limits()
+    };
+    let single = f.account(owner, Some(limits.clone())).await.id;
+    let batched = f.account(owner, Some(limits)).await.id;
+    for account in [single, batched] {
+        f.order(owner, account, BTC, Side::Buy, "1").await;
+    }
+    // The next day: the first order rolls the day, the BTC position closes and reopens, an
+    // action is delivered twice, and the fifth order of the minute hits the rate limit (the
+    // order four places back is this round's own first one; the one before it, yesterday's,
+    // is outside the window).
+    f.clock.advance(chrono::Duration::hours(25));
+    f.mid(BTC, "110");
+    f.mid(PURR, "1");
+    let mut tagged = request(BTC, Side::Buy, "1");
+    tagged.decision_action_id = Some("run:7".into());
+    let script = vec![
+        request(BTC, Side::Sell, "1"),
+        request(BTC, Side::Buy, "2"),
+        tagged.clone(),
+        tagged,
+        request(PURR, Side::Buy, "10"),
+        request(PURR, Side::Buy, "10"),
+    ];
+    let mut expected = Vec::new();
+    for order in script.clone() {
+        expected.push(f.prop.place_order(owner, single, order).await.unwrap());
+    }
+    let results = f
+        .prop
+        .place_orders(
+            script
+                .into_iter()
+                .map(|request| BatchOrder {
+                    owner,
+                    account_id: batched,
+                    request,
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let results: Vec<OrderOutcome> = results.into_iter().map(Result::unwrap).collect();
+    for (got, want) in results.iter().zip(&expected) {
+        assert_eq!(got.created, want.created);
+        assert_eq!(got.order.status, want.order.status);
+        assert_eq!(
+            got.order.reject_reason().map(|reason| reason.code()),
+            want.order.reject_reason().map(|reason| reason.code())
+        );
+    }
+    assert!(!results[3].created);
+    assert_eq!(results[3].order.id, results[2].order.id);
+    assert_eq!(
+        results[5].order.reject_reason().map(|reason| reason.code()),
+        Some("order_rate_limited")
+    );
+    assert_eq!(
+        project(&f, owner, batched).await,
+        project(&f, owner, single).await
+    );
+    let (got, want) = (facts(&f, batched).await, facts(&f, single).await);
+    assert_eq!(got, want);
+    assert_eq!(got.day_anchor, f.now().date_naive());
+    assert_eq!(got.opened[0], f.now(), "BTC reopened from flat today");
+    assert!(f.prop.reconcile(batched).await.unwrap().balanced);
+}
+
+#[tokio::test]
+async fn order_lanes_execute_concurrent_orders_once_each_with_a_reconciled_ledger() {
+    let f = fixture().await;
+    f.mid(BTC, "100");
+    let prop = f
+        .prop
+        .clone()
+        .with_order_lanes(clones_prop_engine::OrderLaneSettings {
+            lanes: 2,
+            max_batch: 16,
+        });
+    let owner = f.user().await;
+    let stranger = f.user().await;
+    let mut accounts = Vec::new();
+    for _ in 0..4 {
+        accounts.push(f.account(owner, Some(wide_limits())).await.id);
+    }
+    let mut tasks = Vec::new();
+    for caller in 0..48_usize {
+        let prop = prop.clone();
+        let account = accounts[caller % accounts.len()];
+        tasks.push(tokio::spawn(async move {
+            let mut order = request(BTC, Side::Buy, "0.1");
+            // Twelve deliveries of one decision action on the first account.
+            if caller % 4 == 0 {
+                order.decision_action_id = Some("run:shared".into());
+            }
+            // A stranger naming the owner's account is refused alone.
+            let who = if caller == 47 { stranger } else { owner };
+            prop.place_order(who, account, order).await
+        }));
+    }
+    let mut shared = Vec::new();
+    let mut created = 0;
+    let mut refused = 0;
+    for (caller, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(outcome) => {
+                created += usize::from(outcome.created);
+                if caller % 4 == 0 {
+                    shared.push(outcome.order.id);
+                }
+            }
+            Err(PropError::AccountNotFound) => refused += 1,
+            Err(error) => panic!("{error}"),
+        }
+    }
+    assert_eq!(refused, 1);
+    assert_eq!(shared.len(), 12);
+    assert!(
+        shared.iter().all(|id| *id == shared[0]),
+        "one order per action"
+    );
+    // 35 plain orders plus the shared action's one.
+    assert_eq!(created, 36);
+    let mut total = Decimal::ZERO;
+    for account in &accounts {
+        assert!(f.prop.reconcile(*account).await.unwrap().balanced);
+        total += f
+            .prop
+            .positions(owner, *account)
+            .await
+            .unwrap()
+            .iter()
+            .map(|position| position.size)
+            .sum::<Decimal>();
+    }
+    assert_eq!(total, d("3.6"));
+}
