@@ -2,11 +2,13 @@
 //! the order path's fixed, prepared statements in [`execution`].
 
 mod execution;
+mod mtm;
 
 pub(crate) use execution::{
     AccountWrite, ContextRequest, EntryWrite, EventWrite, PositionWrite, RoundWrite,
     lock_accounts_with_limits, order_contexts, write_round,
 };
+pub(crate) use mtm::{lock_due_accounts, write_marks};
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
@@ -108,47 +110,6 @@ pub(crate) fn set_status(
         ))
         .execute(conn)
         .map(drop)
-}
-
-/// Raises the peak equity of the accounts whose marked equity passed it (the others keep
-/// theirs: no write).
-pub(crate) fn raise_peaks(conn: &mut PgConnection, peaks: &[(Uuid, Decimal)]) -> QueryResult<()> {
-    use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
-    for chunk in peaks.chunks(5000) {
-        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
-        let values: Vec<Decimal> = chunk.iter().map(|(_, peak)| *peak).collect();
-        diesel::sql_query(
-            "UPDATE prop_accounts AS a SET peak_equity = v.peak \
-             FROM unnest($1::uuid[], $2::numeric[]) AS v(id, peak) \
-             WHERE a.id = v.id AND a.peak_equity < v.peak",
-        )
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Numeric>, _>(values)
-        .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Claims up to `limit` active and halted accounts not marked since `at`, least recently
-/// marked first, by stamping them marked at `at` in one statement: concurrent workers skip
-/// each other's rows (`SKIP LOCKED`), and a claimed account is not claimed again for `at`.
-pub(crate) fn claim_mtm_batch(
-    conn: &mut PgConnection,
-    at: DateTime<Utc>,
-    limit: i64,
-) -> QueryResult<Vec<AccountRow>> {
-    use diesel::sql_types::{BigInt, Timestamptz};
-    diesel::sql_query(
-        "UPDATE prop_accounts AS a SET last_mtm_at = $1 \
-         FROM (SELECT id FROM prop_accounts \
-               WHERE status <> 'closed' AND (last_mtm_at IS NULL OR last_mtm_at < $1) \
-               ORDER BY last_mtm_at ASC NULLS FIRST LIMIT $2 \
-               FOR UPDATE SKIP LOCKED) AS due \
-         WHERE a.id = due.id RETURNING a.*",
-    )
-    .bind::<Timestamptz, _>(at)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
 }
 
 pub(crate) fn order_by_action(
@@ -426,20 +387,6 @@ pub(crate) fn entries_of_events(
         .order((entries::event_id.asc(), entries::seq.asc()))
         .select(LedgerEntryRow::as_select())
         .load(conn)
-}
-
-pub(crate) fn insert_snapshots(
-    conn: &mut PgConnection,
-    rows: &[EquitySnapshotRow],
-) -> QueryResult<()> {
-    for chunk in rows.chunks(1000) {
-        diesel::insert_into(snapshots::table)
-            .values(chunk)
-            .on_conflict((snapshots::account_id, snapshots::at))
-            .do_nothing()
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 pub(crate) fn snapshots_of(

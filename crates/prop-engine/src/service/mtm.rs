@@ -1,15 +1,18 @@
 //! Mark-to-market: the latest mids of held instruments, and equity snapshots (equity, cash,
-//! unrealized PnL, used margin, gross exposure, peak and drawdown) of a claimed batch of
-//! accounts.
+//! unrealized PnL, used margin, gross exposure, peak and drawdown) of the accounts due.
 //!
-//! A batch is claimed by stamping its accounts marked at this instant (one statement, which
-//! concurrent workers skip past), then valued in memory and written in a second transaction
-//! (snapshots, and the peaks that rose). If that write fails, the claimed accounts go without a
-//! snapshot for this instant and are marked by the next pass.
+//! A pass runs in rounds of at most [`MTM_ROUND`] accounts, each one transaction: the due
+//! accounts locked (`SKIP LOCKED`, so concurrent workers take different accounts, and an
+//! account an order holds waits for the next round), their positions, cash and leverage read,
+//! valued in memory, and one statement writing the snapshots with the accounts' marked time
+//! and raised peaks. Marks are read through the feed between rounds, never inside one: a round
+//! that finds an instrument it has no mark for writes nothing and runs again with it read.
+//! Rounds bound how long an account stays locked by a pass.
 //!
 //! A position without a mark is valued at its entry and counted as unmarked, never skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -73,77 +76,131 @@ impl PgPropService {
 
     pub(super) async fn mark_to_market_impl(&self, batch: u32) -> Result<MtmReport, PropError> {
         let now = self.clock.now();
-        let limit = i64::from(batch.clamp(1, 100_000));
-        let (accounts, positions, (cash, leverage)) = self
-            .db
-            .cross_tenant_transaction("prop_mtm_claim", move |conn| {
-                let accounts = repo::claim_mtm_batch(conn, now, limit)?;
-                let ids: Vec<Uuid> = accounts.iter().map(|row| row.id).collect();
-                let positions = repo::positions_of_accounts(conn, &ids)?;
-                let cash: BTreeMap<Uuid, Decimal> =
-                    repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
-                let leverage: BTreeMap<Uuid, Decimal> = repo::limits_of_accounts(conn, &ids)?
-                    .into_iter()
-                    .map(|limits| (limits.account_id, limits.max_leverage))
-                    .collect();
-                Ok::<_, PropError>((accounts, positions, (cash, leverage)))
-            })
-            .await?;
-        if accounts.is_empty() {
-            return Ok(MtmReport::default());
-        }
-        let marks = self
-            .marks(positions.iter().map(|p| p.instrument.clone()), now)
-            .await?;
-        let mut by_account: BTreeMap<Uuid, Vec<&PositionRow>> = BTreeMap::new();
-        for position in &positions {
-            by_account
-                .entry(position.account_id)
-                .or_default()
-                .push(position);
-        }
+        let mut remaining = i64::from(batch.clamp(1, 100_000));
         let mut report = MtmReport::default();
-        let mut snapshots = Vec::with_capacity(accounts.len());
-        let mut peaks = Vec::with_capacity(accounts.len());
-        for account in &accounts {
-            let held = by_account
-                .get(&account.id)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let marked = mark(
-                cash.get(&account.id).copied().unwrap_or_default(),
-                held,
-                &marks,
-            );
-            let peak = account.peak_equity.max(marked.equity);
-            report.accounts += 1;
-            report.unmarked_positions += marked.unmarked;
-            snapshots.push(EquitySnapshotRow {
-                id: Uuid::new_v4(),
-                account_id: account.id,
-                owner_user_id: account.owner_user_id,
-                at: now,
-                equity: marked.equity,
-                cash: marked.cash,
-                unrealized_pnl: marked.unrealized,
-                used_margin: money(
-                    marked.gross / leverage.get(&account.id).copied().unwrap_or(Decimal::ONE),
-                ),
-                gross_exposure: marked.gross,
-                peak_equity: peak,
-                drawdown: (peak - marked.equity).max(Decimal::ZERO),
-            });
-            if peak > account.peak_equity {
-                peaks.push((account.id, peak));
+        let mut marks: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut asked: BTreeSet<String> = BTreeSet::new();
+        let mut retries = 0;
+        while remaining > 0 {
+            let limit = remaining.min(MTM_ROUND);
+            // After a few retries, instruments that keep appearing are valued at entry.
+            let view = Arc::new((marks.clone(), asked.clone(), retries >= 3));
+            let round = self
+                .db
+                .cross_tenant_transaction("prop_mtm", move |conn| {
+                    mark_round(conn, now, limit, &view.0, &view.1, view.2)
+                })
+                .await?;
+            match round {
+                MtmRound::Marked {
+                    accounts,
+                    unmarked_positions,
+                } => {
+                    report.accounts += accounts;
+                    report.unmarked_positions += unmarked_positions;
+                    retries = 0;
+                    let marked = i64::try_from(accounts).unwrap_or(i64::MAX);
+                    if marked < limit {
+                        break;
+                    }
+                    remaining -= marked;
+                }
+                MtmRound::NeedMarks(missing) => {
+                    retries += 1;
+                    marks.extend(self.marks(missing.iter().cloned(), now).await?);
+                    asked.extend(missing);
+                }
             }
         }
-        self.db
-            .cross_tenant_transaction("prop_mtm_write", move |conn| {
-                repo::insert_snapshots(conn, &snapshots)?;
-                repo::raise_peaks(conn, &peaks)?;
-                Ok::<_, PropError>(())
-            })
-            .await?;
         Ok(report)
     }
+}
+
+/// The most accounts one round locks and marks.
+const MTM_ROUND: i64 = 2_000;
+
+/// What one round of a pass did.
+enum MtmRound {
+    /// Snapshots written.
+    Marked {
+        accounts: u64,
+        unmarked_positions: u64,
+    },
+    /// Nothing written: the locked accounts hold instruments whose marks were not read.
+    NeedMarks(Vec<String>),
+}
+
+/// One round, inside its transaction.
+fn mark_round(
+    conn: &mut diesel::PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+    marks: &BTreeMap<String, Decimal>,
+    asked: &BTreeSet<String>,
+    allow_unasked: bool,
+) -> Result<MtmRound, PropError> {
+    let accounts = repo::lock_due_accounts(conn, now, limit)?;
+    if accounts.is_empty() {
+        return Ok(MtmRound::Marked {
+            accounts: 0,
+            unmarked_positions: 0,
+        });
+    }
+    let ids: Vec<Uuid> = accounts.iter().map(|row| row.id).collect();
+    let positions = repo::positions_of_accounts(conn, &ids)?;
+    let missing: BTreeSet<String> = positions
+        .iter()
+        .filter(|position| !asked.contains(&position.instrument))
+        .map(|position| position.instrument.clone())
+        .collect();
+    if !missing.is_empty() && !allow_unasked {
+        return Ok(MtmRound::NeedMarks(missing.into_iter().collect()));
+    }
+    let cash: BTreeMap<Uuid, Decimal> = repo::cash_of_accounts(conn, &ids)?.into_iter().collect();
+    let leverage: BTreeMap<Uuid, Decimal> = repo::limits_of_accounts(conn, &ids)?
+        .into_iter()
+        .map(|limits| (limits.account_id, limits.max_leverage))
+        .collect();
+    let mut by_account: BTreeMap<Uuid, Vec<&PositionRow>> = BTreeMap::new();
+    for position in &positions {
+        by_account
+            .entry(position.account_id)
+            .or_default()
+            .push(position);
+    }
+    let mut unmarked_positions = 0;
+    let mut snapshots = Vec::with_capacity(accounts.len());
+    for account in &accounts {
+        let held = by_account
+            .get(&account.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let marked = mark(
+            cash.get(&account.id).copied().unwrap_or_default(),
+            held,
+            marks,
+        );
+        let peak = account.peak_equity.max(marked.equity);
+        unmarked_positions += marked.unmarked;
+        snapshots.push(EquitySnapshotRow {
+            id: Uuid::new_v4(),
+            account_id: account.id,
+            owner_user_id: account.owner_user_id,
+            at: now,
+            equity: marked.equity,
+            cash: marked.cash,
+            unrealized_pnl: marked.unrealized,
+            used_margin: money(
+                marked.gross / leverage.get(&account.id).copied().unwrap_or(Decimal::ONE),
+            ),
+            gross_exposure: marked.gross,
+            peak_equity: peak,
+            drawdown: (peak - marked.equity).max(Decimal::ZERO),
+        });
+    }
+    repo::write_marks(conn, now, &snapshots)?;
+    Ok(MtmRound::Marked {
+        accounts: u64::try_from(accounts.len()).unwrap_or(u64::MAX),
+        unmarked_positions,
+    })
 }

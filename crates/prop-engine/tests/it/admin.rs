@@ -214,3 +214,68 @@ async fn equity_and_fills_after_read_forward_in_time_order() {
         Err(PropError::AccountNotFound)
     ));
 }
+
+#[tokio::test]
+async fn concurrent_passes_mark_every_account_once_across_rounds_and_read_new_marks() {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    let f = fixture().await;
+    let owner = f.user().await;
+    f.mid(BTC, "100");
+    f.mid("hyperliquid:perp:ETH", "50");
+    // More accounts than one round takes; a third hold an instrument no order here traded.
+    let count = 2_300;
+    let mut conn = f.db.owner_connection().unwrap();
+    conn.batch_execute(&format!(
+        "INSERT INTO prop_accounts (id, owner_user_id, context, quote_currency, starting_balance,
+             status, day_anchor, day_start_equity, peak_equity, created_at, updated_at)
+             SELECT md5('mtm' || g)::uuid, '{owner}', 'arena', 'USDC', 1000, 'active',
+             current_date, 1000, 1000, now(), now() FROM generate_series(1, {count}) g;
+         INSERT INTO prop_account_limits (account_id, owner_user_id, max_order_notional,
+             max_leverage, max_position_notional, max_gross_exposure, daily_loss_limit,
+             max_orders_per_minute, updated_at)
+             SELECT md5('mtm' || g)::uuid, '{owner}', 1000, 2, 2000, 3000, 500, 30, now()
+             FROM generate_series(1, {count}) g;
+         INSERT INTO prop_account_balances (account_id, ledger_account, owner_user_id, balance,
+             updated_at)
+             SELECT md5('mtm' || g)::uuid, 'cash', '{owner}', 1000, now()
+             FROM generate_series(1, {count}) g;
+         INSERT INTO prop_positions (account_id, instrument, owner_user_id, kind, size,
+             avg_entry, realized_pnl, funding_paid, opened_at, updated_at)
+             SELECT md5('mtm' || g)::uuid,
+             CASE WHEN g % 3 = 0 THEN 'hyperliquid:perp:ETH' ELSE '{BTC}' END, '{owner}', 'perp',
+             2, 40, 0, 0, now(), now() FROM generate_series(1, {count}) g;"
+    ))
+    .unwrap();
+    let (a, b) = tokio::join!(f.prop.mark_to_market(5_000), f.prop.mark_to_market(5_000));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.accounts + b.accounts, count);
+    assert_eq!(a.unmarked_positions + b.unmarked_positions, 0);
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let snapshots: Count = diesel::sql_query(
+        "SELECT count(DISTINCT account_id) AS n FROM prop_equity_snapshots s \
+         JOIN prop_accounts a ON a.id = s.account_id AND a.last_mtm_at = s.at \
+         WHERE s.peak_equity = GREATEST(1000, s.equity) AND a.peak_equity = s.peak_equity",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(snapshots.n, i64::try_from(count).unwrap());
+    let total: Count = diesel::sql_query("SELECT count(*) AS n FROM prop_equity_snapshots")
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(total.n, i64::try_from(count).unwrap(), "one snapshot each");
+    // An ETH holder is valued at the ETH mark read for the pass: 1000 + 2 × (50 − 40).
+    let eth_holder: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM prop_equity_snapshots WHERE account_id = md5('mtm3')::uuid \
+         AND equity = 1020 AND gross_exposure = 100",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(eth_holder.n, 1);
+    assert_eq!(f.prop.mark_to_market(5_000).await.unwrap().accounts, 0);
+}
