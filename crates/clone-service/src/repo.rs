@@ -293,6 +293,29 @@ pub(crate) fn active_versions_of(
         .load(conn)
 }
 
+/// (clone, version number) of the active versions of `clone_ids`, without their graphs.
+pub(crate) fn active_version_numbers_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, i32)>> {
+    versions::table
+        .filter(versions::clone_id.eq_any(clone_ids))
+        .filter(versions::is_active.eq(true))
+        .select((versions::clone_id, versions::version))
+        .load(conn)
+}
+
+/// The public profiles of `clone_ids` (clones without one are absent).
+pub(crate) fn profiles_of(
+    conn: &mut PgConnection,
+    clone_ids: &[Uuid],
+) -> QueryResult<Vec<ProfileRow>> {
+    profiles::table
+        .filter(profiles::clone_id.eq_any(clone_ids))
+        .select(ProfileRow::as_select())
+        .load(conn)
+}
+
 /// (clone, asset) of the universes of `clone_ids`, by clone and asset.
 pub(crate) fn universes_of(
     conn: &mut PgConnection,

@@ -27,19 +27,35 @@ use crate::{CloneError, repo};
 /// its active version number and whether it is retired.
 type CloneFacts = (CloneRow, EffectiveEntitlement, Option<i32>, bool);
 
+/// The facts of `clones` in three reads whatever their number, in their order.
 fn facts_of(
     conn: &mut PgConnection,
-    clone: CloneRow,
+    clones: Vec<CloneRow>,
     now: DateTime<Utc>,
-) -> Result<CloneFacts, CloneError> {
-    let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
-    let active = repo::active_version(conn, clone.id)?.map(|version| version.version);
-    let profile_retired = match repo::find_profile(conn, clone.id)? {
-        Some(profile) => profile_status(&profile)? == ProfileStatus::Retired,
-        None => false,
-    };
-    let retired = profile_retired || clone_status(&clone)? == CloneStatus::Retired;
-    Ok((clone, entitlement, active, retired))
+) -> Result<Vec<CloneFacts>, CloneError> {
+    let ids: Vec<Uuid> = clones.iter().map(|clone| clone.id).collect();
+    let mut entitlements: HashMap<Uuid, EntitlementRow> = repo::entitlements_of(conn, &ids)?
+        .into_iter()
+        .map(|row| (row.clone_id, row))
+        .collect();
+    let active: HashMap<Uuid, i32> = repo::active_version_numbers_of(conn, &ids)?
+        .into_iter()
+        .collect();
+    let mut retired_profiles = HashMap::new();
+    for profile in repo::profiles_of(conn, &ids)? {
+        let retired = profile_status(&profile)? == ProfileStatus::Retired;
+        retired_profiles.insert(profile.clone_id, retired);
+    }
+    clones
+        .into_iter()
+        .map(|clone| {
+            let entitlement = effective(clone.id, entitlements.remove(&clone.id), now)?;
+            let retired = retired_profiles.get(&clone.id).copied().unwrap_or(false)
+                || clone_status(&clone)? == CloneStatus::Retired;
+            let active_version = active.get(&clone.id).copied();
+            Ok((clone, entitlement, active_version, retired))
+        })
+        .collect()
 }
 
 /// The views of `rows`, with their display states from one competition lookup.
@@ -78,8 +94,12 @@ pub(super) async fn list(
     let facts = service
         .as_owner(owner, move |conn, now| {
             let rows = repo::clones_page(conn, owner, &page)?;
-            Page::from_rows(rows, &page, |clone| Cursor::new(clone.created_at, clone.id))
-                .try_map(|clone| facts_of(conn, clone, now))
+            let page =
+                Page::from_rows(rows, &page, |clone| Cursor::new(clone.created_at, clone.id));
+            Ok::<_, CloneError>(Page {
+                items: facts_of(conn, page.items, now)?,
+                next_cursor: page.next_cursor,
+            })
         })
         .await?;
     Ok(Page {
@@ -97,10 +117,10 @@ pub(super) async fn get(
     let row = service
         .as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
-            facts_of(conn, clone, now)
+            facts_of(conn, vec![clone], now)
         })
         .await?;
-    views(service, vec![row])
+    views(service, row)
         .await
         .pop()
         .ok_or(CloneError::CloneNotFound)
@@ -133,10 +153,10 @@ pub(super) async fn update(
                 .unwrap_or_else(|| clone.display_name.clone());
             repo::update_clone(conn, clone.id, &name, &model, now)?;
             let updated = owned_clone(conn, owner, clone_id)?;
-            facts_of(conn, updated, now)
+            facts_of(conn, vec![updated], now)
         })
         .await?;
-    views(service, vec![row])
+    views(service, row)
         .await
         .pop()
         .ok_or(CloneError::CloneNotFound)
