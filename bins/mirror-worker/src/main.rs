@@ -2,8 +2,10 @@
 //! the one read across tenants), leases its share of the watched wallets (replicas split them
 //! by rendezvous hashing), polls each once through the Data API for all the tenants that
 //! follow it, runs the pipeline (claim before place, at most once per fill),
-//! reconciles orders left pending by a crash or an ambiguous answer, and reads placed orders
-//! back from their venue. Between cycles, one market WebSocket for every tenant's targets wakes
+//! reconciles orders left pending by a crash or an ambiguous answer, reads placed orders
+//! back from their venue, and checks tenant CLOB wallets' Data API positions against the
+//! ledger. Live orders trade through each tenant's own CLOB wallet (`MIRROR_CLOB_ACCOUNTS=tenant`,
+//! the default with a keyring) or the operator's house account (`house`). Between cycles, one market WebSocket for every tenant's targets wakes
 //! a poll of the wallets that trade an asset as soon as it trades.
 
 use std::collections::BTreeSet;
@@ -13,11 +15,11 @@ use std::sync::atomic::Ordering;
 use async_trait::async_trait;
 use clap::Parser;
 use clones_copy_mirror::clob::{ClobExecutor, HouseAccount};
-use clones_copy_mirror::settings::{ClobArgs, StreamArgs, WatchArgs};
+use clones_copy_mirror::settings::{ClobAccountsMode, ClobArgs, StreamArgs, WatchArgs};
 use clones_copy_mirror::stream::{MarketStream, StreamCounters};
 use clones_copy_mirror::wakeup::{Subscriptions, WakeCounters, WakeDrain};
 use clones_copy_mirror::watch::Watcher;
-use clones_copy_mirror::{CopyTradeService, Executor};
+use clones_copy_mirror::{CopyTradeService, CopyTradeSettings, Executor};
 use clones_kernel::Clock;
 use clones_runtime::settings::WorkerArgs;
 use clones_runtime::{Cycle, CycleError, CycleReport, WorkerSettings};
@@ -38,6 +40,9 @@ struct Settings {
     stream: StreamArgs,
     #[command(flatten)]
     clob: ClobArgs,
+    /// The keys that seal tenants' CLOB wallets.
+    #[command(flatten)]
+    secrets: clones_secrets::SecretsArgs,
 }
 
 impl WorkerSettings for Settings {
@@ -109,6 +114,10 @@ impl Cycle for Mirror {
         }
         let recovered = self.service.recover().await?;
         let synced = self.service.sync().await?;
+        let positions = self
+            .service
+            .check_positions(self.watcher.data_api())
+            .await?;
         self.count(&[
             ("decisions_placed", placed + recovered.placed),
             ("decisions_skipped", skipped),
@@ -118,6 +127,9 @@ impl Cycle for Mirror {
             ("unresolved", recovered.unresolved),
             ("sync_changed", synced.changed),
             ("sync_unreachable", synced.unreachable),
+            ("positions_checked", positions.tenants),
+            ("positions_mismatched", positions.mismatched),
+            ("positions_unreachable", positions.unreachable),
         ]);
         tracing::info!(
             wallets = wallets.len(),
@@ -134,6 +146,9 @@ impl Cycle for Mirror {
             sync_changed = synced.changed,
             sync_unknown = synced.unknown,
             sync_unreachable = synced.unreachable,
+            positions_checked = positions.tenants,
+            positions_mismatched = positions.mismatched,
+            positions_unreachable = positions.unreachable,
             stream_connects = self.stream.connects.load(Ordering::Relaxed),
             wakeups_since_last = self.stream.wakeups.load(Ordering::Relaxed),
             wake_polls_since_last = self.wakes.polls.load(Ordering::Relaxed),
@@ -172,17 +187,25 @@ impl Cycle for Mirror {
 async fn main() -> anyhow::Result<()> {
     clones_runtime::install_tls_provider();
     let settings = Settings::parse();
-    // The live account is read (and its API credentials derived) before the worker starts,
-    // so a wrong key stops start-up with its reason instead of failing every order.
-    let clob: Option<Arc<dyn Executor>> = settings
+    let keyring = settings.secrets.keyring()?.map(Arc::new);
+    let clob_accounts = settings
         .clob
-        .account(Arc::new(clones_kernel::SystemClock))
-        .await
-        .map_err(anyhow::Error::msg)?
-        .map(|account| {
-            Arc::new(ClobExecutor::new(Arc::new(HouseAccount(Arc::new(account)))))
-                as Arc<dyn Executor>
-        });
+        .accounts_mode(keyring.is_some())
+        .map_err(anyhow::Error::msg)?;
+    // The house account is read (and its API credentials derived) before the worker starts,
+    // so a wrong key stops start-up with its reason instead of failing every order.
+    let clob: Option<Arc<dyn Executor>> = match clob_accounts {
+        ClobAccountsMode::Tenant => None,
+        ClobAccountsMode::House => settings
+            .clob
+            .account(Arc::new(clones_kernel::SystemClock))
+            .await
+            .map_err(anyhow::Error::msg)?
+            .map(|account| {
+                Arc::new(ClobExecutor::new(Arc::new(HouseAccount(Arc::new(account)))))
+                    as Arc<dyn Executor>
+            }),
+    };
     clones_runtime::worker_main(move |settings: &Settings, context| {
         let clock = context.clock.clone();
         // Paper orders execute against market memory's outcome prices.
@@ -192,6 +215,13 @@ async fn main() -> anyhow::Result<()> {
             ServiceSettings {
                 prop_feed: PropFeed::MarketMemory,
                 clob,
+                clob_accounts,
+                keyring,
+                copy_trade: CopyTradeSettings {
+                    clob: settings.clob.venue.to_settings(),
+                    positions_every: settings.clob.positions_every(),
+                    ..CopyTradeSettings::default()
+                },
                 ..ServiceSettings::default()
             },
         );

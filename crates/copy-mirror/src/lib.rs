@@ -14,8 +14,9 @@
 //! authentication and outcomes sorted into accepted, rejected and ambiguous.
 //!
 //! [`PgCopyTradeService`] owns the tables `copy_trade_targets`, `copy_trade_grants`,
-//! `copy_trade_fills` (the ledger), `copy_trade_decisions` (append-only) and
-//! `copy_trade_cursors`. It runs the pipeline per tenant target and fill, places orders through
+//! `copy_trade_fills` (the ledger), `copy_trade_decisions` (append-only),
+//! `copy_trade_cursors` and `copy_trade_clob_accounts` (each tenant's CLOB wallet, its key and
+//! API credentials sealed; [`accounts`]). It runs the pipeline per tenant target and fill, places orders through
 //! an [`executor::Executor`] (paper through prop-engine by default), and recovers rows
 //! a crash or an ambiguous answer left pending by asking the venue. It reads across tenants in
 //! exactly one place, the enumerator.
@@ -24,6 +25,7 @@
 //! (INSERT_BEFORE_PLACE), the id and key formulas never change, and every observed fill ends
 //! in exactly one decision.
 
+pub mod accounts;
 pub mod clob;
 mod error;
 pub mod executor;
@@ -41,6 +43,7 @@ pub mod views;
 pub mod wakeup;
 pub mod watch;
 
+pub use accounts::PgClobAccounts;
 pub use error::CopyTradeError;
 pub use executor::{ExecError, Executor, PaperExecutor, Placement, Route};
 pub use fill::{DataApiTrade, FillError, ObservedFill, TradeSide, normalise};
@@ -52,7 +55,7 @@ pub use plan::{
 };
 pub use service::{CopyTradeSettings, PgCopyTradeService, Watched};
 pub use views::*;
-pub use watch::{PollReport, WatchError, WatchSettings, Watcher};
+pub use watch::{DataApi, DataApiPosition, PollReport, WatchError, WatchSettings, Watcher};
 
 use async_trait::async_trait;
 use clones_kernel::{Page, PageRequest};
@@ -146,6 +149,31 @@ pub trait CopyTradeService: Send + Sync {
     /// # Errors
     /// Database failures.
     async fn sync_health(&self, owner: Uuid) -> Result<SyncHealth, CopyTradeError>;
+
+    /// Creates the owner's CLOB wallet (a fresh key, sealed, and the CLOB's API credentials)
+    /// or returns the one it has; `true` when it was created now. A CLOB that cannot be
+    /// reached leaves the credentials to be minted on first use.
+    ///
+    /// # Errors
+    /// `secrets_not_configured` without a keyring; database failures.
+    async fn create_clob_account(
+        &self,
+        owner: Uuid,
+    ) -> Result<(ClobAccountView, bool), CopyTradeError>;
+
+    /// The owner's CLOB wallet (never a secret).
+    ///
+    /// # Errors
+    /// `copy_clob_account_not_found` when it has none.
+    async fn clob_account(&self, owner: Uuid) -> Result<ClobAccountView, CopyTradeError>;
+
+    /// Worker: checks the Data API positions of every tenant CLOB wallet due for it against
+    /// the ledger's net filled shares, and records the result (a mismatch is logged, never
+    /// traded).
+    ///
+    /// # Errors
+    /// Database failures; a Data API failure is counted, not returned.
+    async fn check_positions(&self, data_api: &DataApi) -> Result<PositionsReport, CopyTradeError>;
 
     /// Worker: the wallet's poll watermark (Unix seconds), if it was polled before.
     ///

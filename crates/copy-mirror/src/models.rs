@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
-    copy_trade_decisions, copy_trade_fills, copy_trade_grants, copy_trade_targets,
+    copy_trade_clob_accounts, copy_trade_decisions, copy_trade_fills, copy_trade_grants,
+    copy_trade_targets,
 };
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -72,4 +73,25 @@ pub(crate) struct DecisionRow {
     pub reason: Option<String>,
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A tenant's CLOB wallet. `private_key`, `api_secret` and `api_passphrase` are clones-secrets
+/// envelopes, opened only through their registered columns.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = copy_trade_clob_accounts, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ClobAccountRow {
+    pub id: Uuid,
+    pub owner_user_id: Uuid,
+    pub address: String,
+    pub private_key: String,
+    pub api_key: Option<String>,
+    pub api_secret: Option<String>,
+    pub api_passphrase: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub positions_checked_at: Option<DateTime<Utc>>,
+    pub positions_tokens: Option<i32>,
+    pub positions_mismatched: Option<i32>,
+    pub positions_max_difference: Option<Decimal>,
+    pub positions_max_token: Option<String>,
 }

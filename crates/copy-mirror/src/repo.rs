@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use clones_db::schema::{
-    copy_trade_cursors, copy_trade_decisions, copy_trade_fills, copy_trade_grants,
-    copy_trade_replicas, copy_trade_targets, copy_trade_wallet_leases,
+    copy_trade_clob_accounts, copy_trade_cursors, copy_trade_decisions, copy_trade_fills,
+    copy_trade_grants, copy_trade_replicas, copy_trade_targets, copy_trade_wallet_leases,
 };
 use clones_kernel::PageRequest;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::models::{DecisionRow, GrantRow, LedgerRow, TargetRow};
+use crate::models::{ClobAccountRow, DecisionRow, GrantRow, LedgerRow, TargetRow};
 
 pub(crate) fn insert_target(conn: &mut PgConnection, row: &TargetRow) -> QueryResult<()> {
     diesel::insert_into(copy_trade_targets::table)
@@ -203,6 +203,7 @@ pub(crate) fn settle(
     id: Uuid,
     status: &str,
     venue_order_id: Option<&str>,
+    filled: Option<Decimal>,
     synced: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -213,8 +214,31 @@ pub(crate) fn settle(
             copy_trade_fills::updated_at.eq(now),
             copy_trade_fills::synced_at.eq(synced.then_some(now)),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    match filled {
+        Some(filled) => record_filled(conn, id, filled, now),
+        None => Ok(()),
+    }
+}
+
+/// Stores the shares a row's order filled, as the venue last reported them.
+fn record_filled(
+    conn: &mut PgConnection,
+    id: Uuid,
+    filled: Decimal,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Numeric, Timestamptz, Uuid as SqlUuid};
+    diesel::sql_query(
+        "INSERT INTO copy_trade_fill_shares (ledger_id, owner_user_id, filled, updated_at) \
+         SELECT id, owner_user_id, $2, $3 FROM copy_trade_fills WHERE id = $1 \
+         ON CONFLICT (ledger_id) DO UPDATE SET filled = excluded.filled, updated_at = excluded.updated_at",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Numeric, _>(filled)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .map(drop)
 }
 
 pub(crate) fn lock_row(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<LedgerRow>> {
@@ -319,12 +343,14 @@ pub(crate) fn unsynced_owners(
         .load(conn)
 }
 
-/// Records what the venue reports for a placed order: its status now, confirmed at `now`.
-/// The decision stays as it was (the order was placed); only the order's state moves.
+/// Records what the venue reports for a placed order: its status now and the shares it
+/// filled (kept when the venue did not say), confirmed at `now`. The decision stays as it was
+/// (the order was placed); only the order's state moves.
 pub(crate) fn resync(
     conn: &mut PgConnection,
     id: Uuid,
     status: &str,
+    filled: Option<Decimal>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(copy_trade_fills::table.find(id))
@@ -333,8 +359,11 @@ pub(crate) fn resync(
             copy_trade_fills::updated_at.eq(now),
             copy_trade_fills::synced_at.eq(Some(now)),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    match filled {
+        Some(filled) => record_filled(conn, id, filled, now),
+        None => Ok(()),
+    }
 }
 
 /// What [`sync_facts`] reads.
@@ -521,4 +550,133 @@ pub(crate) fn release_wallets(
             .filter(copy_trade_wallet_leases::target_id.ne_all(keep)),
     )
     .execute(conn)
+}
+
+/// The caller's CLOB account.
+pub(crate) fn clob_account(
+    conn: &mut PgConnection,
+    owner: Uuid,
+) -> QueryResult<Option<ClobAccountRow>> {
+    copy_trade_clob_accounts::table
+        .filter(copy_trade_clob_accounts::owner_user_id.eq(owner))
+        .select(ClobAccountRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stores a new CLOB account unless the tenant has one; whether it was stored.
+pub(crate) fn insert_clob_account(
+    conn: &mut PgConnection,
+    row: &ClobAccountRow,
+) -> QueryResult<bool> {
+    diesel::insert_into(copy_trade_clob_accounts::table)
+        .values(row)
+        .on_conflict(copy_trade_clob_accounts::owner_user_id)
+        .do_nothing()
+        .execute(conn)
+        .map(|inserted| inserted == 1)
+}
+
+/// The sealed L2 credentials of an account.
+pub(crate) struct SealedCredentials<'a> {
+    pub api_key: &'a str,
+    pub secret: &'a str,
+    pub passphrase: &'a str,
+}
+
+/// Stores an account's L2 credentials unless it already has some; whether they were stored.
+pub(crate) fn set_clob_credentials(
+    conn: &mut PgConnection,
+    id: Uuid,
+    credentials: &SealedCredentials<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        copy_trade_clob_accounts::table
+            .find(id)
+            .filter(copy_trade_clob_accounts::api_key.is_null()),
+    )
+    .set((
+        copy_trade_clob_accounts::api_key.eq(Some(credentials.api_key)),
+        copy_trade_clob_accounts::api_secret.eq(Some(credentials.secret)),
+        copy_trade_clob_accounts::api_passphrase.eq(Some(credentials.passphrase)),
+        copy_trade_clob_accounts::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|updated| updated == 1)
+}
+
+/// Tenants with a CLOB account whose positions were not checked since `before` (the
+/// positions check's fan-out). Part of the enumerator's cross-tenant read.
+pub(crate) fn clob_account_owners(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    copy_trade_clob_accounts::table
+        .filter(
+            copy_trade_clob_accounts::positions_checked_at
+                .is_null()
+                .or(copy_trade_clob_accounts::positions_checked_at.lt(before)),
+        )
+        .order(copy_trade_clob_accounts::owner_user_id.asc())
+        .select(copy_trade_clob_accounts::owner_user_id)
+        .load(conn)
+}
+
+/// The caller's net filled shares per outcome token over its CLOB orders: bought less sold,
+/// each row counting what it filled (a row from before `copy_trade_fill_shares` existed
+/// counts its whole size when `filled`, nothing otherwise).
+pub(crate) fn net_clob_shares(
+    conn: &mut PgConnection,
+    owner: Uuid,
+) -> QueryResult<Vec<(String, Decimal)>> {
+    use diesel::sql_types::{Numeric, Text, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Net {
+        #[diesel(sql_type = Text)]
+        asset: String,
+        #[diesel(sql_type = Numeric)]
+        net: Decimal,
+    }
+    let rows: Vec<Net> = diesel::sql_query(
+        "SELECT f.fill->>'asset' AS asset, \
+         SUM(CASE WHEN f.side = 'BUY' THEN 1 ELSE -1 END \
+             * COALESCE(s.filled, CASE WHEN f.status = 'filled' THEN f.size ELSE 0 END)) AS net \
+         FROM copy_trade_fills f LEFT JOIN copy_trade_fill_shares s ON s.ledger_id = f.id \
+         WHERE f.owner_user_id = $1 AND f.executor = 'clob' AND f.side IS NOT NULL \
+           AND f.size IS NOT NULL \
+         GROUP BY f.fill->>'asset' ORDER BY 1",
+    )
+    .bind::<SqlUuid, _>(owner)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| (row.asset, row.net)).collect())
+}
+
+/// What one positions check found.
+pub(crate) struct PositionsCheck {
+    pub tokens: i32,
+    pub mismatched: i32,
+    pub max_difference: Decimal,
+    pub max_token: Option<String>,
+}
+
+/// Records the caller's latest positions check.
+pub(crate) fn record_positions_check(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    check: &PositionsCheck,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        copy_trade_clob_accounts::table.filter(copy_trade_clob_accounts::owner_user_id.eq(owner)),
+    )
+    .set((
+        copy_trade_clob_accounts::positions_checked_at.eq(Some(now)),
+        copy_trade_clob_accounts::positions_tokens.eq(Some(check.tokens)),
+        copy_trade_clob_accounts::positions_mismatched.eq(Some(check.mismatched)),
+        copy_trade_clob_accounts::positions_max_difference.eq(Some(check.max_difference)),
+        copy_trade_clob_accounts::positions_max_token.eq(check.max_token.as_deref()),
+    ))
+    .execute(conn)
+    .map(drop)
 }

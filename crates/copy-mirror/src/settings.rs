@@ -1,5 +1,6 @@
 //! The worker's settings from the command line or the environment: the Data API watcher's,
-//! the market stream's and the live CLOB account's.
+//! the market stream's, where the CLOB is ([`ClobVenueArgs`], also read by the API, which
+//! creates tenants' CLOB wallets) and which CLOB accounts trade ([`ClobArgs`]).
 
 use std::time::Duration;
 
@@ -77,27 +78,70 @@ impl StreamArgs {
     }
 }
 
-/// The operator's CLOB trading account, for grants whose executor is `clob`. Without a
-/// private key there is no live executor and live grants record `not_sent` errors.
+/// Where the Polymarket CLOB is: the host, its chain and how long a request may take.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ClobArgs {
+pub struct ClobVenueArgs {
     /// Base URL of the Polymarket CLOB.
     #[arg(long, env = "POLYMARKET_CLOB_URL", default_value = crate::clob::client::POLYMARKET_CLOB_URL)]
     pub clob_url: Url,
     /// The chain orders and L1 signatures are made for.
     #[arg(long, env = "CLOB_CHAIN_ID", default_value_t = crate::clob::order::POLYGON_CHAIN_ID)]
     pub clob_chain_id: u64,
-    /// The key that signs orders, `0x` + 64 hex digits.
+    /// Milliseconds a CLOB request may take; an order past it is ambiguous and looked up,
+    /// never resent.
+    #[arg(long, env = "CLOB_TIMEOUT_MS", default_value_t = 5_000)]
+    pub clob_timeout_ms: u64,
+}
+
+impl ClobVenueArgs {
+    /// The client settings.
+    pub fn to_settings(&self) -> ClobSettings {
+        ClobSettings {
+            base_url: self.clob_url.to_string(),
+            chain_id: self.clob_chain_id,
+            timeout: Duration::from_millis(self.clob_timeout_ms),
+            ..ClobSettings::default()
+        }
+    }
+}
+
+/// Whose CLOB wallet a tenant's live orders trade through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClobAccountsMode {
+    /// Each tenant's own wallet (`copy_trade_clob_accounts`, sealed with the keyring); a
+    /// tenant without one has its live orders recorded as not sent.
+    Tenant,
+    /// The one operator wallet of `CLOB_PRIVATE_KEY`, for every tenant.
+    #[default]
+    House,
+}
+
+/// Which CLOB accounts trade live grants: each tenant's own wallet, or the operator's one
+/// account (`house`). In `house` mode without a private key there is no live executor and
+/// live grants record `not_sent` errors.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClobArgs {
+    /// Where the CLOB is.
+    #[command(flatten)]
+    pub venue: ClobVenueArgs,
+    /// `tenant` (each tenant's own wallet) or `house` (the operator's account); default
+    /// `tenant` when a keyring is configured (`SECRETS_MASTER_KEY`), `house` otherwise.
+    #[arg(long, env = "MIRROR_CLOB_ACCOUNTS", value_enum)]
+    pub mirror_clob_accounts: Option<ClobAccountsMode>,
+    /// Seconds between two checks of a tenant wallet's Data API positions against the ledger.
+    #[arg(long, env = "MIRROR_POSITIONS_CHECK_SECS", default_value_t = 300)]
+    pub mirror_positions_check_secs: u32,
+    /// The house account's key that signs orders, `0x` + 64 hex digits.
     #[arg(long, env = "CLOB_PRIVATE_KEY", hide_env_values = true)]
     pub clob_private_key: Option<String>,
-    /// Whose funds orders use: `eoa` (the key's own address), `proxy` or `safe` (with
-    /// `CLOB_FUNDER`).
+    /// Whose funds the house account's orders use: `eoa` (the key's own address), `proxy` or
+    /// `safe` (with `CLOB_FUNDER`).
     #[arg(long, env = "CLOB_SIGNATURE_TYPE", default_value = "eoa")]
     pub clob_signature_type: String,
     /// The proxy or safe address for `proxy` and `safe`.
     #[arg(long, env = "CLOB_FUNDER")]
     pub clob_funder: Option<String>,
-    /// L2 API key; created or derived with the private key when absent.
+    /// The house account's L2 API key; created or derived with the private key when absent.
     #[arg(long, env = "CLOB_API_KEY")]
     pub clob_api_key: Option<String>,
     /// L2 API secret (base64url).
@@ -106,14 +150,31 @@ pub struct ClobArgs {
     /// L2 API passphrase.
     #[arg(long, env = "CLOB_API_PASSPHRASE", hide_env_values = true)]
     pub clob_api_passphrase: Option<String>,
-    /// Milliseconds a CLOB request may take; an order past it is ambiguous and looked up,
-    /// never resent.
-    #[arg(long, env = "CLOB_TIMEOUT_MS", default_value_t = 5_000)]
-    pub clob_timeout_ms: u64,
 }
 
 impl ClobArgs {
-    /// The configured account, with its L2 credentials (created or derived when not given);
+    /// The accounts mode: as set, or `tenant` when a keyring is configured and `house`
+    /// otherwise.
+    ///
+    /// # Errors
+    /// A message when `tenant` is asked for without a keyring.
+    pub fn accounts_mode(&self, keyring_configured: bool) -> Result<ClobAccountsMode, String> {
+        match self.mirror_clob_accounts {
+            Some(ClobAccountsMode::Tenant) if !keyring_configured => {
+                Err("MIRROR_CLOB_ACCOUNTS=tenant needs SECRETS_MASTER_KEY and SECRETS_SALT".into())
+            }
+            Some(mode) => Ok(mode),
+            None if keyring_configured => Ok(ClobAccountsMode::Tenant),
+            None => Ok(ClobAccountsMode::House),
+        }
+    }
+
+    /// How often tenant wallets' positions are checked.
+    pub fn positions_every(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.mirror_positions_check_secs))
+    }
+
+    /// The configured house account, with its L2 credentials (created or derived when not given);
     /// `None` without a private key.
     ///
     /// # Errors
@@ -146,13 +207,8 @@ impl ClobArgs {
                 ));
             }
         };
-        let settings = ClobSettings {
-            base_url: self.clob_url.to_string(),
-            chain_id: self.clob_chain_id,
-            timeout: Duration::from_millis(self.clob_timeout_ms),
-            ..ClobSettings::default()
-        };
-        let client = ClobClient::new(settings, signer.clone(), clock).map_err(|e| e.to_string())?;
+        let client = ClobClient::new(self.venue.to_settings(), signer.clone(), clock)
+            .map_err(|e| e.to_string())?;
         let credentials = match (
             &self.clob_api_key,
             &self.clob_api_secret,
@@ -174,7 +230,7 @@ impl ClobArgs {
         };
         Ok(Some(ClobAccount {
             client: client.with_credentials(credentials),
-            signer: OrderSigner::new(signer, wallet, self.clob_chain_id),
+            signer: OrderSigner::new(signer, wallet, self.venue.clob_chain_id),
         }))
     }
 }

@@ -221,6 +221,54 @@ pub struct SyncHealth {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When this was read.
     pub checked_at: DateTime<Utc>,
+    /// The last cross-check of the tenant's CLOB wallet positions (Data API) against the
+    /// ledger; `null` without a CLOB account or before its first check.
+    pub positions: Option<PositionsCheckView>,
+}
+
+/// The last cross-check of a CLOB wallet's positions, as the Data API reports them, against
+/// the ledger's net filled shares of the tenant's CLOB orders. A mismatch is reported, never
+/// traded away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionsCheckView {
+    /// When it ran.
+    pub checked_at: DateTime<Utc>,
+    /// Outcome tokens compared (held at the venue or in the ledger).
+    pub tokens_checked: u32,
+    /// Of them, tokens whose sizes differ by more than 0.01 share.
+    pub tokens_mismatched: u32,
+    /// The largest absolute difference in shares (decimal string; `0` when all match).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String)]
+    pub largest_difference: Decimal,
+    /// The token with the largest difference, when one differs.
+    pub largest_difference_token: Option<String>,
+}
+
+/// The tenant's CLOB wallet. The key and the API secret and passphrase never leave the
+/// platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClobAccountView {
+    /// The wallet's address (lower-case `0x` hex): where its USDC and positions are.
+    pub address: String,
+    /// Whether the CLOB minted its API credentials; until then live orders are not sent
+    /// (the mirror derives them on first use).
+    pub credentials_ready: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What one positions check pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PositionsReport {
+    /// Tenants whose positions were compared.
+    pub tenants: usize,
+    /// Of them, tenants with at least one mismatched token.
+    pub mismatched: usize,
+    /// Tenants whose Data API positions could not be read now (retried next pass).
+    pub unreachable: usize,
 }
 
 /// What one status-sync pass did.

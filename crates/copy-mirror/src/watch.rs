@@ -4,12 +4,17 @@
 //! indexing lag), so a trade that lands while a poll runs is read again by the next one; the
 //! ledger's key makes the overlap harmless. Decides nothing and writes nothing itself: the
 //! service records fills and the watermark.
+//!
+//! [`DataApi`] is the one client of the Data API: the trades the watcher reads and the
+//! positions the sync step's cross-check reads (`GET /positions?user=`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clones_ingest::http::{HttpClient, HttpPolicy};
+use rust_decimal::Decimal;
+use serde::Deserialize;
 use url::Url;
 
 use crate::CopyTradeService;
@@ -71,10 +76,118 @@ pub struct PollReport {
     pub tick: TickReport,
 }
 
+/// One item of the Data API's `GET /positions` answer (the fields the cross-check reads;
+/// numbers may arrive as JSON numbers or strings).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataApiPosition {
+    /// The outcome token id (a decimal string).
+    pub asset: String,
+    /// Shares held.
+    pub size: Decimal,
+}
+
+/// Positions read per page; the Data API allows up to 500.
+const POSITIONS_PAGE: usize = 500;
+
+/// Pages of positions read per wallet, at most.
+const POSITIONS_PAGES: usize = 20;
+
+/// The Polymarket Data API client: trades and positions of a wallet.
+#[derive(Debug, Clone)]
+pub struct DataApi {
+    http: HttpClient,
+    base: Url,
+}
+
+impl DataApi {
+    /// A client of the Data API at `base` (`https://data-api.polymarket.com/`). Needs the TLS
+    /// provider installed for https.
+    ///
+    /// # Errors
+    /// [`WatchError::Source`] when the HTTP client cannot be built.
+    pub fn new(base: Url) -> Result<Self, WatchError> {
+        let http = HttpClient::new(HttpPolicy::default())
+            .map_err(|error| WatchError::Source(error.to_string()))?;
+        Ok(Self { http, base })
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, WatchError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|error| WatchError::Source(error.to_string()))?;
+        url.query_pairs_mut().extend_pairs(query);
+        let body = self
+            .http
+            .get_json(&url)
+            .await
+            .map_err(|error| WatchError::Source(error.to_string()))?;
+        serde_json::from_value(body).map_err(|error| WatchError::Source(format!("{path}: {error}")))
+    }
+
+    /// One page of `wallet`'s trades, newest first (`GET /trades?user&limit&offset&takerOnly=false`).
+    ///
+    /// # Errors
+    /// [`WatchError::Source`] when the call fails or the answer is not a list of trades.
+    pub async fn trades(
+        &self,
+        wallet: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<DataApiTrade>, WatchError> {
+        self.get(
+            "trades",
+            &[
+                ("user", wallet.to_string()),
+                ("limit", limit.to_string()),
+                ("offset", offset.to_string()),
+                ("takerOnly", "false".into()),
+            ],
+        )
+        .await
+    }
+
+    /// Every position `wallet` holds, however small (`GET /positions?user&sizeThreshold=0`,
+    /// paged by `limit` and `offset`).
+    ///
+    /// # Errors
+    /// [`WatchError::Source`] when a call fails or an answer is not a list of positions.
+    pub async fn positions(&self, wallet: &str) -> Result<Vec<DataApiPosition>, WatchError> {
+        let mut positions = Vec::new();
+        for page in 0..POSITIONS_PAGES {
+            let batch: Vec<DataApiPosition> = self
+                .get(
+                    "positions",
+                    &[
+                        ("user", wallet.to_string()),
+                        ("sizeThreshold", "0".into()),
+                        ("limit", POSITIONS_PAGE.to_string()),
+                        ("offset", (page * POSITIONS_PAGE).to_string()),
+                    ],
+                )
+                .await?;
+            let short = batch.len() < POSITIONS_PAGE;
+            positions.extend(batch);
+            if short {
+                return Ok(positions);
+            }
+        }
+        Err(WatchError::Source(format!(
+            "positions: more than {} pages",
+            POSITIONS_PAGES
+        )))
+    }
+}
+
 /// Polls target wallets through the Data API and feeds the pipeline.
 pub struct Watcher {
     service: Arc<dyn CopyTradeService>,
-    http: HttpClient,
+    data_api: DataApi,
     settings: WatchSettings,
 }
 
@@ -87,27 +200,16 @@ impl Watcher {
         service: Arc<dyn CopyTradeService>,
         settings: WatchSettings,
     ) -> Result<Self, WatchError> {
-        let http = HttpClient::new(HttpPolicy::default())
-            .map_err(|error| WatchError::Source(error.to_string()))?;
         Ok(Self {
             service,
-            http,
+            data_api: DataApi::new(settings.data_api.clone())?,
             settings,
         })
     }
 
-    fn url(&self, wallet: &str, offset: u32) -> Result<Url, WatchError> {
-        let mut url = self
-            .settings
-            .data_api
-            .join("trades")
-            .map_err(|error| WatchError::Source(error.to_string()))?;
-        url.query_pairs_mut()
-            .append_pair("user", wallet)
-            .append_pair("limit", &self.settings.page_size.to_string())
-            .append_pair("offset", &offset.to_string())
-            .append_pair("takerOnly", "false");
-        Ok(url)
+    /// The Data API client it reads through.
+    pub fn data_api(&self) -> &DataApi {
+        &self.data_api
     }
 
     /// Reads `wallet`'s trades since its watermark, mirrors them, and stores the new
@@ -127,13 +229,10 @@ impl Watcher {
         let mut fills = Vec::new();
         for page in 0..self.settings.max_pages {
             let offset = page * self.settings.page_size;
-            let body = self
-                .http
-                .get_json(&self.url(wallet, offset)?)
-                .await
-                .map_err(|error| WatchError::Source(error.to_string()))?;
-            let trades: Vec<DataApiTrade> = serde_json::from_value(body)
-                .map_err(|error| WatchError::Source(format!("trades: {error}")))?;
+            let trades = self
+                .data_api
+                .trades(wallet, self.settings.page_size, offset)
+                .await?;
             report.trades += trades.len();
             let short = trades.len() < self.settings.page_size as usize;
             let mut older = true;

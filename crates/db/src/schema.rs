@@ -331,6 +331,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    copy_trade_clob_accounts (id) {
+        id -> Uuid,
+        owner_user_id -> Uuid,
+        address -> Text,
+        private_key -> Text,
+        api_key -> Nullable<Text>,
+        api_secret -> Nullable<Text>,
+        api_passphrase -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        positions_checked_at -> Nullable<Timestamptz>,
+        positions_tokens -> Nullable<Int4>,
+        positions_mismatched -> Nullable<Int4>,
+        positions_max_difference -> Nullable<Numeric>,
+        positions_max_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     copy_trade_cursors (target_id) {
         target_id -> Uuid,
         wallet -> Text,
@@ -349,6 +368,15 @@ diesel::table! {
         reason -> Nullable<Text>,
         detail -> Nullable<Text>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    copy_trade_fill_shares (ledger_id) {
+        ledger_id -> Uuid,
+        owner_user_id -> Uuid,
+        filled -> Numeric,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -1110,8 +1138,11 @@ diesel::joinable!(clone_strategy_versions -> users (owner_user_id));
 diesel::joinable!(clone_trade_universe -> clones (clone_id));
 diesel::joinable!(clone_trade_universe -> users (owner_user_id));
 diesel::joinable!(clones -> users (owner_user_id));
+diesel::joinable!(copy_trade_clob_accounts -> users (owner_user_id));
 diesel::joinable!(copy_trade_decisions -> copy_trade_fills (ledger_id));
 diesel::joinable!(copy_trade_decisions -> users (owner_user_id));
+diesel::joinable!(copy_trade_fill_shares -> copy_trade_fills (ledger_id));
+diesel::joinable!(copy_trade_fill_shares -> users (owner_user_id));
 diesel::joinable!(copy_trade_fills -> copy_trade_targets (target_row_id));
 diesel::joinable!(copy_trade_fills -> users (owner_user_id));
 diesel::joinable!(copy_trade_grants -> users (owner_user_id));
@@ -1187,8 +1218,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     clone_strategy_versions,
     clone_trade_universe,
     clones,
+    copy_trade_clob_accounts,
     copy_trade_cursors,
     copy_trade_decisions,
+    copy_trade_fill_shares,
     copy_trade_fills,
     copy_trade_grants,
     copy_trade_replicas,

@@ -132,6 +132,10 @@ impl AppState {
                 prop_feed: PropFeed::None,
                 keyring,
                 deployment_chain,
+                copy_trade: clones_copy_mirror::CopyTradeSettings {
+                    clob: settings.clob.to_settings(),
+                    ..clones_copy_mirror::CopyTradeSettings::default()
+                },
                 ..ServiceSettings::default()
             },
         );

@@ -41,6 +41,9 @@ pub struct ApiSettings {
     /// The deployment factory's chain (the transactions owners sign).
     #[command(flatten)]
     pub deployment: clones_deployment::DeploymentArgs,
+    /// The CLOB tenants' copy-trade wallets get their API credentials from.
+    #[command(flatten)]
+    pub clob: clones_copy_mirror::settings::ClobVenueArgs,
 }
 
 /// HTTP serving settings.

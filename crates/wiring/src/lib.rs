@@ -13,8 +13,11 @@ use clones_ai_decision::{DecisionModel, DecisionSettings, PgDecisionService};
 use clones_auth::{AccessAdmin, AuthService, AuthSettings, PgAccessAdmin, PgAuthService};
 use clones_backtest::{BacktestService, JobSettings, PgBacktestService};
 use clones_clone_service::{CloneService, PgCloneService};
+use clones_copy_mirror::clob::ClobExecutor;
+use clones_copy_mirror::settings::ClobAccountsMode;
 use clones_copy_mirror::{
-    CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgCopyTradeService,
+    CopyTradeService, CopyTradeSettings, Executor, PaperExecutor, PgClobAccounts,
+    PgCopyTradeService,
 };
 use clones_db::Db;
 use clones_deployment::{
@@ -68,9 +71,12 @@ pub struct ServiceSettings {
     pub marketplace: MarketplaceSettings,
     /// The royalty policy and how long a fill settles before it is booked.
     pub royalties: RoyaltySettings,
-    /// The live Polymarket CLOB executor, when configured; live grants record `not_sent`
-    /// errors without it.
+    /// The live Polymarket CLOB executor over the house account, when configured (`house`
+    /// mode); live grants record `not_sent` errors without it.
     pub clob: Option<Arc<dyn Executor>>,
+    /// Whose CLOB wallet trades live grants: `tenant` builds the live executor over each
+    /// tenant's own wallet (sealed with `keyring`, on `copy_trade.clob`), `house` uses `clob`.
+    pub clob_accounts: ClobAccountsMode,
     /// Leases and grace periods of audition evaluation.
     pub lifecycle: LifecycleSettings,
     /// Prop engine limits.
@@ -98,6 +104,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("marketplace", &self.marketplace)
             .field("royalties", &self.royalties)
             .field("clob_configured", &self.clob.is_some())
+            .field("clob_accounts", &self.clob_accounts)
             .field("lifecycle", &self.lifecycle)
             .field("prop_feed", &self.prop_feed)
             .field("keyring", &self.keyring)
@@ -163,6 +170,7 @@ impl Services {
             marketplace,
             royalties,
             clob,
+            clob_accounts,
             lifecycle,
             prop,
             order_lanes,
@@ -212,14 +220,31 @@ impl Services {
                 ..backtests
             },
         ));
-        let copy_trade: Arc<dyn CopyTradeService> = Arc::new(PgCopyTradeService::new(
+        // Tenants' CLOB wallets are created in every process that serves the owner's routes;
+        // the live executor trades through them only in `tenant` mode.
+        let accounts = Arc::new(PgClobAccounts::new(
             db.clone(),
             clock.clone(),
-            prop.clone(),
-            Arc::new(PaperExecutor::new(prop.clone())),
-            clob,
-            copy_trade,
+            keyring.clone(),
+            copy_trade.clob.clone(),
         ));
+        let clob = match clob_accounts {
+            ClobAccountsMode::Tenant => {
+                Some(Arc::new(ClobExecutor::new(accounts.clone())) as Arc<dyn Executor>)
+            }
+            ClobAccountsMode::House => clob,
+        };
+        let copy_trade: Arc<dyn CopyTradeService> = Arc::new(
+            PgCopyTradeService::new(
+                db.clone(),
+                clock.clone(),
+                prop.clone(),
+                Arc::new(PaperExecutor::new(prop.clone())),
+                clob,
+                copy_trade,
+            )
+            .with_clob_accounts(accounts),
+        );
         let marketplace: Arc<dyn MarketplaceService> = Arc::new(PgMarketplaceService::new(
             db.clone(),
             clock.clone(),
@@ -289,5 +314,7 @@ impl Services {
 /// Every column that holds encrypted secrets, as its owning context registers it: what
 /// `clonectl secrets rotate` re-encrypts and `clonectl secrets status` counts.
 pub fn secret_columns() -> Vec<clones_secrets::SecretColumn> {
-    vec![clones_deployment::DEPOSIT_KEY_COLUMN]
+    let mut columns = vec![clones_deployment::DEPOSIT_KEY_COLUMN];
+    columns.extend(clones_copy_mirror::accounts::SECRET_COLUMNS);
+    columns
 }

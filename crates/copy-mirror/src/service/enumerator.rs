@@ -1,6 +1,7 @@
 //! The one read across tenants: every active target, the tenants with claimed rows still
-//! waiting for an outcome, and the tenants with placed orders to read back from the venue. It runs in the audited cross-tenant transaction; every other read
-//! of a copy-trade table runs as one tenant.
+//! waiting for an outcome, the tenants with placed orders to read back from the venue, and the
+//! tenants whose CLOB wallet's positions are due for a cross-check. It runs in the audited
+//! cross-tenant transaction; every other read of a copy-trade table runs as one tenant.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +20,8 @@ pub struct Watched {
     pub stuck_owners: BTreeSet<Uuid>,
     /// Tenants with placed orders the venue has not confirmed for a sync interval.
     pub unsynced_owners: BTreeSet<Uuid>,
+    /// Tenants with a CLOB wallet whose positions were not checked for a check interval.
+    pub clob_owners: BTreeSet<Uuid>,
 }
 
 impl Watched {
@@ -45,6 +48,8 @@ pub(super) enum Enumerate {
     Stuck,
     /// Only the tenants with placed orders to read back (status sync).
     Unsynced,
+    /// Only the tenants whose CLOB wallet's positions are due for a check.
+    ClobAccounts,
 }
 
 pub(super) async fn watched(
@@ -54,16 +59,18 @@ pub(super) async fn watched(
     let now = service.clock.now();
     let before = now - service.settings.recovery_grace;
     let unconfirmed_since = now - service.settings.sync_every;
+    let unchecked_since = now - service.settings.positions_every;
     service
         .db
         .cross_tenant_transaction(
-            "copy-mirror enumerator: active targets, stuck claims and unconfirmed orders",
+            "copy-mirror enumerator: active targets, stuck claims, unconfirmed orders and CLOB wallets due for a positions check",
             move |conn| {
-                let (targets, stuck, unsynced) = match &scope {
-                    Enumerate::Everything => (true, true, false),
-                    Enumerate::Wallet(_) => (true, false, false),
-                    Enumerate::Stuck => (false, true, false),
-                    Enumerate::Unsynced => (false, false, true),
+                let (targets, stuck, unsynced, accounts) = match &scope {
+                    Enumerate::Everything => (true, true, false, false),
+                    Enumerate::Wallet(_) => (true, false, false, false),
+                    Enumerate::Stuck => (false, true, false, false),
+                    Enumerate::Unsynced => (false, false, true, false),
+                    Enumerate::ClobAccounts => (false, false, false, true),
                 };
                 let wallet = match &scope {
                     Enumerate::Wallet(wallet) => Some(crate::ids::target_id(wallet)),
@@ -82,6 +89,13 @@ pub(super) async fn watched(
                     },
                     unsynced_owners: if unsynced {
                         repo::unsynced_owners(conn, unconfirmed_since)?
+                            .into_iter()
+                            .collect()
+                    } else {
+                        BTreeSet::new()
+                    },
+                    clob_owners: if accounts {
+                        repo::clob_account_owners(conn, unchecked_since)?
                             .into_iter()
                             .collect()
                     } else {

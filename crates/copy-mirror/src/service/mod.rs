@@ -1,10 +1,13 @@
 //! [`PgCopyTradeService`]: copy trading over PostgreSQL, split by seam: `targets` (targets,
 //! grant and kill switch, the owner's reads), `pipeline` (claim, decide, place, record, and
-//! recovery), `sync` (placed orders read back from their venue) and `enumerator` (the one
-//! read across tenants).
+//! recovery), `sync` (placed orders read back from their venue), `positions` (CLOB wallets'
+//! Data API positions checked against the ledger), `clob_account` (the owner's CLOB wallet)
+//! and `enumerator` (the one read across tenants).
 
+mod clob_account;
 mod enumerator;
 mod pipeline;
+mod positions;
 mod sync;
 mod targets;
 
@@ -21,12 +24,15 @@ use uuid::Uuid;
 
 pub use enumerator::Watched;
 
+use crate::accounts::PgClobAccounts;
+use crate::clob::ClobSettings;
 use crate::executor::Executor;
 use crate::fill::ObservedFill;
 use crate::views::{
-    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth, SyncReport,
-    TargetPatch, TargetView, TickReport,
+    ClobAccountView, DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, PositionsReport,
+    SyncHealth, SyncReport, TargetPatch, TargetView, TickReport,
 };
+use crate::watch::DataApi;
 use crate::{CopyTradeError, CopyTradeService};
 
 /// How the service runs.
@@ -40,6 +46,10 @@ pub struct CopyTradeSettings {
     pub percentile_window: i64,
     /// How long a placed order may go unconfirmed before status sync reads it back.
     pub sync_every: chrono::Duration,
+    /// How often a tenant CLOB wallet's positions are checked against the ledger.
+    pub positions_every: chrono::Duration,
+    /// The CLOB tenant wallets mint their API credentials on and trade on.
+    pub clob: ClobSettings,
 }
 
 impl Default for CopyTradeSettings {
@@ -49,6 +59,8 @@ impl Default for CopyTradeSettings {
             recovery_grace: chrono::Duration::seconds(30),
             percentile_window: 100,
             sync_every: chrono::Duration::seconds(30),
+            positions_every: chrono::Duration::minutes(5),
+            clob: ClobSettings::default(),
         }
     }
 }
@@ -60,6 +72,7 @@ pub struct PgCopyTradeService {
     prop: Arc<dyn PropService>,
     paper: Arc<dyn Executor>,
     clob: Option<Arc<dyn Executor>>,
+    accounts: Option<Arc<PgClobAccounts>>,
     settings: CopyTradeSettings,
 }
 
@@ -68,6 +81,7 @@ impl std::fmt::Debug for PgCopyTradeService {
         f.debug_struct("PgCopyTradeService")
             .field("settings", &self.settings)
             .field("clob", &self.clob.is_some())
+            .field("accounts", &self.accounts.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -89,7 +103,17 @@ impl PgCopyTradeService {
             prop,
             paper,
             clob,
+            accounts: None,
             settings,
+        }
+    }
+
+    /// The same service creating tenants' CLOB wallets in `accounts` (without it, creating one
+    /// answers `secrets_not_configured`).
+    pub fn with_clob_accounts(self, accounts: Arc<PgClobAccounts>) -> Self {
+        Self {
+            accounts: Some(accounts),
+            ..self
         }
     }
 
@@ -171,6 +195,21 @@ impl CopyTradeService for PgCopyTradeService {
 
     async fn sync_health(&self, owner: Uuid) -> Result<SyncHealth, CopyTradeError> {
         targets::sync_health(self, owner).await
+    }
+
+    async fn create_clob_account(
+        &self,
+        owner: Uuid,
+    ) -> Result<(ClobAccountView, bool), CopyTradeError> {
+        clob_account::create(self, owner).await
+    }
+
+    async fn clob_account(&self, owner: Uuid) -> Result<ClobAccountView, CopyTradeError> {
+        clob_account::get(self, owner).await
+    }
+
+    async fn check_positions(&self, data_api: &DataApi) -> Result<PositionsReport, CopyTradeError> {
+        positions::check(self, data_api).await
     }
 
     async fn watermark(&self, wallet: &str) -> Result<Option<i64>, CopyTradeError> {

@@ -235,7 +235,7 @@ async fn mirror_one(
             });
             match decided {
                 Err(reason) => {
-                    repo::settle(conn, row.id, "skipped", None, false, now)?;
+                    repo::settle(conn, row.id, "skipped", None, None, false, now)?;
                     decide(conn, &row, "skipped", Some(reason.as_str()), None, now)?;
                     tracing::info!(outcome = "skipped", reason = reason.as_str(), key = %row.idempotency_key, "copy-mirror decision");
                     Ok(Claim::Skipped)
@@ -347,18 +347,18 @@ async fn record(
                     done,
                 }) => {
                     let status = order_status(*filled, size, *done);
-                    repo::settle(conn, ledger_id, status, Some(venue_order_id), true, now)?;
+                    repo::settle(conn, ledger_id, status, Some(venue_order_id), Some(*filled), true, now)?;
                     decide(conn, &row, "placed", None, None, now)?;
                     tracing::info!(outcome = "placed", status, key = %row.idempotency_key, "copy-mirror decision");
                     Ended::Placed
                 }
                 Ok(Placement::Rejected { reason }) => {
-                    repo::settle(conn, ledger_id, "rejected", None, true, now)?;
+                    repo::settle(conn, ledger_id, "rejected", None, None, true, now)?;
                     decide(conn, &row, "error", Some("venue_rejected"), Some(reason.clone()), now)?;
                     Ended::Error
                 }
                 Err(error) => {
-                    repo::settle(conn, ledger_id, "error", None, false, now)?;
+                    repo::settle(conn, ledger_id, "error", None, None, false, now)?;
                     decide(conn, &row, "error", Some("not_sent"), Some(error.to_string()), now)?;
                     Ended::Error
                 }

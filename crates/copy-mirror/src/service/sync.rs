@@ -61,9 +61,11 @@ async fn sync_owner(
             paper_account: grant.as_ref().and_then(|grant| grant.paper_account_id),
             claimed_at: row.observed_at,
         };
-        let status = match executor.status(route, &venue_order_id).await {
-            Ok(Some(Placement::Accepted { filled, done, .. })) => order_status(filled, size, done),
-            Ok(Some(Placement::Rejected { .. })) => "rejected",
+        let (status, filled) = match executor.status(route, &venue_order_id).await {
+            Ok(Some(Placement::Accepted { filled, done, .. })) => {
+                (order_status(filled, size, done), Some(filled))
+            }
+            Ok(Some(Placement::Rejected { .. })) => ("rejected", None),
             Ok(None) => {
                 tracing::warn!(ledger = %row.id, venue_order_id, "the venue does not know a placed order");
                 report.unknown += 1;
@@ -78,7 +80,7 @@ async fn sync_owner(
         let (id, previous) = (row.id, row.status.clone());
         service
             .as_owner(owner, move |conn, now| {
-                Ok(repo::resync(conn, id, status, now)?)
+                Ok(repo::resync(conn, id, status, filled, now)?)
             })
             .await?;
         if status != previous {

@@ -351,6 +351,9 @@ pub(super) async fn sync_health(
                     .map(|at| u64::try_from((now - at).num_seconds().max(0)).unwrap_or(0)),
                 last_synced_at: facts.last_synced,
                 checked_at: now,
+                positions: repo::clob_account(conn, owner)?
+                    .as_ref()
+                    .and_then(super::positions::check_view),
             })
         })
         .await

@@ -8,6 +8,7 @@
     reason = "test helpers should fail loudly on broken setup"
 )]
 
+mod accounts;
 mod clob;
 mod leases;
 mod live;

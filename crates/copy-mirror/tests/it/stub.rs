@@ -91,19 +91,37 @@ impl Request {
     /// Whether the L2 headers are those of the stub's credentials and the HMAC covers
     /// `timestamp + method + path + body`.
     pub fn l2_valid(&self) -> bool {
+        self.l2_valid_for(
+            &Credentials {
+                api_key: API_KEY.into(),
+                secret: secret(),
+                passphrase: PASSPHRASE.into(),
+            },
+            signer().address(),
+        )
+    }
+
+    /// Whether the L2 headers are `credentials`' for `address` and the HMAC covers
+    /// `timestamp + method + path + body`.
+    pub fn l2_valid_for(&self, credentials: &Credentials, address: Address) -> bool {
         let (Some(signature), Some(timestamp)) =
             (self.header("POLY_SIGNATURE"), self.header("POLY_TIMESTAMP"))
         else {
             return false;
         };
-        let key = URL_SAFE.decode(secret()).unwrap();
+        let key = URL_SAFE.decode(&credentials.secret).unwrap();
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
         mac.update(format!("{timestamp}{}{}{}", self.method, self.path, self.body).as_bytes());
         let expected = URL_SAFE.encode(mac.finalize().into_bytes());
         signature == expected
-            && self.header("POLY_API_KEY") == Some(API_KEY)
-            && self.header("POLY_PASSPHRASE") == Some(PASSPHRASE)
-            && self.header("POLY_ADDRESS") == Some(&signer().address().to_checksum(None))
+            && self.header("POLY_API_KEY") == Some(credentials.api_key.as_str())
+            && self.header("POLY_PASSPHRASE") == Some(credentials.passphrase.as_str())
+            && self.header("POLY_ADDRESS") == Some(&address.to_checksum(None))
+    }
+
+    /// The `POLY_ADDRESS` header as an address.
+    pub fn address(&self) -> Option<Address> {
+        Address::from_str(self.header("POLY_ADDRESS")?).ok()
     }
 
     /// Whether the L1 signature recovers to `POLY_ADDRESS` over `ClobAuth` on chain 137.
@@ -144,6 +162,12 @@ impl Request {
         self.verified_order().map(|(_, hash)| hash)
     }
 
+    /// The posted order's signer, when its signature verifies.
+    pub fn order_signer(&self) -> Option<Address> {
+        self.verified_order()?;
+        Address::from_str(self.json()["order"]["signer"].as_str()?).ok()
+    }
+
     fn verified_order(&self) -> Option<(Address, B256)> {
         let order = self.json()["order"].clone();
         let text = |field: &str| order[field].as_str().map(str::to_string);
@@ -179,6 +203,14 @@ impl Request {
                 .then_some((exchange, hash))
         })
     }
+}
+
+/// L2 credentials a stub CLOB minted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub api_key: String,
+    pub secret: String,
+    pub passphrase: String,
 }
 
 /// What the stub answers.
@@ -374,6 +406,16 @@ pub async fn data_api(
     trades: Arc<Mutex<Vec<serde_json::Value>>>,
     seen: Arc<Mutex<Vec<String>>>,
 ) -> String {
+    data_api_with_positions(trades, Arc::default(), seen).await
+}
+
+/// A Data API serving `trades` at `/trades` and, at `/positions`, the positions of the
+/// `user` the query names from `positions` (by lower-case address; none: an empty list).
+pub async fn data_api_with_positions(
+    trades: Arc<Mutex<Vec<serde_json::Value>>>,
+    positions: Positions,
+    seen: Arc<Mutex<Vec<String>>>,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -381,7 +423,7 @@ pub async fn data_api(
             let Ok((mut stream, _)) = listener.accept().await else {
                 return;
             };
-            let (trades, seen) = (trades.clone(), seen.clone());
+            let (trades, seen, positions) = (trades.clone(), seen.clone(), positions.clone());
             tokio::spawn(async move {
                 let mut buffer = vec![0u8; 8192];
                 let read = stream.read(&mut buffer).await.unwrap_or(0);
@@ -391,8 +433,18 @@ pub async fn data_api(
                     .nth(1)
                     .unwrap_or_default()
                     .to_string();
-                seen.lock().unwrap().push(target);
-                let body = serde_json::Value::Array(trades.lock().unwrap().clone()).to_string();
+                seen.lock().unwrap().push(target.clone());
+                let body = if target.starts_with("/positions") {
+                    let user = target
+                        .split(['?', '&'])
+                        .find_map(|pair| pair.strip_prefix("user="))
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    let held = positions.lock().unwrap().get(&user).cloned();
+                    serde_json::Value::Array(held.unwrap_or_default()).to_string()
+                } else {
+                    serde_json::Value::Array(trades.lock().unwrap().clone()).to_string()
+                };
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
@@ -403,6 +455,144 @@ pub async fn data_api(
         }
     });
     url
+}
+
+/// Data API positions by lower-case wallet address.
+pub type Positions = Arc<Mutex<std::collections::HashMap<String, Vec<serde_json::Value>>>>;
+
+/// A stub CLOB with one wallet per tenant: it mints L2 credentials per address on
+/// `POST /auth/api-key` (once; a second create is refused, as the venue does) and hands them
+/// back on `GET /auth/derive-api-key`, both only with a valid L1 signature; it checks every
+/// trading request's HMAC against the credentials it minted for `POLY_ADDRESS`, and takes an
+/// order only when its signature verifies and its signer is that address. While `down`, it
+/// answers 503 to everything.
+pub struct WalletVenue {
+    pub stub: Stub,
+    pub minted: Arc<Mutex<std::collections::HashMap<Address, Credentials>>>,
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+    /// The signer of every order taken.
+    pub signers: Arc<Mutex<Vec<Address>>>,
+}
+
+impl WalletVenue {
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn signers(&self) -> Vec<Address> {
+        self.signers.lock().unwrap().clone()
+    }
+
+    /// The L1 key requests the stub answered (create or derive).
+    pub fn key_requests(&self) -> Vec<Request> {
+        self.stub
+            .requests()
+            .into_iter()
+            .filter(|request| request.path.starts_with("/auth/"))
+            .collect()
+    }
+}
+
+pub async fn wallet_venue() -> WalletVenue {
+    let minted: Arc<Mutex<std::collections::HashMap<Address, Credentials>>> = Arc::default();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signers: Arc<Mutex<Vec<Address>>> = Arc::default();
+    let (task_minted, task_down, task_signers) = (minted.clone(), down.clone(), signers.clone());
+    let stub = stub(move |request, number| {
+        if task_down.load(Ordering::SeqCst) {
+            return Reply::json(503, serde_json::json!({"error": "down"}));
+        }
+        let refused = || {
+            Reply::json(
+                401,
+                serde_json::json!({"error": "Unauthorized/Invalid api key"}),
+            )
+        };
+        let as_json = |credentials: &Credentials| {
+            Reply::json(
+                200,
+                serde_json::json!({
+                    "apiKey": credentials.api_key,
+                    "secret": credentials.secret,
+                    "passphrase": credentials.passphrase
+                }),
+            )
+        };
+        let mut minted = task_minted.lock().unwrap();
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/auth/api-key") | ("GET", "/auth/derive-api-key") => {
+                let (true, Some(address)) = (request.l1_valid(), request.address()) else {
+                    return refused();
+                };
+                match (request.method.as_str(), minted.get(&address)) {
+                    ("POST", Some(_)) => Reply::json(
+                        400,
+                        serde_json::json!({"error": "Could not create api key"}),
+                    ),
+                    ("GET", Some(credentials)) => as_json(credentials),
+                    ("GET", None) => Reply::json(404, serde_json::json!({"error": "not found"})),
+                    _ => {
+                        let credentials = Credentials {
+                            api_key: uuid::Uuid::new_v4().to_string(),
+                            secret: URL_SAFE.encode(format!("secret {number:>25}").as_bytes()),
+                            passphrase: format!("passphrase-{number}"),
+                        };
+                        minted.insert(address, credentials.clone());
+                        as_json(&credentials)
+                    }
+                }
+            }
+            ("GET", "/book") => Reply::json(
+                200,
+                serde_json::json!({
+                    "market": format!("0x{}", "d".repeat(64)), "asset_id": TOKEN,
+                    "timestamp": "1764979200000", "hash": "0x1", "bids": [], "asks": [],
+                    "min_order_size": "5", "neg_risk": false, "tick_size": "0.01"
+                }),
+            ),
+            ("POST", "/order") => {
+                let valid = request.address().is_some_and(|address| {
+                    minted
+                        .get(&address)
+                        .is_some_and(|credentials| request.l2_valid_for(credentials, address))
+                });
+                if !valid {
+                    return refused();
+                }
+                let signer = request.order_signer();
+                if signer.is_none() || signer != request.address() {
+                    return Reply::json(
+                        400,
+                        serde_json::json!({"error": "invalid order signature"}),
+                    );
+                }
+                task_signers.lock().unwrap().extend(signer);
+                // A buy matched in full: the shares it took, as the live stub answers.
+                let taker = request.json()["order"]["takerAmount"]
+                    .as_str()
+                    .and_then(|amount| rust_decimal::Decimal::from_str(amount).ok())
+                    .unwrap_or_default();
+                let shares = taker / rust_decimal::Decimal::from(1_000_000);
+                Reply::json(
+                    200,
+                    serde_json::json!({
+                        "success": true, "errorMsg": "",
+                        "orderID": request.order_hash().unwrap().to_string(),
+                        "status": "matched", "makingAmount": "",
+                        "takingAmount": shares.normalize().to_string(), "transactionsHashes": []
+                    }),
+                )
+            }
+            _ => Reply::json(404, serde_json::json!({"error": "not found"})),
+        }
+    })
+    .await;
+    WalletVenue {
+        stub,
+        minted,
+        down,
+        signers,
+    }
 }
 
 /// A stub market channel: records every text message, answers `PING` with `PONG`, sends

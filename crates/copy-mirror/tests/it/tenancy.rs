@@ -27,10 +27,11 @@ fn only_the_enumerator_reads_across_tenants() {
         let opens = text.matches("cross_tenant_transaction(").count();
         let calls = text.matches("repo::active_targets(").count()
             + text.matches("repo::stuck_owners(").count()
-            + text.matches("repo::unsynced_owners(").count();
+            + text.matches("repo::unsynced_owners(").count()
+            + text.matches("repo::clob_account_owners(").count();
         if enumerator {
             assert_eq!(opens, 1, "{path}");
-            assert_eq!(calls, 3, "{path}");
+            assert_eq!(calls, 4, "{path}");
         } else if !repo {
             assert_eq!(opens, 0, "{path} opens a cross-tenant transaction");
             assert_eq!(calls, 0, "{path} calls the enumerator's queries");

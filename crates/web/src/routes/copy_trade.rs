@@ -1,12 +1,13 @@
 //! Copy trading, the caller's own: the wallets it mirrors and their policy, its grant (caps
 //! and executor), the kill switch, the fills ledger, the decisions and how current the ledger
-//! is. Another tenant's rows are invisible (404 for a target id that is not the caller's).
+//! is, and the caller's own CLOB wallet. Another tenant's rows are invisible (404 for a
+//! target id that is not the caller's).
 
 use super::ServiceConfig;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use clones_copy_mirror::{
-    DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth, TargetPatch,
-    TargetView,
+    ClobAccountView, DecisionView, GrantRequest, GrantView, LedgerView, NewTarget, SyncHealth,
+    TargetPatch, TargetView,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -26,7 +27,9 @@ pub(super) fn configure(config: &mut ServiceConfig) {
         .service(kill_switch)
         .service(fills)
         .service(decisions)
-        .service(sync_health);
+        .service(sync_health)
+        .service(create_clob_account)
+        .service(clob_account);
 }
 
 paged_response!(
@@ -229,8 +232,9 @@ pub async fn decisions(
     Ok(web::Json(page.into()))
 }
 
-/// How current the ledger's view of the venue is: orders not final yet and how long the
-/// oldest has waited for a confirmation.
+/// How current the ledger's view of the venue is: orders not final yet, how long the oldest
+/// has waited for a confirmation, and the last check of the caller's CLOB wallet positions
+/// against the ledger.
 #[utoipa::path(tag = "copy-trade", security(("user_bearer" = [])), responses(
     (status = 200, body = SyncHealth),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -241,4 +245,44 @@ pub async fn sync_health(
     user: AuthUser,
 ) -> Result<web::Json<SyncHealth>, ApiError> {
     Ok(web::Json(state.copy_trade.sync_health(user.user_id).await?))
+}
+
+/// Creates the caller's CLOB wallet: the platform generates its key and keeps it sealed, and
+/// the CLOB mints its API credentials (when the CLOB cannot be reached, they are minted on
+/// first use: `credentialsReady` is false until then). Idempotent: a caller with a wallet
+/// gets it back with 200.
+#[utoipa::path(tag = "copy-trade", security(("user_bearer" = [])), responses(
+    (status = 201, description = "created", body = ClobAccountView),
+    (status = 200, description = "the caller already had one", body = ClobAccountView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "`secrets_not_configured`", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/clob-account")]
+pub async fn create_clob_account(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let (account, created) = state.copy_trade.create_clob_account(user.user_id).await?;
+    Ok(if created {
+        HttpResponse::Created().json(account)
+    } else {
+        HttpResponse::Ok().json(account)
+    })
+}
+
+/// The caller's CLOB wallet: its address, when it was created and whether its API credentials
+/// are ready. Never a key or a secret.
+#[utoipa::path(tag = "copy-trade", security(("user_bearer" = [])), responses(
+    (status = 200, body = ClobAccountView),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`copy_clob_account_not_found`", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/clob-account")]
+pub async fn clob_account(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<ClobAccountView>, ApiError> {
+    Ok(web::Json(
+        state.copy_trade.clob_account(user.user_id).await?,
+    ))
 }

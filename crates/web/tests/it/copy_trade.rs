@@ -5,7 +5,7 @@ use alloy::signers::local::PrivateKeySigner;
 use serde_json::{Value, json};
 
 use crate::clones::member;
-use crate::support::spawn;
+use crate::support::{spawn, spawn_with};
 
 #[tokio::test]
 async fn targets_grant_and_kill_switch_belong_to_their_owner() {
@@ -125,6 +125,7 @@ async fn targets_grant_and_kill_switch_belong_to_their_owner() {
     assert_eq!(health.status, 200);
     assert_eq!(health.body["openOrders"], 0);
     assert_eq!(health.body["oldestUnconfirmedSecs"], Value::Null);
+    assert_eq!(health.body["positions"], Value::Null);
 
     let removed = app
         .delete(
@@ -133,4 +134,80 @@ async fn targets_grant_and_kill_switch_belong_to_their_owner() {
         )
         .await;
     assert_eq!(removed.status, 204);
+}
+
+#[tokio::test]
+async fn a_clob_wallet_is_created_once_and_read_by_its_owner_only() {
+    // A CLOB nobody listens on: the wallet is created, its credentials wait for first use.
+    let app = spawn_with(&[
+        "--secrets-master-key",
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "--secrets-salt",
+        "c2FsdHNhbHRzYWx0c2FsdA==",
+        "--clob-url",
+        "http://127.0.0.1:9",
+        "--clob-timeout-ms",
+        "300",
+    ])
+    .await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    let bob = member(&app, &PrivateKeySigner::random()).await;
+    app.get("/api/v1/copy-trade/clob-account", Some(&alice.token))
+        .await
+        .assert_problem(404, "copy_clob_account_not_found");
+    let created = app
+        .post(
+            "/api/v1/copy-trade/clob-account",
+            &json!({}),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let address = created.body["address"].as_str().unwrap().to_string();
+    assert!(
+        address.starts_with("0x") && address.len() == 42,
+        "{address}"
+    );
+    assert_eq!(created.body["credentialsReady"], false);
+    assert!(created.body["createdAt"].is_string());
+    let fields: Vec<&String> = created.body.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["address", "createdAt", "credentialsReady"]);
+
+    let again = app
+        .post(
+            "/api/v1/copy-trade/clob-account",
+            &json!({}),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body, created.body);
+    let read = app
+        .get("/api/v1/copy-trade/clob-account", Some(&alice.token))
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, created.body);
+
+    app.get("/api/v1/copy-trade/clob-account", Some(&bob.token))
+        .await
+        .assert_problem(404, "copy_clob_account_not_found");
+    app.get("/api/v1/copy-trade/clob-account", None)
+        .await
+        .assert_problem(401, "invalid_access_token");
+}
+
+#[tokio::test]
+async fn creating_a_clob_wallet_without_a_keyring_is_unavailable() {
+    let app = spawn().await;
+    let alice = member(&app, &PrivateKeySigner::random()).await;
+    app.post(
+        "/api/v1/copy-trade/clob-account",
+        &json!({}),
+        Some(&alice.token),
+    )
+    .await
+    .assert_problem(503, "secrets_not_configured");
+    app.get("/api/v1/copy-trade/clob-account", Some(&alice.token))
+        .await
+        .assert_problem(404, "copy_clob_account_not_found");
 }

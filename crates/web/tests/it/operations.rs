@@ -108,6 +108,8 @@ async fn openapi_document_covers_every_route_with_schemas_and_auth() {
         "GET /api/v1/copy-trade/fills",
         "GET /api/v1/copy-trade/decisions",
         "GET /api/v1/copy-trade/sync-health",
+        "POST /api/v1/copy-trade/clob-account",
+        "GET /api/v1/copy-trade/clob-account",
         "GET /api/v1/clone/clones/{id}/strategy/versions",
         "GET /api/v1/clone/clones/{id}/entitlement",
         "GET /api/v1/clone/clones/{id}/trade-universe",

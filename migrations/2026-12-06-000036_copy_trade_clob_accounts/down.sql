@@ -1,0 +1,2 @@
+DROP TABLE copy_trade_fill_shares;
+DROP TABLE copy_trade_clob_accounts;
