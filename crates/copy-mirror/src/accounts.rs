@@ -91,7 +91,8 @@ impl std::fmt::Debug for PgClobAccounts {
     }
 }
 
-fn view(row: &ClobAccountRow) -> ClobAccountView {
+/// The owner's wallet, as its view (no secret opened).
+pub(crate) fn view_of(row: &ClobAccountRow) -> ClobAccountView {
     ClobAccountView {
         address: row.address.clone(),
         credentials_ready: row.api_key.is_some(),
@@ -187,7 +188,7 @@ impl PgClobAccounts {
                 Ok((existing, false))
             })
             .await?;
-        let mut account = view(&row);
+        let mut account = view_of(&row);
         if !account.credentials_ready {
             match self.open(owner).await? {
                 Some(opened) => {
@@ -337,11 +338,6 @@ impl PgClobAccounts {
         }
         Ok(Some(account))
     }
-}
-
-/// The owner's wallet, as its view (no secret opened).
-pub(crate) fn view_of(row: &ClobAccountRow) -> ClobAccountView {
-    view(row)
 }
 
 #[async_trait]
