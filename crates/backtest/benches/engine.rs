@@ -7,19 +7,22 @@
 //! RSI(14) is below 70, and a cross down that closes it. The data is 100 000 one-minute candles
 //! of the replay source's seeded generator, so every run measures the same work.
 //!
-//! Run with `cargo bench -p clones-backtest --bench engine`.
+//! Run with `cargo bench -p clones-backtest --bench engine`. With `ENGINE_ITERATIONS=N` set,
+//! the binary instead times `N` single runs and prints the fastest and the median (what the
+//! engine does when nothing else holds the core), and with `N` = 0 it does one untimed run, a
+//! fixed amount of work for an instruction count under `valgrind --tool=cachegrind`.
 
 #![expect(clippy::unwrap_used, reason = "a benchmark harness fails loudly")]
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clones_backtest::{BacktestInput, BacktestSettings, TradedInstrument, bars_of, run};
 use clones_ingest::sources::replay::{Generator, GeneratorConfig};
 use clones_market::{InstrumentKey, Timeframe};
 use clones_strategy::{Bar, Constraints, MarketWindow, compile_json};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 
 /// Candles in the backtest.
 const BARS: usize = 100_000;
@@ -44,6 +47,51 @@ fn minute_bars(count: usize) -> Vec<Bar> {
     });
     let minutes = i64::try_from(count).unwrap();
     bars_of(&generator.minutes("BTC", anchor, anchor + chrono::Duration::minutes(minutes)))
+}
+
+/// The timed loop of `ENGINE_ITERATIONS`.
+fn iterations(count: usize) {
+    let plan = compile_json(&strategy(), &Constraints::unrestricted()).unwrap();
+    let window = MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS));
+    let instruments = BTreeMap::from([(
+        "BTC".to_string(),
+        TradedInstrument::new(InstrumentKey::perp("replay", "BTC").unwrap()),
+    )]);
+    let input = BacktestInput {
+        plan: &plan,
+        window: &window,
+        instruments: &instruments,
+        from: None,
+        to: None,
+    };
+    let settings = BacktestSettings::default();
+    if count == 0 {
+        let report = run(black_box(&input), black_box(&settings)).unwrap();
+        println!(
+            "{} trades, {} fills, final equity {}, {}",
+            report.trades.len(),
+            report.fills.len(),
+            report.metrics.final_equity,
+            report.result_hash
+        );
+        return;
+    }
+    let mut times: Vec<Duration> = (0..count)
+        .map(|_| {
+            let started = Instant::now();
+            black_box(run(black_box(&input), black_box(&settings)).unwrap());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let per_second = |time: Duration| BARS as f64 / time.as_secs_f64() / 1e6;
+    println!(
+        "{count} runs of {BARS} bars: best {:.2} ms ({:.2} M bars/s), median {:.2} ms ({:.2} M bars/s)",
+        times[0].as_secs_f64() * 1e3,
+        per_second(times[0]),
+        times[count / 2].as_secs_f64() * 1e3,
+        per_second(times[count / 2]),
+    );
 }
 
 fn bench_engine(c: &mut Criterion) {
@@ -86,4 +134,12 @@ criterion_group! {
         .measurement_time(Duration::from_secs(5));
     targets = bench_engine
 }
-criterion_main!(benches);
+fn main() {
+    match std::env::var("ENGINE_ITERATIONS") {
+        Ok(count) => iterations(count.parse().unwrap()),
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

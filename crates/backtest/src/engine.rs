@@ -26,6 +26,7 @@ use crate::report::{
     BacktestReport, Direction, EquityPoint, FillReason, FillRecord, Trade, result_hash,
 };
 use crate::settings::{BacktestSettings, EndAt, FillAt, TradedInstrument};
+use crate::stops::Levels;
 
 /// Why a backtest cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,13 +116,6 @@ struct Asset<'w> {
     /// The stop-loss and take-profit prices of the open position, computed once per
     /// position and risk setting rather than on every bar; `None` until needed.
     levels: Option<Levels>,
-}
-
-/// Exit prices of an open position.
-#[derive(Debug, Clone, Copy)]
-struct Levels {
-    stop: Option<Decimal>,
-    target: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -414,24 +408,7 @@ impl Asset<'_> {
             return levels;
         }
         let long = self.position.size > Decimal::ZERO;
-        let entry = self.position.avg_entry;
-        let hundred = Decimal::ONE_HUNDRED;
-        let levels = Levels {
-            stop: self.risk.stop_loss_percent.map(|percent| {
-                if long {
-                    entry * (Decimal::ONE - percent / hundred)
-                } else {
-                    entry * (Decimal::ONE + percent / hundred)
-                }
-            }),
-            target: self.risk.take_profit_percent.map(|percent| {
-                if long {
-                    entry * (Decimal::ONE + percent / hundred)
-                } else {
-                    entry * (Decimal::ONE - percent / hundred)
-                }
-            }),
-        };
+        let levels = Levels::of(long, self.position.avg_entry, &self.risk);
         self.levels = Some(levels);
         levels
     }
@@ -485,39 +462,13 @@ impl Run<'_> {
         asset.last_close = Some(bar.close);
     }
 
-    /// Stop-loss and take-profit inside a bar. A bar that opens beyond a level fills at the
-    /// open; when the bar's range reaches both levels, the stop-loss is assumed to have come
-    /// first (the conservative reading of a bar whose path is unknown).
+    /// Stop-loss and take-profit inside a bar ([`Levels::exit`]).
     fn check_stops(&mut self, asset: &mut Asset<'_>, bar: &Bar) {
         if asset.position.is_flat() {
             return;
         }
         let long = asset.position.size > Decimal::ZERO;
-        let Levels { stop, target } = asset.levels();
-        if stop.is_none() && target.is_none() {
-            return;
-        }
-        let hit_stop =
-            |price: Decimal| stop.is_some_and(|s| if long { price <= s } else { price >= s });
-        let hit_target =
-            |price: Decimal| target.is_some_and(|t| if long { price >= t } else { price <= t });
-        let (adverse, favourable) = if long {
-            (bar.low, bar.high)
-        } else {
-            (bar.high, bar.low)
-        };
-        let exit = if hit_stop(bar.open) {
-            Some((bar.open, FillReason::StopLoss))
-        } else if hit_target(bar.open) {
-            Some((bar.open, FillReason::TakeProfit))
-        } else if hit_stop(adverse) {
-            stop.map(|price| (price, FillReason::StopLoss))
-        } else if hit_target(favourable) {
-            target.map(|price| (price, FillReason::TakeProfit))
-        } else {
-            None
-        };
-        if let Some((price, reason)) = exit {
+        if let Some((price, reason)) = asset.levels().exit(long, bar) {
             self.flatten(asset, price, bar.time, reason);
         }
     }
@@ -619,7 +570,7 @@ impl Run<'_> {
         else {
             return;
         };
-        let outcome = self.account.execute_keyed(
+        let mut outcome = self.account.execute_keyed(
             &asset.key,
             &asset.key_text,
             order.side,
@@ -629,8 +580,8 @@ impl Run<'_> {
         asset.position = outcome.after;
         asset.levels = None;
         self.cash = self.account.cash();
-        if let Some(event) = &outcome.event {
-            self.events.push(event.clone());
+        if let Some(event) = outcome.event.take() {
+            self.events.push(event);
         }
         self.book(asset, &execution, &outcome, order.side, time, reason);
     }

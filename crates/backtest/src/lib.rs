@@ -19,6 +19,7 @@ mod artifacts;
 mod chart;
 pub mod consistency;
 mod data;
+mod decimal;
 mod engine;
 mod error;
 mod metrics;
@@ -28,6 +29,7 @@ mod repo;
 mod report;
 mod service;
 mod settings;
+mod stops;
 pub mod views;
 mod walk;
 
@@ -41,7 +43,9 @@ pub use engine::{
 pub use error::{JobError, QUEUE_FULL_RETRY_SECS};
 pub use metrics::Metrics;
 pub use policy::{BacktestJobArgs, JobSettings, TierLimits};
-pub use report::{BacktestReport, Direction, EquityPoint, FillReason, FillRecord, Trade};
+pub use report::{
+    BacktestReport, Direction, EquityPoint, FillReason, FillRecord, RESULT_HASH_VERSION, Trade,
+};
 pub use service::{JobOutcome, LeasedJob, PgBacktestService};
 pub use settings::{BacktestSettings, EndAt, FillAt, TradedInstrument};
 pub use views::*;

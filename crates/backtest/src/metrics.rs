@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::decimal::compare;
 use crate::report::{EquityPoint, Trade};
 
 /// Seconds in a year of 365.25 days: markets here trade around the clock.
@@ -159,7 +160,11 @@ pub(crate) fn compute(curve: &[EquityPoint], trades: &[Trade], context: &Context
         if point.exposed {
             exposed += 1;
         }
-        if point.equity >= peak {
+        // A float below the peak's by far more than the two conversions can err (a few
+        // units in the last place) is an equity below the peak: the exact comparison runs
+        // only near the peak.
+        let below = peak_f64 > 0.0 && equity < peak_f64 * (1.0 - 1e-9);
+        if !below && compare(point.equity, peak).is_ge() {
             if current_depth > 0.0 {
                 depths.push(current_depth);
                 current_depth = 0.0;

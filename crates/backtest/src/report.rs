@@ -3,7 +3,6 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::metrics::Metrics;
 
@@ -130,208 +129,174 @@ pub struct BacktestReport {
     pub fills: Vec<FillRecord>,
     /// The equity curve, one point per bar close inside the tested range.
     pub equity: Vec<EquityPoint>,
-    /// SHA-256 (hex) of the metrics, trades, fills and curve (see the module page).
+    /// The result hash, version 2: `v2:` and the BLAKE3 (hex) of the metrics, trades, fills
+    /// and curve (see the module page).
     pub result_hash: String,
 }
 
-/// The JSON part of the result hash, as serde prints it: what [`hashed_json`] writes.
-#[cfg(test)]
-#[derive(Serialize)]
-struct Hashed<'a> {
-    metrics: &'a Metrics,
-    trades: &'a [Trade],
-    fills: &'a [FillRecord],
-}
+/// The version marker the result hash starts with: `v2:` and 64 hex digits. Version 1
+/// hashes (SHA-256 of the JSON of metrics, trades and fills and 41 bytes per curve point,
+/// stored before this definition) are 64 hex digits without a marker, so the two never
+/// compare equal by accident.
+pub const RESULT_HASH_VERSION: &str = "v2:";
 
-/// The hash of a result: SHA-256 over the JSON of the metrics, trades and fills (field order
-/// fixed by the types, floats printed shortest-round-trip), then each curve point as its time
-/// (8 bytes, big-endian), equity and cash (16 bytes each, `Decimal::serialize`) and exposure
-/// (1 byte). The curve, one point per bar, is hashed in binary because printing it as text
-/// would cost more than the backtest itself. SHA-256 rather than the SHA3 of strategy
-/// fingerprints: it runs on the CPU's hash instructions, and the curve is large.
+/// The hash of a result, version 2 (the module page's "Determinism" section): BLAKE3 over
 ///
-/// The JSON is the bytes `serde_json` prints for `{"metrics", "trades", "fills"}`;
-/// [`hashed_json`] writes them directly (a test holds the two equal) and they are hashed as they are written, and the curve
-/// is fed in blocks of points: the same bytes in the same order as hashing one JSON buffer and
-/// then one point at a time, for a fraction of the cost.
+/// 1. the metrics' JSON (`serde_json`, field order fixed by the type, floats printed
+///    shortest-round-trip), after its length;
+/// 2. the number of trades, then each trade in binary ([`hash_trade`]);
+/// 3. the number of fills, then each fill in binary ([`hash_fill`]);
+/// 4. every curve point in binary ([`hash_curve`]).
+///
+/// Lengths and counts are 8 bytes big-endian, times 8 bytes big-endian, decimals their 16
+/// bytes of `Decimal::serialize` (mantissa, scale and sign), floats their 8 bytes of
+/// `f64::to_bits` big-endian, texts their length and UTF-8 bytes, enums one byte. Written as
+/// [`RESULT_HASH_VERSION`] and the digest in hex.
+///
+/// Binary rather than printed: printing thousands of trades and fills and a point per bar
+/// as text costs more than hashing them. BLAKE3 rather than SHA-256: on the vector units of
+/// an ordinary x86 core it hashes several 1 KiB chunks at once, several times SHA-256's speed
+/// on the CPU's hash instructions; the curve is fed in blocks of [`CURVE_BLOCK`] bytes so the
+/// hasher sees many whole chunks per call.
 pub(crate) fn result_hash(
     metrics: &Metrics,
     trades: &[Trade],
     fills: &[FillRecord],
     equity: &[EquityPoint],
 ) -> String {
-    let mut hasher = Sha256::new();
-    hashed_json(metrics, trades, fills, &mut |bytes| hasher.update(bytes));
-    let mut block = [0u8; POINT_BYTES * POINTS_PER_BLOCK];
-    for points in equity.chunks(POINTS_PER_BLOCK) {
-        for (point, bytes) in points.iter().zip(block.chunks_exact_mut(POINT_BYTES)) {
-            bytes[..8].copy_from_slice(&point.time.to_be_bytes());
-            bytes[8..24].copy_from_slice(&point.equity.serialize());
-            bytes[24..40].copy_from_slice(&point.cash.serialize());
-            bytes[40] = u8::from(point.exposed);
-        }
-        hasher.update(&block[..points.len() * POINT_BYTES]);
+    let mut hasher = blake3::Hasher::new();
+    // Serializing a struct of numbers and strings into memory cannot fail.
+    let metrics = serde_json::to_vec(metrics).unwrap_or_default();
+    let mut out: Vec<u8> = Vec::with_capacity(metrics.len() + 16 + RECORD_BYTES * 2);
+    length_into(&mut out, metrics.len());
+    out.extend_from_slice(&metrics);
+    length_into(&mut out, trades.len());
+    for trade in trades {
+        hash_trade(&mut out, trade);
+        flush(&mut out, &mut hasher);
     }
-    clones_strategy::to_hex(&hasher.finalize())
+    length_into(&mut out, fills.len());
+    for fill in fills {
+        hash_fill(&mut out, fill);
+        flush(&mut out, &mut hasher);
+    }
+    hasher.update(&out);
+    hash_curve(equity, &mut |bytes| {
+        hasher.update(bytes);
+    });
+    let mut text = String::with_capacity(RESULT_HASH_VERSION.len() + 64);
+    text.push_str(RESULT_HASH_VERSION);
+    text.push_str(&clones_strategy::to_hex(hasher.finalize().as_bytes()));
+    text
 }
 
-/// Bytes of one hashed curve point.
-const POINT_BYTES: usize = 8 + 16 + 16 + 1;
-/// Curve points hashed per call.
-const POINTS_PER_BLOCK: usize = 128;
-/// Bytes of JSON handed on per call.
-const JSON_BLOCK: usize = 8 * 1024;
-
-/// Writes the compact JSON of `{"metrics", "trades", "fills"}` to `sink` in pieces of about [`JSON_BLOCK`] bytes:
-/// exactly what `serde_json::to_vec` prints. The metrics (one object) go through serde; trades
-/// and fills, which are many, are printed here field by field in the types' order and naming,
-/// decimals as `rust_decimal` prints them, and everything that could need escaping or float
-/// formatting (asset names, enums, `returnPct`) again through serde.
-fn hashed_json(
-    metrics: &Metrics,
-    trades: &[Trade],
-    fills: &[FillRecord],
-    sink: &mut dyn FnMut(&[u8]),
-) {
-    let mut out: Vec<u8> = Vec::with_capacity(JSON_BLOCK + 1024);
-    let flush = |out: &mut Vec<u8>, sink: &mut dyn FnMut(&[u8]), force: bool| {
-        if force || out.len() >= JSON_BLOCK {
-            sink(out);
-            out.clear();
-        }
-    };
-    out.extend_from_slice(b"{\"metrics\":");
-    serde_into(&mut out, metrics);
-    out.extend_from_slice(b",\"trades\":[");
-    for (index, trade) in trades.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"asset\":");
-        serde_into(&mut out, &trade.asset);
-        out.extend_from_slice(b",\"direction\":");
-        serde_into(&mut out, &trade.direction);
-        out.extend_from_slice(b",\"entryTime\":");
-        integer_into(&mut out, trade.entry_time);
-        out.extend_from_slice(b",\"exitTime\":");
-        integer_into(&mut out, trade.exit_time);
-        out.extend_from_slice(b",\"entryPrice\":");
-        decimal_into(&mut out, trade.entry_price);
-        out.extend_from_slice(b",\"exitPrice\":");
-        decimal_into(&mut out, trade.exit_price);
-        out.extend_from_slice(b",\"size\":");
-        decimal_into(&mut out, trade.size);
-        out.extend_from_slice(b",\"pnl\":");
-        decimal_into(&mut out, trade.pnl);
-        out.extend_from_slice(b",\"fees\":");
-        decimal_into(&mut out, trade.fees);
-        out.extend_from_slice(b",\"returnPct\":");
-        serde_into(&mut out, &trade.return_pct);
-        out.extend_from_slice(b",\"exitReason\":");
-        serde_into(&mut out, &trade.exit_reason);
-        out.push(b'}');
-        flush(&mut out, sink, false);
+/// Hands `out` to the hasher once it holds a block of records.
+fn flush(out: &mut Vec<u8>, hasher: &mut blake3::Hasher) {
+    if out.len() >= RECORD_BLOCK {
+        hasher.update(out);
+        out.clear();
     }
-    out.extend_from_slice(b"],\"fills\":[");
-    for (index, fill) in fills.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"time\":");
-        integer_into(&mut out, fill.time);
-        out.extend_from_slice(b",\"asset\":");
-        serde_into(&mut out, &fill.asset);
-        out.extend_from_slice(b",\"side\":");
-        serde_into(&mut out, &fill.side);
-        out.extend_from_slice(b",\"price\":");
-        decimal_into(&mut out, fill.price);
-        out.extend_from_slice(b",\"size\":");
-        decimal_into(&mut out, fill.size);
-        out.extend_from_slice(b",\"fee\":");
-        decimal_into(&mut out, fill.fee);
-        out.extend_from_slice(b",\"realizedPnl\":");
-        decimal_into(&mut out, fill.realized_pnl);
-        out.extend_from_slice(b",\"reason\":");
-        serde_into(&mut out, &fill.reason);
-        out.push(b'}');
-        flush(&mut out, sink, false);
-    }
-    out.extend_from_slice(b"]}");
-    flush(&mut out, sink, true);
 }
 
-/// Appends the compact JSON of `value`. Serializing these types into memory cannot fail.
-fn serde_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    let _ = serde_json::to_writer(&mut *out, value);
+fn length_into(out: &mut Vec<u8>, length: usize) {
+    out.extend_from_slice(&(length as u64).to_be_bytes());
 }
 
-/// Appends an integer as JSON prints it.
-fn integer_into(out: &mut Vec<u8>, value: i64) {
-    let mut digits = [0u8; 20];
-    let mut magnitude = value.unsigned_abs();
-    let mut length = 0;
-    loop {
-        digits[length] = b'0' + (magnitude % 10) as u8;
-        magnitude /= 10;
-        length += 1;
-        if magnitude == 0 {
+fn text_into(out: &mut Vec<u8>, text: &str) {
+    length_into(out, text.len());
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn reason_byte(reason: FillReason) -> u8 {
+    match reason {
+        FillReason::Signal => 0,
+        FillReason::StopLoss => 1,
+        FillReason::TakeProfit => 2,
+        FillReason::End => 3,
+    }
+}
+
+/// A trade's hashed bytes: asset, direction (0 long, 1 short), entry and exit time, entry
+/// and exit price, size, PnL, fees, return and exit reason (0 signal, 1 stop-loss, 2
+/// take-profit, 3 end), in the type's field order.
+fn hash_trade(out: &mut Vec<u8>, trade: &Trade) {
+    text_into(out, &trade.asset);
+    out.push(match trade.direction {
+        Direction::Long => 0,
+        Direction::Short => 1,
+    });
+    out.extend_from_slice(&trade.entry_time.to_be_bytes());
+    out.extend_from_slice(&trade.exit_time.to_be_bytes());
+    for value in [
+        trade.entry_price,
+        trade.exit_price,
+        trade.size,
+        trade.pnl,
+        trade.fees,
+    ] {
+        out.extend_from_slice(&value.serialize());
+    }
+    out.extend_from_slice(&trade.return_pct.to_bits().to_be_bytes());
+    out.push(reason_byte(trade.exit_reason));
+}
+
+/// A fill's hashed bytes: time, asset, side (0 buy, 1 sell), price, size, fee, realized PnL
+/// and reason (as a trade's), in the type's field order.
+fn hash_fill(out: &mut Vec<u8>, fill: &FillRecord) {
+    out.extend_from_slice(&fill.time.to_be_bytes());
+    text_into(out, &fill.asset);
+    out.push(match fill.side {
+        clones_market::Side::Buy => 0,
+        clones_market::Side::Sell => 1,
+    });
+    for value in [fill.price, fill.size, fill.fee, fill.realized_pnl] {
+        out.extend_from_slice(&value.serialize());
+    }
+    out.push(reason_byte(fill.reason));
+}
+
+/// Writes the hashed bytes of the curve to `sink` in blocks of [`CURVE_BLOCK`] bytes, the
+/// last one shorter: for each point its time (8 bytes, big-endian) and equity (16 bytes), a
+/// byte of flags (bit 0: a position was open; bit 1: the cash follows), and the cash (16
+/// bytes) when its bytes differ from the previous point's (always for the first point). Cash
+/// moves only on fills, so most points take 25 bytes rather than 41, and the whole curve can
+/// still be read back from the bytes.
+fn hash_curve(equity: &[EquityPoint], sink: &mut dyn FnMut(&[u8])) {
+    let mut block = vec![0u8; CURVE_BLOCK + POINT_BYTES];
+    let mut at = 0;
+    let mut cash_before: Option<[u8; 16]> = None;
+    for point in equity {
+        let Some(bytes) = block.get_mut(at..at + POINT_BYTES) else {
             break;
+        };
+        bytes[..8].copy_from_slice(&point.time.to_be_bytes());
+        bytes[8..24].copy_from_slice(&point.equity.serialize());
+        let cash = point.cash.serialize();
+        let changed = cash_before != Some(cash);
+        bytes[24] = u8::from(point.exposed) | (u8::from(changed) << 1);
+        at += 25;
+        if changed {
+            bytes[25..].copy_from_slice(&cash);
+            cash_before = Some(cash);
+            at += 16;
+        }
+        if at >= CURVE_BLOCK {
+            sink(&block[..CURVE_BLOCK]);
+            block.copy_within(CURVE_BLOCK..at, 0);
+            at -= CURVE_BLOCK;
         }
     }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend(digits[..length].iter().rev());
+    sink(&block[..at]);
 }
 
-/// Appends a decimal as the quoted string `rust_decimal::serde::str` prints: the mantissa's
-/// digits with the point `scale` digits from the right (a `0` before a leading point, every
-/// trailing zero kept), a `-` for a negative sign (negative zero too), and `0` for a zero of
-/// scale zero.
-fn decimal_into(out: &mut Vec<u8>, value: Decimal) {
-    // A mantissa has at most 29 digits, and the scale at most 28.
-    let mut digits = [b'0'; 32];
-    let mut length = 0;
-    let mantissa = value.mantissa().unsigned_abs();
-    match u64::try_from(mantissa) {
-        Ok(mut small) => {
-            while small != 0 {
-                digits[length] = b'0' + (small % 10) as u8;
-                small /= 10;
-                length += 1;
-            }
-        }
-        Err(_) => {
-            let mut large = mantissa;
-            while large != 0 {
-                digits[length] = b'0' + (large % 10) as u8;
-                large /= 10;
-                length += 1;
-            }
-        }
-    }
-    let scale = value.scale() as usize;
-    // Zeros below the point up to the scale (the array is filled with them).
-    length = length.max(scale);
-    out.push(b'"');
-    if value.is_sign_negative() {
-        out.push(b'-');
-    }
-    if length == 0 {
-        out.push(b'0');
-    }
-    let whole = length - scale;
-    for position in 0..length {
-        if position == whole {
-            if position == 0 {
-                out.push(b'0');
-            }
-            out.push(b'.');
-        }
-        out.push(digits[length - 1 - position]);
-    }
-    out.push(b'"');
-}
+/// The most bytes one curve point hashes to.
+const POINT_BYTES: usize = 8 + 16 + 1 + 16;
+/// Curve bytes handed to the hasher per call: 64 BLAKE3 chunks.
+const CURVE_BLOCK: usize = 64 * 1024;
+/// Trade and fill bytes gathered before they are handed to the hasher.
+const RECORD_BLOCK: usize = 64 * 1024;
+/// Room for one record beyond a block (an asset name is short).
+const RECORD_BYTES: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -394,105 +359,135 @@ mod tests {
         values
     }
 
-    #[test]
-    fn decimals_print_as_rust_decimal_serializes_them() {
-        for value in decimals() {
-            let mut ours = Vec::new();
-            decimal_into(&mut ours, value);
-            let theirs = serde_json::to_vec(&FillRecordDecimal(value)).unwrap();
-            assert_eq!(
-                String::from_utf8(ours).unwrap(),
-                String::from_utf8(theirs).unwrap(),
-                "{value:?}"
-            );
+    /// The curve's hashed bytes read back, point by point: they hold the whole curve.
+    fn read_curve(bytes: &[u8]) -> Vec<EquityPoint> {
+        let mut points = Vec::new();
+        let mut rest = bytes;
+        let mut cash = None;
+        while !rest.is_empty() {
+            let time = i64::from_be_bytes(rest[..8].try_into().unwrap());
+            let equity = Decimal::deserialize(rest[8..24].try_into().unwrap());
+            let flags = rest[24];
+            rest = &rest[25..];
+            if flags & 2 != 0 {
+                cash = Some(Decimal::deserialize(rest[..16].try_into().unwrap()));
+                rest = &rest[16..];
+            }
+            points.push(EquityPoint {
+                time,
+                equity,
+                cash: cash.unwrap(),
+                exposed: flags & 1 != 0,
+            });
         }
+        points
     }
 
-    #[derive(Serialize)]
-    struct FillRecordDecimal(#[serde(with = "rust_decimal::serde::str")] Decimal);
+    #[test]
+    fn the_hashed_curve_holds_every_point_in_blocks() {
+        let decimals = decimals();
+        // Long enough for several blocks; cash repeats in runs, as between fills.
+        let curve: Vec<EquityPoint> = (0..5_000)
+            .map(|index: usize| EquityPoint {
+                time: i64::try_from(index).unwrap() * 60 - 7,
+                equity: decimals[index % decimals.len()],
+                cash: decimals[(index / 7) % decimals.len()],
+                exposed: index.is_multiple_of(3),
+            })
+            .collect();
+        let mut calls = Vec::new();
+        hash_curve(&curve, &mut |bytes| calls.push(bytes.to_vec()));
+        let (last, whole) = calls.split_last().unwrap();
+        assert!(whole.len() > 1);
+        assert!(whole.iter().all(|block| block.len() == CURVE_BLOCK));
+        assert!(last.len() < CURVE_BLOCK);
+        let read = read_curve(&calls.concat());
+        assert_eq!(read.len(), curve.len());
+        for (read, point) in read.iter().zip(&curve) {
+            assert_eq!(read.time, point.time);
+            assert_eq!(read.equity.serialize(), point.equity.serialize());
+            assert_eq!(read.cash.serialize(), point.cash.serialize());
+            assert_eq!(read.exposed, point.exposed);
+        }
+        let hash = result_hash(&metrics(), &[], &[], &curve);
+        assert_eq!(hash.len(), 67);
+        assert!(hash.starts_with(RESULT_HASH_VERSION));
+        assert!(hash[3..].bytes().all(|byte| byte.is_ascii_hexdigit()));
+        assert_eq!(hash, result_hash(&metrics(), &[], &[], &curve));
+        assert_ne!(hash, result_hash(&metrics(), &[], &[], &curve[1..]));
+    }
 
     #[test]
-    fn hashed_json_is_what_serde_json_prints() {
-        let reasons = [
-            FillReason::Signal,
-            FillReason::StopLoss,
-            FillReason::TakeProfit,
-            FillReason::End,
+    fn every_field_of_trades_and_fills_moves_the_hash() {
+        let trade = Trade {
+            asset: "BTC".into(),
+            direction: Direction::Long,
+            entry_time: 60,
+            exit_time: 120,
+            entry_price: Decimal::new(1005, 1),
+            exit_price: Decimal::new(101, 0),
+            size: Decimal::new(2, 0),
+            pnl: Decimal::new(9, 1),
+            fees: Decimal::new(1, 1),
+            return_pct: 0.5,
+            exit_reason: FillReason::Signal,
+        };
+        let fill = FillRecord {
+            time: 60,
+            asset: "BTC".into(),
+            side: Side::Buy,
+            price: Decimal::new(1005, 1),
+            size: Decimal::new(2, 0),
+            fee: Decimal::new(5, 2),
+            realized_pnl: Decimal::ZERO,
+            reason: FillReason::Signal,
+        };
+        let hash = |trade: &Trade, fill: &FillRecord| {
+            result_hash(
+                &metrics(),
+                std::slice::from_ref(trade),
+                std::slice::from_ref(fill),
+                &[],
+            )
+        };
+        let base = hash(&trade, &fill);
+        let trades: Vec<fn(&mut Trade)> = vec![
+            |t| t.asset = "ETH".into(),
+            |t| t.direction = Direction::Short,
+            |t| t.entry_time += 1,
+            |t| t.exit_time += 1,
+            |t| t.entry_price = Decimal::new(10050, 2),
+            |t| t.exit_price += Decimal::ONE,
+            |t| t.size += Decimal::ONE,
+            |t| t.pnl = -t.pnl,
+            |t| t.fees += Decimal::ONE,
+            |t| t.return_pct = -0.5,
+            |t| t.exit_reason = FillReason::End,
         ];
-        let assets = ["BTC", "IBM", "a\"b\\c\u{1}é"];
-        let returns = [
-            0.0,
-            -0.0,
-            1.5,
-            -2.25e-7,
-            1e21,
-            f64::NAN,
-            f64::INFINITY,
-            0.1 + 0.2,
+        for change in &trades {
+            let mut changed = trade.clone();
+            change(&mut changed);
+            assert_ne!(hash(&changed, &fill), base, "{changed:?}");
+        }
+        let fills: Vec<fn(&mut FillRecord)> = vec![
+            |f| f.time += 1,
+            |f| f.asset = "BTC ".into(),
+            |f| f.side = Side::Sell,
+            |f| f.price += Decimal::ONE,
+            |f| f.size = Decimal::new(20, 1),
+            |f| f.fee += Decimal::ONE,
+            |f| f.realized_pnl = Decimal::new(-0, 3),
+            |f| f.reason = FillReason::StopLoss,
         ];
-        let decimals = decimals();
-        let pick = |index: usize| decimals[index % decimals.len()];
-        let mut trades = Vec::new();
-        let mut fills = Vec::new();
-        for index in 0..400 {
-            let time = i64::try_from(index).unwrap() * 7_919 - 1_000_000;
-            trades.push(Trade {
-                asset: assets[index % assets.len()].to_string(),
-                direction: if index % 2 == 0 {
-                    Direction::Long
-                } else {
-                    Direction::Short
-                },
-                entry_time: time,
-                exit_time: if index == 3 {
-                    i64::MIN
-                } else {
-                    i64::MAX - time.abs()
-                },
-                entry_price: pick(index),
-                exit_price: pick(index + 1),
-                size: pick(index + 2),
-                pnl: pick(index + 3),
-                fees: pick(index + 4),
-                return_pct: returns[index % returns.len()],
-                exit_reason: reasons[index % reasons.len()],
-            });
-            fills.push(FillRecord {
-                time: if index == 5 { i64::MIN } else { time },
-                asset: assets[(index + 1) % assets.len()].to_string(),
-                side: if index % 3 == 0 {
-                    Side::Buy
-                } else {
-                    Side::Sell
-                },
-                price: pick(index + 5),
-                size: pick(index + 6),
-                fee: pick(index + 7),
-                realized_pnl: pick(index + 8),
-                reason: reasons[(index + 1) % reasons.len()],
-            });
+        for change in &fills {
+            let mut changed = fill.clone();
+            change(&mut changed);
+            assert_ne!(hash(&trade, &changed), base, "{changed:?}");
         }
-        let metrics = metrics();
-        for (trades, fills) in [
-            (&trades[..], &fills[..]),
-            (&trades[..1], &fills[..0]),
-            (&trades[..0], &fills[..1]),
-            (&trades[..0], &fills[..0]),
-        ] {
-            let mut ours = Vec::new();
-            hashed_json(&metrics, trades, fills, &mut |bytes| {
-                ours.extend_from_slice(bytes);
-            });
-            let theirs = serde_json::to_vec(&Hashed {
-                metrics: &metrics,
-                trades,
-                fills,
-            })
-            .unwrap();
-            assert_eq!(
-                String::from_utf8(ours).unwrap(),
-                String::from_utf8(theirs).unwrap()
-            );
-        }
+        // A trade moved to the fills' side of the count changes the hash too.
+        assert_ne!(
+            result_hash(&metrics(), &[], std::slice::from_ref(&fill), &[]),
+            result_hash(&metrics(), std::slice::from_ref(&trade), &[], &[])
+        );
     }
 }

@@ -186,7 +186,8 @@ pub struct JobFailure {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSummary {
-    /// SHA-256 of the report: equal for the same strategy, data and settings.
+    /// The report's hash, `v2:` and 64 hex digits (BLAKE3; a bare 64-digit hash is the
+    /// SHA-256 of version 1): equal for the same strategy, data and settings.
     pub result_hash: String,
     /// Equity after the last bar.
     #[schema(value_type = String)]

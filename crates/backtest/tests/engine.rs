@@ -86,7 +86,12 @@ fn the_same_input_gives_the_same_report_and_hash() {
     });
     assert_eq!(first, second);
     assert_eq!(first.result_hash, second.result_hash);
-    assert_eq!(first.result_hash.len(), 64);
+    assert_eq!(first.result_hash.len(), 67);
+    assert!(
+        first
+            .result_hash
+            .starts_with(clones_backtest::RESULT_HASH_VERSION)
+    );
     assert_ne!(other.result_hash, first.result_hash);
 }
 

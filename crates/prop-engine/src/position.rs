@@ -30,17 +30,18 @@ const POWERS_OF_TEN: [u64; 19] = {
 /// 128-bit division and the same comparison here. Zero and values already at the scale go
 /// through [`money`].
 fn round_money(value: Decimal) -> Decimal {
-    let scale = value.scale();
-    let mantissa = value.mantissa();
-    let Some(&divisor) = scale
+    round_mantissa(value.mantissa(), value.scale()).unwrap_or_else(|| money(value))
+}
+
+/// [`round_money`] of the value `mantissa · 10^-scale` when it takes the 128-bit path (a
+/// non-zero value with more than [`SCALE`] places); `None` for the values left to [`money`].
+fn round_mantissa(mantissa: i128, scale: u32) -> Option<Decimal> {
+    let &divisor = scale
         .checked_sub(SCALE)
         .filter(|shift| *shift > 0)
-        .and_then(|shift| POWERS_OF_TEN.get(shift as usize))
-    else {
-        return money(value);
-    };
+        .and_then(|shift| POWERS_OF_TEN.get(shift as usize))?;
     if mantissa == 0 {
-        return money(value);
+        return None;
     }
     let magnitude = mantissa.unsigned_abs();
     let divisor = u128::from(divisor);
@@ -50,11 +51,40 @@ fn round_money(value: Decimal) -> Decimal {
     if (magnitude % divisor) * 2 >= divisor {
         rounded += 1;
     }
-    let Ok(rounded) = i128::try_from(rounded) else {
-        return money(value);
-    };
+    let rounded = i128::try_from(rounded).ok()?;
     let signed = if mantissa < 0 { -rounded } else { rounded };
-    Decimal::try_from_i128_with_scale(signed, SCALE).unwrap_or_else(|_| money(value))
+    Decimal::try_from_i128_with_scale(signed, SCALE).ok()
+}
+
+/// `size · (mark − entry)` as a mantissa and scale, for the operands whose difference and
+/// product `rust_decimal` computes exactly: all three non-zero, the two prices' mantissas
+/// under `2^64` and still under `2^96` once aligned to the larger scale (so the subtraction
+/// is exact, at that scale), a non-zero difference and a size under `2^63` (so the product
+/// fits 128 bits), and a product under `2^96` at a scale of at most 28 (so the multiplication
+/// is exact, at the sum of the scales, with the sign of the product). Marking to market
+/// repeats this on every bar; `None` leaves every other case to `Decimal`'s operators.
+fn exact_unrealized(size: Decimal, entry: Decimal, mark: Decimal) -> Option<(i128, u32)> {
+    let scale = mark.scale().max(entry.scale());
+    let align = |value: Decimal| {
+        let mantissa = value.mantissa();
+        let power = POWERS_OF_TEN.get((scale - value.scale()) as usize)?;
+        // Under 2^64 · 10^18 < 2^124: exact in 128 bits.
+        let aligned = (mantissa != 0 && mantissa.unsigned_abs() >> 64 == 0)
+            .then(|| mantissa * i128::from(*power))?;
+        (aligned.unsigned_abs() >> 96 == 0).then_some(aligned)
+    };
+    let difference = align(mark)? - align(entry)?;
+    let size_mantissa = size.mantissa();
+    if difference == 0
+        || difference.unsigned_abs() >> 63 != 0
+        || size_mantissa == 0
+        || size_mantissa.unsigned_abs() >> 63 != 0
+    {
+        return None;
+    }
+    let product = size_mantissa * difference;
+    let product_scale = size.scale() + scale;
+    (product_scale <= 28 && product.unsigned_abs() >> 96 == 0).then_some((product, product_scale))
 }
 
 /// A position in one instrument.
@@ -138,7 +168,11 @@ impl Position {
 
     /// PnL of the open size if closed at `mark`.
     pub fn unrealized_pnl(&self, mark: Decimal) -> Decimal {
-        round_money(self.size * (mark - self.avg_entry))
+        // The same value, bit for bit, computed on the mantissas when that is exact: a
+        // backtest marks its positions on every bar.
+        exact_unrealized(self.size, self.avg_entry, mark)
+            .and_then(|(mantissa, scale)| round_mantissa(mantissa, scale))
+            .unwrap_or_else(|| round_money(self.size * (mark - self.avg_entry)))
     }
 
     /// Absolute notional at `mark`.
@@ -207,6 +241,40 @@ mod tests {
             };
             let value = Decimal::from_i128_with_scale(mantissa, scale);
             prop_assert!(same_bits(round_money(value), money(value)), "{:?}", value);
+        }
+
+        #[test]
+        fn marks_on_the_mantissas_equal_the_decimal_operators(
+            size in any::<i128>(),
+            entry in any::<i128>(),
+            mark in any::<i128>(),
+            scales in (0_u32..=28, 0_u32..=28, 0_u32..=28),
+            widths in (0_u32..128, 0_u32..128, 0_u32..128),
+        ) {
+            // Mantissas of every width, zeros and signs included.
+            let value = |mantissa: i128, width: u32, scale: u32| {
+                Decimal::from_i128_with_scale(
+                    (mantissa >> width) % 79_228_162_514_264_337_593_543_950_336,
+                    scale,
+                )
+            };
+            let position = Position {
+                size: value(size, widths.0, scales.0),
+                avg_entry: value(entry, widths.1, scales.1),
+            };
+            let mark = value(mark, widths.2, scales.2);
+            // Operands whose product overflows make the operators panic: not marks.
+            let Some(expected) = mark
+                .checked_sub(position.avg_entry)
+                .and_then(|difference| position.size.checked_mul(difference))
+            else {
+                return Ok(());
+            };
+            let expected = round_money(expected);
+            prop_assert!(
+                same_bits(position.unrealized_pnl(mark), expected),
+                "{:?} at {:?}", position, mark
+            );
         }
 
         #[test]

@@ -147,6 +147,7 @@ pub fn replay<'a>(
         scratch: Vec::with_capacity(plan.logic.len()),
         proposals: plan.actions.iter().map(proposal).collect(),
         fired: Vec::with_capacity(plan.actions.len()),
+        stepper: Stepper::Unprepared,
     })
 }
 
@@ -200,6 +201,21 @@ pub struct Replay<'a> {
     proposals: Vec<ProposedAction>,
     /// The indexes of the actions that fired at the last step taken by `next_actions`.
     fired: Vec<usize>,
+    /// How `next_actions` finds the actions that fire.
+    stepper: Stepper,
+}
+
+/// How [`Replay::next_actions`] finds the actions that fire at a step.
+enum Stepper {
+    /// Decided at the first `next_actions`, so a replay read only as an iterator pays nothing.
+    Unprepared,
+    /// The plan reads one series, so each step knows one more item of it and the logic's
+    /// value at a step depends on that count alone: the logic is evaluated once, node by node
+    /// over whole columns, and `fires[action][count - 1]` says whether the action fires.
+    /// Each step then reads one flag per action instead of dispatching over every logic node.
+    Columns { fires: Vec<Vec<bool>> },
+    /// Several series advance independently: the logic is evaluated at each step.
+    PerStep,
 }
 
 impl fmt::Debug for Replay<'_> {
@@ -213,6 +229,9 @@ impl fmt::Debug for Replay<'_> {
 impl Replay<'_> {
     /// The time of the next step, without taking it; `None` when the replay is over.
     pub fn peek_time(&self) -> Option<i64> {
+        if let ([times], [count]) = (self.ready_times.as_slice(), self.counts.as_slice()) {
+            return times.get(*count).copied();
+        }
         self.ready_times
             .iter()
             .zip(&self.counts)
@@ -222,6 +241,13 @@ impl Replay<'_> {
 
     /// Moves every clock past the next step and returns its time.
     fn advance(&mut self) -> Option<i64> {
+        // One series in strictly increasing time order (`replay` checked): each step takes
+        // exactly its next item.
+        if let ([times], [count]) = (self.ready_times.as_slice(), self.counts.as_mut_slice()) {
+            let time = times.get(*count).copied()?;
+            *count += 1;
+            return Some(time);
+        }
         let time = self.peek_time()?;
         for (times, count) in self.ready_times.iter().zip(self.counts.iter_mut()) {
             while times.get(*count).is_some_and(|&ready| ready <= time) {
@@ -237,12 +263,30 @@ impl Replay<'_> {
     /// order; model requests and shortfalls are left out.
     pub fn next_actions(&mut self) -> Option<(i64, impl Iterator<Item = &ProposedAction>)> {
         let time = self.advance()?;
-        let reader = Reader::new(&self.numeric, &self.plan.slot_clock, &self.counts);
-        evaluate_logic(self.plan, &reader, &mut self.scratch);
+        if matches!(self.stepper, Stepper::Unprepared) {
+            self.stepper = match self.ready_times.as_slice() {
+                [times] => Stepper::Columns {
+                    fires: fire_columns(self.plan, &self.numeric, times.len()),
+                },
+                _ => Stepper::PerStep,
+            };
+        }
         self.fired.clear();
-        for (index, action) in self.plan.actions.iter().enumerate() {
-            if fired(&self.scratch, action.when) {
-                self.fired.push(index);
+        if let Stepper::Columns { fires } = &self.stepper {
+            // The step's count is at least one: `advance` took an item of the only series.
+            let index = self.counts.first().and_then(|count| count.checked_sub(1));
+            for (action, column) in fires.iter().enumerate() {
+                if index.and_then(|index| column.get(index)) == Some(&true) {
+                    self.fired.push(action);
+                }
+            }
+        } else {
+            let reader = Reader::new(&self.numeric, &self.plan.slot_clock, &self.counts);
+            evaluate_logic(self.plan, &reader, &mut self.scratch);
+            for (index, action) in self.plan.actions.iter().enumerate() {
+                if fired(&self.scratch, action.when) {
+                    self.fired.push(index);
+                }
             }
         }
         let proposals = &self.proposals;
@@ -682,6 +726,129 @@ fn evaluate_logic(plan: &CompiledPlan, reader: &Reader<'_>, booleans: &mut Vec<O
         };
         booleans.push(value);
     }
+}
+
+/// A numeric slot's column, or an operand's value at an index: what [`Reader::operand`] reads
+/// for a plan on one series, `count - 1 - back` being the index.
+enum Column<'p> {
+    Slot(&'p [Option<f64>]),
+    Constant(Option<f64>),
+}
+
+impl<'p> Column<'p> {
+    fn slot(numeric: &'p [Vec<Option<f64>>], slot: usize) -> &'p [Option<f64>] {
+        numeric.get(slot).map_or(&[], Vec::as_slice)
+    }
+
+    fn of(numeric: &'p [Vec<Option<f64>>], operand: Operand) -> Self {
+        match operand {
+            Operand::Slot(slot) => Column::Slot(Self::slot(numeric, slot)),
+            Operand::Constant(value) => Column::Constant(value.is_finite().then_some(value)),
+        }
+    }
+
+    /// The value at `index` (`None`: before the first item).
+    fn at(&self, index: Option<usize>) -> Option<f64> {
+        match self {
+            Column::Slot(values) => index.and_then(|index| values.get(index)).copied().flatten(),
+            Column::Constant(value) => *value,
+        }
+    }
+}
+
+/// For a plan reading one series of `length` items: whether each action fires once `i + 1`
+/// items are known, for every `i`. The boolean nodes are evaluated column by column, each
+/// entry exactly as [`evaluate_logic`] evaluates it at that count (the same reads, the same
+/// comparisons, an input not yet evaluated read as undefined), so a replay gives the same
+/// actions either way.
+fn fire_columns(
+    plan: &CompiledPlan,
+    numeric: &[Vec<Option<f64>>],
+    length: usize,
+) -> Vec<Vec<bool>> {
+    let mut columns: Vec<Vec<Option<bool>>> = Vec::with_capacity(plan.logic.len());
+    for op in &plan.logic {
+        let column: Vec<Option<bool>> = match op {
+            LogicOp::Compare { op, left, right } => {
+                let left = Column::Slot(Column::slot(numeric, *left));
+                let right = Column::of(numeric, *right);
+                (0..length)
+                    .map(|i| match (left.at(Some(i)), right.at(Some(i))) {
+                        (Some(left), Some(right)) => Some(compare(*op, left, right)),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            LogicOp::CrossesAbove { left, right } | LogicOp::CrossesBelow { left, right } => {
+                let above = matches!(op, LogicOp::CrossesAbove { .. });
+                let left = Column::Slot(Column::slot(numeric, *left));
+                let right = Column::of(numeric, *right);
+                (0..length)
+                    .map(|i| {
+                        let before = i.checked_sub(1);
+                        let values = (
+                            left.at(before),
+                            right.at(before),
+                            left.at(Some(i)),
+                            right.at(Some(i)),
+                        );
+                        match values {
+                            (
+                                Some(left_before),
+                                Some(right_before),
+                                Some(left_now),
+                                Some(right_now),
+                            ) => Some(if above {
+                                left_before <= right_before && left_now > right_now
+                            } else {
+                                left_before >= right_before && left_now < right_now
+                            }),
+                            _ => None,
+                        }
+                    })
+                    .collect()
+            }
+            LogicOp::And(inputs) | LogicOp::Or(inputs) => {
+                let any = matches!(op, LogicOp::Or(_));
+                let inputs: Option<Vec<&[Option<bool>]>> = inputs
+                    .iter()
+                    .map(|&input| columns.get(input).map(Vec::as_slice))
+                    .collect();
+                match inputs {
+                    Some(inputs) => (0..length)
+                        .map(|i| {
+                            let mut result = !any;
+                            for input in &inputs {
+                                let value = input.get(i).copied().flatten()?;
+                                if any {
+                                    result |= value;
+                                } else {
+                                    result &= value;
+                                }
+                            }
+                            Some(result)
+                        })
+                        .collect(),
+                    None => vec![None; length],
+                }
+            }
+            LogicOp::Not(input) => match columns.get(*input) {
+                Some(values) => (0..length)
+                    .map(|i| values.get(i).copied().flatten().map(|value| !value))
+                    .collect(),
+                None => vec![None; length],
+            },
+        };
+        columns.push(column);
+    }
+    plan.actions
+        .iter()
+        .map(|action| {
+            columns.get(action.when).map_or_else(Vec::new, |values| {
+                values.iter().map(|value| *value == Some(true)).collect()
+            })
+        })
+        .collect()
 }
 
 /// Evaluates the boolean nodes and actions with `counts[clock]` items of each clock known.

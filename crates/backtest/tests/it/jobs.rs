@@ -37,7 +37,8 @@ async fn a_job_runs_to_metrics_and_artifacts_and_repeats_its_hash() {
     assert!(metrics.trades > 0, "the waves make the EMA cross trade");
     let summary = one.job.summary.clone().unwrap();
     assert_eq!(summary.trades, metrics.trades);
-    assert_eq!(summary.result_hash.len(), 64);
+    assert_eq!(summary.result_hash.len(), 67);
+    assert!(summary.result_hash.starts_with("v2:"));
     assert_eq!(
         two.job.summary.unwrap().result_hash,
         summary.result_hash,

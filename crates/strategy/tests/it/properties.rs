@@ -571,4 +571,18 @@ proptest! {
             prop_assert_eq!(step.evaluation, evaluate(&plan, &window.as_of(step.time)));
         }
     }
+
+    #[test]
+    fn next_actions_equal_the_replays_actions(recipe in any_recipe(), seed in any::<u64>()) {
+        let graph = parse_value(&build_graph(&recipe)).unwrap();
+        let plan = compile(&graph, &Constraints::unrestricted()).unwrap();
+        let window = window_for(&plan, seed, 60);
+        let mut lazy = replay(&plan, &window).unwrap();
+        for step in replay(&plan, &window).unwrap() {
+            let (time, actions) = lazy.next_actions().unwrap();
+            prop_assert_eq!(time, step.time);
+            prop_assert_eq!(actions.cloned().collect::<Vec<_>>(), step.evaluation.actions);
+        }
+        prop_assert!(lazy.next_actions().is_none());
+    }
 }
