@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use clones_backtest::{BacktestInput, BacktestSettings, TradedInstrument, bars_of, run};
 use clones_ingest::sources::replay::{Generator, GeneratorConfig};
 use clones_market::{InstrumentKey, Timeframe};
-use clones_strategy::{Bar, Constraints, MarketWindow, compile_json};
+use clones_strategy::{Bar, CompiledPlan, Constraints, MarketWindow, compile_json};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 
 /// Candles in the backtest.
@@ -49,21 +49,40 @@ fn minute_bars(count: usize) -> Vec<Bar> {
     bars_of(&generator.minutes("BTC", anchor, anchor + chrono::Duration::minutes(minutes)))
 }
 
+/// What every run reads: the compiled strategy, `BARS` minute bars of BTC and its instrument.
+struct Fixture {
+    plan: CompiledPlan,
+    window: MarketWindow,
+    instruments: BTreeMap<String, TradedInstrument>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self {
+            plan: compile_json(&strategy(), &Constraints::unrestricted()).unwrap(),
+            window: MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS)),
+            instruments: BTreeMap::from([(
+                "BTC".to_string(),
+                TradedInstrument::new(InstrumentKey::perp("replay", "BTC").unwrap()),
+            )]),
+        }
+    }
+
+    fn input(&self) -> BacktestInput<'_> {
+        BacktestInput {
+            plan: &self.plan,
+            window: &self.window,
+            instruments: &self.instruments,
+            from: None,
+            to: None,
+        }
+    }
+}
+
 /// The timed loop of `ENGINE_ITERATIONS`.
 fn iterations(count: usize) {
-    let plan = compile_json(&strategy(), &Constraints::unrestricted()).unwrap();
-    let window = MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS));
-    let instruments = BTreeMap::from([(
-        "BTC".to_string(),
-        TradedInstrument::new(InstrumentKey::perp("replay", "BTC").unwrap()),
-    )]);
-    let input = BacktestInput {
-        plan: &plan,
-        window: &window,
-        instruments: &instruments,
-        from: None,
-        to: None,
-    };
+    let fixture = Fixture::new();
+    let input = fixture.input();
     let settings = BacktestSettings::default();
     if count == 0 {
         let report = run(black_box(&input), black_box(&settings)).unwrap();
@@ -95,19 +114,8 @@ fn iterations(count: usize) {
 }
 
 fn bench_engine(c: &mut Criterion) {
-    let plan = compile_json(&strategy(), &Constraints::unrestricted()).unwrap();
-    let window = MarketWindow::new().with_candles("BTC", Timeframe::M1, minute_bars(BARS));
-    let instruments = BTreeMap::from([(
-        "BTC".to_string(),
-        TradedInstrument::new(InstrumentKey::perp("replay", "BTC").unwrap()),
-    )]);
-    let input = BacktestInput {
-        plan: &plan,
-        window: &window,
-        instruments: &instruments,
-        from: None,
-        to: None,
-    };
+    let fixture = Fixture::new();
+    let input = fixture.input();
     let settings = BacktestSettings::default();
     // The work is real: the strategy trades and is stopped out on this data.
     let report = run(&input, &settings).unwrap();

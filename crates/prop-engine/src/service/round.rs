@@ -80,17 +80,11 @@ struct AccountState {
     rolled: bool,
 }
 
-/// What one order did, as written.
-struct Recorded {
-    row: OrderRow,
-    fills: Vec<FillRow>,
-}
-
 /// How one order ended inside the round, before the write.
 enum Step {
     Answered(Answer),
-    /// Written by the round: the index into the recorded rows.
-    Recorded(usize),
+    /// Written by the round: its order's index in the write and its fills' range there.
+    Recorded(usize, std::ops::Range<usize>),
     /// A repeat of the round's earlier order of the same decision action.
     Repeat(usize),
 }
@@ -160,7 +154,6 @@ pub(super) fn run_round(
     }
 
     let mut write = RoundWrite::default();
-    let mut recorded: Vec<Recorded> = Vec::new();
     let mut steps: Vec<Step> = Vec::with_capacity(orders.len());
     let mut missing = BTreeSet::new();
     let mut positions: BTreeMap<(Uuid, String), PositionWrite> = BTreeMap::new();
@@ -262,11 +255,10 @@ pub(super) fn run_round(
                 }
             }
         }
-        steps.push(Step::Recorded(recorded.len()));
-        recorded.push(Recorded {
-            row: done.row,
-            fills: done.fills,
-        });
+        let fills = write.fills.len()..write.fills.len() + done.fills.len();
+        steps.push(Step::Recorded(write.orders.len(), fills));
+        write.orders.push(done.row);
+        write.fills.extend(done.fills);
     }
 
     for state in states.values() {
@@ -286,11 +278,6 @@ pub(super) fn run_round(
         .into_iter()
         .map(|((account, ledger), (owner, delta))| (account, owner, ledger, delta))
         .collect();
-    write.orders = recorded.iter().map(|done| done.row.clone()).collect();
-    write.fills = recorded
-        .iter()
-        .flat_map(|done| done.fills.iter().cloned())
-        .collect();
     if !write.orders.is_empty() || !write.accounts.is_empty() {
         let written = repo::write_round(conn, &write, now)?;
         if written != write.orders.len() {
@@ -302,13 +289,16 @@ pub(super) fn run_round(
     for (index, step) in steps.into_iter().enumerate() {
         let answer = match step {
             Step::Answered(answer) => answer,
-            Step::Recorded(at) => {
-                let done = &recorded[at];
+            Step::Recorded(at, fills) => {
                 let held = states
                     .get(&orders[index].account_id)
                     .map(|state| held_of(&state.paper));
                 Answer::Done(
-                    Box::new(Ok(outcome_from(&done.row, &done.fills, true)?)),
+                    Box::new(Ok(outcome_from(
+                        &write.orders[at],
+                        &write.fills[fills],
+                        true,
+                    )?)),
                     held,
                 )
             }
