@@ -66,14 +66,6 @@ pub fn insert_wallet(conn: &mut PgConnection, row: &WalletRow) -> QueryResult<bo
     Ok(inserted == 1)
 }
 
-pub fn wallets_of(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<WalletRow>> {
-    user_wallets::table
-        .filter(user_wallets::user_id.eq(user_id))
-        .order(user_wallets::linked_at.asc())
-        .select(WalletRow::as_select())
-        .load(conn)
-}
-
 pub fn insert_user(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values((users::id.eq(id), users::created_at.eq(at)))
@@ -87,20 +79,49 @@ pub fn delete_user(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
         .map(drop)
 }
 
-pub fn user_created_at(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<DateTime<Utc>>> {
-    users::table
-        .find(id)
-        .select(users::created_at)
-        .first(conn)
-        .optional()
+/// A user's creation time, roles (by name) and wallets (oldest link first), in one prepared
+/// statement; `None` when the user does not exist. The wallets and roles come joined (a few rows
+/// each) and are taken apart here.
+pub fn account_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AccountRows>> {
+    let rows: Vec<(DateTime<Utc>, Option<WalletRow>, Option<String>)> = users::table
+        .left_join(user_wallets::table)
+        .left_join(user_roles::table)
+        .filter(users::id.eq(id))
+        .order((user_wallets::linked_at.asc(), user_roles::role.asc()))
+        .select((
+            users::created_at,
+            Option::<WalletRow>::as_select(),
+            user_roles::role.nullable(),
+        ))
+        .load(conn)?;
+    let Some(created_at) = rows.first().map(|(created_at, ..)| *created_at) else {
+        return Ok(None);
+    };
+    let mut roles = std::collections::BTreeSet::new();
+    let mut wallets: Vec<WalletRow> = Vec::new();
+    for (_, wallet, role) in rows {
+        roles.extend(role);
+        if let Some(wallet) = wallet
+            && !wallets.iter().any(|known| known.address == wallet.address)
+        {
+            wallets.push(wallet);
+        }
+    }
+    Ok(Some(AccountRows {
+        created_at,
+        roles: roles.into_iter().collect(),
+        wallets,
+    }))
 }
 
-pub fn roles_of(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<String>> {
-    user_roles::table
-        .filter(user_roles::user_id.eq(user_id))
-        .order(user_roles::role.asc())
-        .select(user_roles::role)
-        .load(conn)
+/// What [`account_of`] reads: a user's creation time, roles and wallets.
+#[derive(Debug, Clone)]
+pub struct AccountRows {
+    pub created_at: DateTime<Utc>,
+    /// Role names, sorted.
+    pub roles: Vec<String>,
+    /// Oldest link first.
+    pub wallets: Vec<WalletRow>,
 }
 
 pub fn has_role(conn: &mut PgConnection, user_id: Uuid, role: &str) -> QueryResult<bool> {

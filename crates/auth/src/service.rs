@@ -546,18 +546,12 @@ impl AuthService for PgAuthService {
     async fn me(&self, user_id: Uuid) -> Result<Me, AuthError> {
         self.db
             .run(move |conn| {
-                let created_at =
-                    repo::user_created_at(conn, user_id)?.ok_or(AuthError::NotFound)?;
-                let wallets = repo::wallets_of(conn, user_id)?
-                    .into_iter()
-                    .map(wallet_view)
-                    .collect();
-                let roles = repo::roles_of(conn, user_id)?;
+                let account = repo::account_of(conn, user_id)?.ok_or(AuthError::NotFound)?;
                 Ok(Me {
                     user_id,
-                    created_at,
-                    wallets,
-                    roles,
+                    created_at: account.created_at,
+                    wallets: account.wallets.into_iter().map(wallet_view).collect(),
+                    roles: account.roles,
                 })
             })
             .await

@@ -7,9 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
+use diesel::PgConnection;
 use serde::Serialize;
 use uuid::Uuid;
+
+use crate::CloneError;
 
 /// What users see as their clone's progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -54,20 +56,34 @@ pub struct Competition {
 }
 
 /// Supplies competition facts; implemented by the lifecycle context.
-#[async_trait]
+///
+/// The facts are read on the caller's connection, inside the transaction that reads the
+/// clones, so a view's setup and competition facts come from one snapshot and one round of
+/// statements.
 pub trait CompetitionFacts: Send + Sync {
-    /// Facts for each clone asked about (missing clones have none).
-    async fn competition(&self, clone_ids: &[Uuid]) -> BTreeMap<Uuid, Competition>;
+    /// Facts for each clone asked about that the connection's scope can see (missing clones
+    /// have none).
+    ///
+    /// # Errors
+    /// The database error, or [`CloneError::Corrupt`] for a fact that cannot be read.
+    fn competition_in(
+        &self,
+        conn: &mut PgConnection,
+        clone_ids: &[Uuid],
+    ) -> Result<BTreeMap<Uuid, Competition>, CloneError>;
 }
 
 /// No competition facts (before the lifecycle context is wired in).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoCompetitionFacts;
 
-#[async_trait]
 impl CompetitionFacts for NoCompetitionFacts {
-    async fn competition(&self, _clone_ids: &[Uuid]) -> BTreeMap<Uuid, Competition> {
-        BTreeMap::new()
+    fn competition_in(
+        &self,
+        _conn: &mut PgConnection,
+        _clone_ids: &[Uuid],
+    ) -> Result<BTreeMap<Uuid, Competition>, CloneError> {
+        Ok(BTreeMap::new())
     }
 }
 

@@ -60,14 +60,55 @@ pub(crate) fn lock_clone(conn: &mut PgConnection, id: Uuid) -> QueryResult<Optio
 }
 
 /// The owner's clones, oldest first, after the (created_at, id) cursor.
-pub(crate) fn clones_page(
+/// A clone with the facts its view needs: its entitlement, its active version's number and
+/// its public profile's status.
+pub(crate) type CloneFactsRow = (
+    CloneRow,
+    Option<EntitlementRow>,
+    Option<i32>,
+    Option<String>,
+);
+
+/// Clones joined to their entitlement, active version and public profile (each at most one).
+#[diesel::dsl::auto_type]
+fn clones_with_facts() -> _ {
+    clones::table
+        .left_join(entitlements::table)
+        .left_join(
+            versions::table.on(versions::clone_id
+                .eq(clones::id)
+                .and(versions::is_active.eq(true))),
+        )
+        .left_join(profiles::table)
+}
+
+/// The columns of a [`CloneFactsRow`], as diesel types them.
+type CloneFactsColumns = (
+    diesel::dsl::AsSelect<CloneRow, diesel::pg::Pg>,
+    diesel::dsl::AsSelect<Option<EntitlementRow>, diesel::pg::Pg>,
+    diesel::dsl::Nullable<versions::version>,
+    diesel::dsl::Nullable<profiles::status>,
+);
+
+/// The columns of a [`CloneFactsRow`].
+fn clone_facts_columns() -> CloneFactsColumns {
+    (
+        CloneRow::as_select(),
+        Option::<EntitlementRow>::as_select(),
+        versions::version.nullable(),
+        profiles::status.nullable(),
+    )
+}
+
+/// One page of the owner's clones with their facts, oldest first, in one statement.
+pub(crate) fn clone_facts_page(
     conn: &mut PgConnection,
     owner: Uuid,
     page: &PageRequest,
-) -> QueryResult<Vec<CloneRow>> {
-    let mut query = clones::table
+) -> QueryResult<Vec<CloneFactsRow>> {
+    let mut query = clones_with_facts()
         .filter(clones::owner_user_id.eq(owner))
-        .select(CloneRow::as_select())
+        .select(clone_facts_columns())
         .into_boxed();
     if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
         query = query.filter(
@@ -80,6 +121,20 @@ pub(crate) fn clones_page(
         .order((clones::created_at.asc(), clones::id.asc()))
         .limit(page.fetch_limit())
         .load(conn)
+}
+
+/// One of the owner's clones with its facts, if it exists and is theirs.
+pub(crate) fn clone_facts(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<CloneFactsRow>> {
+    clones_with_facts()
+        .filter(clones::id.eq(id))
+        .filter(clones::owner_user_id.eq(owner))
+        .select(clone_facts_columns())
+        .first(conn)
+        .optional()
 }
 
 pub(crate) fn update_clone(
@@ -290,29 +345,6 @@ pub(crate) fn active_versions_of(
         .filter(versions::clone_id.eq_any(clone_ids))
         .filter(versions::is_active.eq(true))
         .select(VersionRow::as_select())
-        .load(conn)
-}
-
-/// (clone, version number) of the active versions of `clone_ids`, without their graphs.
-pub(crate) fn active_version_numbers_of(
-    conn: &mut PgConnection,
-    clone_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i32)>> {
-    versions::table
-        .filter(versions::clone_id.eq_any(clone_ids))
-        .filter(versions::is_active.eq(true))
-        .select((versions::clone_id, versions::version))
-        .load(conn)
-}
-
-/// The public profiles of `clone_ids` (clones without one are absent).
-pub(crate) fn profiles_of(
-    conn: &mut PgConnection,
-    clone_ids: &[Uuid],
-) -> QueryResult<Vec<ProfileRow>> {
-    profiles::table
-        .filter(profiles::clone_id.eq_any(clone_ids))
-        .select(ProfileRow::as_select())
         .load(conn)
 }
 

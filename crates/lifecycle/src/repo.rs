@@ -505,12 +505,22 @@ pub(crate) fn active_memberships(
         .load(conn)
 }
 
-/// The latest run status of each clone.
-pub(crate) fn latest_statuses(
+/// Which competition fact a [`competition_rows`] row reports.
+pub(crate) const LATEST_AUDITION: &str = "audition";
+/// A queued or admitted Promotion Queue entry (the row's status is the entry's).
+pub(crate) const PROMOTION: &str = "promotion";
+/// An active Arena membership.
+pub(crate) const ARENA: &str = "arena";
+
+/// The competition facts of `clone_ids` in one statement, as (clone, fact, status) rows: each
+/// clone's latest audition run ([`LATEST_AUDITION`], by creation time then attempt), its
+/// queued or admitted Promotion Queue entries ([`PROMOTION`]) and its active Arena membership
+/// ([`ARENA`]).
+pub(crate) fn competition_rows(
     conn: &mut PgConnection,
     clone_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, String)>> {
-    runs::table
+) -> QueryResult<Vec<(Uuid, String, String)>> {
+    let latest = runs::table
         .filter(runs::clone_id.eq_any(clone_ids))
         .distinct_on(runs::clone_id)
         .order((
@@ -518,31 +528,29 @@ pub(crate) fn latest_statuses(
             runs::created_at.desc(),
             runs::attempt.desc(),
         ))
-        .select((runs::clone_id, runs::status))
-        .load(conn)
-}
-
-/// Clones among `clone_ids` with a queued or admitted Promotion Queue entry.
-pub(crate) fn promoted_clones(
-    conn: &mut PgConnection,
-    clone_ids: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
-    entries::table
+        .select((
+            runs::clone_id,
+            LATEST_AUDITION.into_sql::<diesel::sql_types::Text>(),
+            runs::status,
+        ));
+    let promoted = entries::table
         .filter(entries::clone_id.eq_any(clone_ids))
         .filter(entries::status.eq_any([
             PromotionStatus::Queued.as_str(),
             PromotionStatus::Admitted.as_str(),
         ]))
-        .select(entries::clone_id)
-        .distinct()
-        .load(conn)
-}
-
-/// Clones among `clone_ids` with an active Arena membership.
-pub(crate) fn arena_clones(conn: &mut PgConnection, clone_ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    memberships::table
+        .select((
+            entries::clone_id,
+            PROMOTION.into_sql::<diesel::sql_types::Text>(),
+            entries::status,
+        ));
+    let arena = memberships::table
         .filter(memberships::clone_id.eq_any(clone_ids))
         .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
-        .select(memberships::clone_id)
-        .load(conn)
+        .select((
+            memberships::clone_id,
+            ARENA.into_sql::<diesel::sql_types::Text>(),
+            memberships::status,
+        ));
+    latest.union_all(promoted).union_all(arena).load(conn)
 }

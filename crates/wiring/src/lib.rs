@@ -183,7 +183,7 @@ impl Services {
         let clones: Arc<dyn CloneService> = Arc::new(PgCloneService::new(
             db.clone(),
             clock.clone(),
-            Arc::new(PgCompetitionFacts::new(db.clone())),
+            Arc::new(PgCompetitionFacts),
         ));
         let ingest = Arc::new(PgIngestService::new(db.clone(), clock.clone()));
         let market: Arc<dyn MarketData> = ingest.clone();

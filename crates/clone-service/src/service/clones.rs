@@ -6,6 +6,7 @@
 //! provider, never read from `clones.status`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clones_kernel::{Cursor, Page, PageRequest};
@@ -13,62 +14,38 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::capacity::{effective, universe_from, universe_in};
-use super::mapping::{clone_status, profile_status, version_view};
+use super::mapping::{clone_status, stored, version_view};
 use super::{PgCloneService, owned_clone};
-use crate::display::{SetupFacts, display_state};
-use crate::entitlement::EffectiveEntitlement;
+use crate::display::{CompetitionFacts, SetupFacts, display_state};
 use crate::models::{CloneRow, EntitlementRow, SelectionRow, VersionRow};
 use crate::profile::validate_text;
+use crate::repo::CloneFactsRow;
 use crate::status::{CloneStatus, ProfileStatus};
 use crate::views::{ClonePatch, CloneRuntime, CloneView};
 use crate::{CloneError, repo};
 
-/// What a clone's view is made of besides competition: the row, its effective entitlement,
-/// its active version number and whether it is retired.
-type CloneFacts = (CloneRow, EffectiveEntitlement, Option<i32>, bool);
-
-/// The facts of `clones` in three reads whatever their number, in their order.
-fn facts_of(
+/// The views of `rows`, each with its effective entitlement and its display state from its
+/// setup facts and the competition facts read on `conn`, in the rows' order.
+fn views_in(
+    service: &dyn CompetitionFacts,
     conn: &mut PgConnection,
-    clones: Vec<CloneRow>,
+    rows: Vec<CloneFactsRow>,
     now: DateTime<Utc>,
-) -> Result<Vec<CloneFacts>, CloneError> {
-    let ids: Vec<Uuid> = clones.iter().map(|clone| clone.id).collect();
-    let mut entitlements: HashMap<Uuid, EntitlementRow> = repo::entitlements_of(conn, &ids)?
-        .into_iter()
-        .map(|row| (row.clone_id, row))
-        .collect();
-    let active: HashMap<Uuid, i32> = repo::active_version_numbers_of(conn, &ids)?
-        .into_iter()
-        .collect();
-    let mut retired_profiles = HashMap::new();
-    for profile in repo::profiles_of(conn, &ids)? {
-        let retired = profile_status(&profile)? == ProfileStatus::Retired;
-        retired_profiles.insert(profile.clone_id, retired);
-    }
-    clones
-        .into_iter()
-        .map(|clone| {
-            let entitlement = effective(clone.id, entitlements.remove(&clone.id), now)?;
-            let retired = retired_profiles.get(&clone.id).copied().unwrap_or(false)
-                || clone_status(&clone)? == CloneStatus::Retired;
-            let active_version = active.get(&clone.id).copied();
-            Ok((clone, entitlement, active_version, retired))
-        })
-        .collect()
-}
-
-/// The views of `rows`, with their display states from one competition lookup.
-async fn views(service: &PgCloneService, rows: Vec<CloneFacts>) -> Vec<CloneView> {
+) -> Result<Vec<CloneView>, CloneError> {
     let ids: Vec<Uuid> = rows.iter().map(|(clone, ..)| clone.id).collect();
-    let competition = service.competition.competition(&ids).await;
+    let competition = service.competition_in(conn, &ids)?;
     rows.into_iter()
-        .map(|(clone, entitlement, active_version, retired)| {
+        .map(|(clone, entitlement, active_version, profile_status)| {
+            let entitlement = effective(clone.id, entitlement, now)?;
+            let profile_retired = profile_status
+                .map(|status| stored::<ProfileStatus>("profile of clone", clone.id, &status))
+                .transpose()?
+                == Some(ProfileStatus::Retired);
             let setup = SetupFacts {
                 has_active_version: active_version.is_some(),
-                retired,
+                retired: profile_retired || clone_status(&clone)? == CloneStatus::Retired,
             };
-            CloneView {
+            Ok(CloneView {
                 id: clone.id,
                 display_name: clone.display_name,
                 model: clone.model,
@@ -80,32 +57,45 @@ async fn views(service: &PgCloneService, rows: Vec<CloneFacts>) -> Vec<CloneView
                 entitlement,
                 created_at: clone.created_at,
                 updated_at: clone.updated_at,
-            }
+            })
         })
         .collect()
 }
 
-/// [`CloneService::list_clones`](crate::CloneService::list_clones).
+/// The owner's clone `clone_id` as a view, read on `conn`.
+fn view_in(
+    service: &dyn CompetitionFacts,
+    conn: &mut PgConnection,
+    owner: Uuid,
+    clone_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<CloneView, CloneError> {
+    let row = repo::clone_facts(conn, owner, clone_id)?.ok_or(CloneError::CloneNotFound)?;
+    views_in(service, conn, vec![row], now)?
+        .pop()
+        .ok_or(CloneError::CloneNotFound)
+}
+
+/// [`CloneService::list_clones`](crate::CloneService::list_clones): one transaction, one
+/// statement for the page and its setup facts, and the competition facts.
 pub(super) async fn list(
     service: &PgCloneService,
     owner: Uuid,
     page: PageRequest,
 ) -> Result<Page<CloneView>, CloneError> {
-    let facts = service
+    let competition = Arc::clone(&service.competition);
+    service
         .as_owner(owner, move |conn, now| {
-            let rows = repo::clones_page(conn, owner, &page)?;
-            let page =
-                Page::from_rows(rows, &page, |clone| Cursor::new(clone.created_at, clone.id));
-            Ok::<_, CloneError>(Page {
-                items: facts_of(conn, page.items, now)?,
+            let rows = repo::clone_facts_page(conn, owner, &page)?;
+            let page = Page::from_rows(rows, &page, |(clone, ..)| {
+                Cursor::new(clone.created_at, clone.id)
+            });
+            Ok(Page {
+                items: views_in(competition.as_ref(), conn, page.items, now)?,
                 next_cursor: page.next_cursor,
             })
         })
-        .await?;
-    Ok(Page {
-        items: views(service, facts.items).await,
-        next_cursor: facts.next_cursor,
-    })
+        .await
 }
 
 /// [`CloneService::get_clone`](crate::CloneService::get_clone).
@@ -114,16 +104,12 @@ pub(super) async fn get(
     owner: Uuid,
     clone_id: Uuid,
 ) -> Result<CloneView, CloneError> {
-    let row = service
+    let competition = Arc::clone(&service.competition);
+    service
         .as_owner(owner, move |conn, now| {
-            let clone = owned_clone(conn, owner, clone_id)?;
-            facts_of(conn, vec![clone], now)
+            view_in(competition.as_ref(), conn, owner, clone_id, now)
         })
-        .await?;
-    views(service, row)
         .await
-        .pop()
-        .ok_or(CloneError::CloneNotFound)
 }
 
 /// [`CloneService::update_clone`](crate::CloneService::update_clone): the model is checked against
@@ -140,7 +126,8 @@ pub(super) async fn update(
     if let Some(model) = &patch.model {
         validate_text("model", model, 1, 100)?;
     }
-    let row = service
+    let competition = Arc::clone(&service.competition);
+    service
         .as_owner(owner, move |conn, now| {
             let clone = owned_clone(conn, owner, clone_id)?;
             let entitlement = effective(clone.id, repo::find_entitlement(conn, clone.id)?, now)?;
@@ -152,14 +139,9 @@ pub(super) async fn update(
                 .display_name
                 .unwrap_or_else(|| clone.display_name.clone());
             repo::update_clone(conn, clone.id, &name, &model, now)?;
-            let updated = owned_clone(conn, owner, clone_id)?;
-            facts_of(conn, vec![updated], now)
+            view_in(competition.as_ref(), conn, owner, clone_id, now)
         })
-        .await?;
-    views(service, row)
         .await
-        .pop()
-        .ok_or(CloneError::CloneNotFound)
 }
 
 /// [`CloneService::runtime`](crate::CloneService::runtime): one transaction, so the version,

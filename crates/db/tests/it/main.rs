@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clones_db::diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
 use clones_db::diesel::{self, Connection, QueryableByName, RunQueryDsl};
-use clones_db::{Db, DbError, PoolSettings, migrations};
+use clones_db::{Db, DbError, PoolSettings, Scope, in_transaction, migrations};
 use clones_kernel::Secret;
 use clones_test_db::TestDb;
 use uuid::Uuid;
@@ -210,6 +210,74 @@ async fn tenant_transactions_see_only_their_own_rows_and_cannot_write_others() {
         count(&mut owner, "SELECT count(*) AS n FROM security_events"),
         3
     );
+}
+
+/// The text of the transaction-local setting `name`, if set.
+fn setting(conn: &mut diesel::PgConnection, name: &str) -> Option<String> {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        value: Option<String>,
+    }
+    diesel::sql_query("SELECT current_setting($1, true) AS value")
+        .bind::<Text, _>(name)
+        .get_result::<Setting>(conn)
+        .unwrap()
+        .value
+        .filter(|value| !value.is_empty())
+}
+
+#[tokio::test]
+async fn scopes_hold_for_their_transaction_alone_whether_opened_or_nested() {
+    let test_db = TestDb::new().unwrap();
+    let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut owner = test_db.owner_connection().unwrap();
+    insert_user(&mut owner, alice);
+    insert_user(&mut owner, bob);
+    insert_event(&mut owner, alice).unwrap();
+    let db = test_db.db();
+
+    db.run(move |conn| {
+        // Opened here: the scope comes with BEGIN and ends with COMMIT.
+        let seen = in_transaction(conn, Scope::Tenant(alice), |conn| {
+            Ok::<_, DbError>(count(conn, "SELECT count(*) AS n FROM security_events"))
+        })?;
+        assert_eq!(seen, 1);
+        assert_eq!(setting(conn, "app.user_id"), None);
+
+        // A failing body rolls back its writes and leaves the connection usable.
+        let failed = in_transaction(conn, Scope::Tenant(alice), |conn| {
+            insert_event(conn, alice)?;
+            Err::<(), _>(DbError::InvalidSettings("stop".into()))
+        });
+        assert!(
+            matches!(failed, Err(DbError::InvalidSettings(_))),
+            "{failed:?}"
+        );
+        assert_eq!(
+            count(&mut owner, "SELECT count(*) AS n FROM security_events"),
+            1
+        );
+
+        // A purpose with a quote is set as written, not spliced into the statement.
+        let purpose = in_transaction(conn, Scope::CrossTenant("it's audited"), |conn| {
+            Ok::<_, DbError>(setting(conn, "app.cross_tenant"))
+        })?;
+        assert_eq!(purpose.as_deref(), Some("it's audited"));
+
+        // Nested in an open transaction: the scope holds in its savepoint.
+        conn.transaction(|conn| {
+            let seen = in_transaction(conn, Scope::Tenant(bob), |conn| {
+                Ok::<_, DbError>(count(conn, "SELECT count(*) AS n FROM security_events"))
+            })?;
+            assert_eq!(seen, 0);
+            Ok::<_, DbError>(())
+        })?;
+        assert_eq!(setting(conn, "app.user_id"), None);
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap();
 }
 
 #[test]

@@ -71,7 +71,7 @@ pub async fn fixture_with(start: &str, settings: LifecycleSettings) -> Fixture {
     let clones = Arc::new(PgCloneService::new(
         db.db().clone(),
         time.clone(),
-        Arc::new(PgCompetitionFacts::new(db.db().clone())),
+        Arc::new(PgCompetitionFacts),
     ));
     let access = PgAccessAdmin::new(db.db().clone(), time.clone());
     let economy = Arc::new(PgEconomyService::new(

@@ -1,9 +1,9 @@
 //! Mark-to-market: the latest mids of held instruments, and equity snapshots (equity, cash,
 //! unrealized PnL, used margin, gross exposure, peak and drawdown) of the accounts due.
 //!
-//! A pass runs in rounds of at most [`MTM_ROUND`] accounts, each one transaction: the due
-//! accounts locked (`SKIP LOCKED`, so concurrent workers take different accounts, and an
-//! account an order holds waits for the next round), their positions, cash and leverage read,
+//! A pass runs in rounds of at most [`MTM_ROUND`] accounts, each one transaction, walking the
+//! due accounts in id order: the next ones locked (`SKIP LOCKED`, so concurrent workers take
+//! different accounts, and an account an order holds waits for the next pass), their positions, cash and leverage read,
 //! valued in memory, and one statement writing the snapshots with the accounts' marked time
 //! and raised peaks. Marks are read through the feed between rounds, never inside one: a round
 //! that finds an instrument it has no mark for writes nothing and runs again with it read.
@@ -81,6 +81,7 @@ impl PgPropService {
         let mut marks: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut asked: BTreeSet<String> = BTreeSet::new();
         let mut retries = 0;
+        let mut after = Uuid::nil();
         while remaining > 0 {
             let limit = remaining.min(MTM_ROUND);
             // After a few retries, instruments that keep appearing are valued at entry.
@@ -88,14 +89,16 @@ impl PgPropService {
             let round = self
                 .db
                 .cross_tenant_transaction("prop_mtm", move |conn| {
-                    mark_round(conn, now, limit, &view.0, &view.1, view.2)
+                    mark_round(conn, now, after, limit, &view.0, &view.1, view.2)
                 })
                 .await?;
             match round {
                 MtmRound::Marked {
                     accounts,
                     unmarked_positions,
+                    last,
                 } => {
+                    after = last.unwrap_or(after);
                     report.accounts += accounts;
                     report.unmarked_positions += unmarked_positions;
                     retries = 0;
@@ -125,6 +128,8 @@ enum MtmRound {
     Marked {
         accounts: u64,
         unmarked_positions: u64,
+        /// The last account of the round, where the next one starts.
+        last: Option<Uuid>,
     },
     /// Nothing written: the locked accounts hold instruments whose marks were not read.
     NeedMarks(Vec<String>),
@@ -134,16 +139,18 @@ enum MtmRound {
 fn mark_round(
     conn: &mut diesel::PgConnection,
     now: DateTime<Utc>,
+    after: Uuid,
     limit: i64,
     marks: &BTreeMap<String, Decimal>,
     asked: &BTreeSet<String>,
     allow_unasked: bool,
 ) -> Result<MtmRound, PropError> {
-    let accounts = repo::lock_due_accounts(conn, now, limit)?;
+    let accounts = repo::lock_due_accounts(conn, now, after, limit)?;
     if accounts.is_empty() {
         return Ok(MtmRound::Marked {
             accounts: 0,
             unmarked_positions: 0,
+            last: None,
         });
     }
     let ids: Vec<Uuid> = accounts.iter().map(|row| row.id).collect();
@@ -202,5 +209,6 @@ fn mark_round(
     Ok(MtmRound::Marked {
         accounts: u64::try_from(accounts.len()).unwrap_or(u64::MAX),
         unmarked_positions,
+        last: accounts.last().map(|account| account.id),
     })
 }
