@@ -1,6 +1,6 @@
 //! Marks prop accounts to market: each cycle applies due perp funding and outcome settlements,
-//! then snapshots equity, used margin, gross exposure and drawdown of the accounts least
-//! recently marked (SKIP LOCKED, safe with replicas).
+//! then snapshots equity, used margin, gross exposure and drawdown of the accounts not yet
+//! marked this cycle, in id order (SKIP LOCKED, safe with replicas).
 
 use std::sync::Arc;
 

@@ -262,6 +262,6 @@ pub trait PropService: Send + Sync {
     ) -> Result<Page<AuditEntry>, PropError>;
 
     /// Worker: snapshots equity, margin, exposure and drawdown of up to `batch` accounts not
-    /// marked at the current instant, least recently marked first.
+    /// marked at the current instant, in id order.
     async fn mark_to_market(&self, batch: u32) -> Result<MtmReport, PropError>;
 }
