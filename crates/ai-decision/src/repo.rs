@@ -3,6 +3,7 @@
 //! the cycle's set-based reads and writes.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     decision_action_executions as executions, decision_actions as actions,
     decision_artifacts as artifacts, decision_runs as runs,
@@ -156,12 +157,8 @@ pub(crate) fn runs_of_clone(
         .order((runs::started_at.desc(), runs::id.desc()))
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            runs::started_at
-                .lt(at)
-                .or(runs::started_at.eq(at).and(runs::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(runs::started_at, runs::id, *key));
     }
     query.load(conn)
 }

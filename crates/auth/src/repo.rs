@@ -2,6 +2,7 @@
 //! open connection so callers decide the transaction boundaries.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     auth_challenges, refresh_tokens, security_events, service_tokens, sessions, user_roles,
     user_wallets, users,
@@ -266,14 +267,12 @@ pub fn recent_security_events(
     page: &PageRequest,
 ) -> QueryResult<Vec<SecurityEventRow>> {
     let mut query = security_events::table.into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            security_events::created_at
-                .lt(at)
-                .or(security_events::created_at
-                    .eq(at)
-                    .and(security_events::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            security_events::created_at,
+            security_events::id,
+            *key,
+        ));
     }
     query
         .order((

@@ -1,6 +1,7 @@
 //! The only module that touches the backtest tables.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     backtest_artifacts, backtest_job_metrics, backtest_jobs, backtest_usage_days,
 };
@@ -76,15 +77,12 @@ pub(crate) fn jobs_page(
         .filter(backtest_jobs::clone_id.eq(clone_id))
         .select(JobRow::as_select())
         .into_boxed();
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            backtest_jobs::created_at
-                .lt(at)
-                .or(backtest_jobs::created_at
-                    .eq(at)
-                    .and(backtest_jobs::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            backtest_jobs::created_at,
+            backtest_jobs::id,
+            *key,
+        ));
     }
     query
         .order((backtest_jobs::created_at.desc(), backtest_jobs::id.desc()))

@@ -2,6 +2,7 @@
 //! connection; callers (the service, provisioning) own the transaction and its scope.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     clone_asset_selection_rules as selection, clone_capacity_entitlements as entitlements,
     clone_moderation_actions as moderation, clone_public_profiles as profiles,
@@ -110,12 +111,8 @@ pub(crate) fn clone_facts_page(
         .filter(clones::owner_user_id.eq(owner))
         .select(clone_facts_columns())
         .into_boxed();
-    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            clones::created_at
-                .gt(created_at)
-                .or(clones::created_at.eq(created_at).and(clones::id.gt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(clones::created_at, clones::id, *key));
     }
     query
         .order((clones::created_at.asc(), clones::id.asc()))
@@ -454,12 +451,8 @@ pub(crate) fn reports_page(
     if let Some(status) = status {
         query = query.filter(reports::status.eq(status.to_string()));
     }
-    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            reports::created_at
-                .gt(created_at)
-                .or(reports::created_at.eq(created_at).and(reports::id.gt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(reports::created_at, reports::id, *key));
     }
     query
         .order((reports::created_at.asc(), reports::id.asc()))

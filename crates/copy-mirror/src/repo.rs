@@ -1,6 +1,7 @@
 //! The only module that touches the copy-trade tables.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     copy_trade_clob_accounts, copy_trade_cursors, copy_trade_decisions, copy_trade_fills,
     copy_trade_grants, copy_trade_replicas, copy_trade_targets, copy_trade_wallet_leases,
@@ -54,15 +55,12 @@ pub(crate) fn targets_page(
         .filter(copy_trade_targets::removed_at.is_null())
         .select(TargetRow::as_select())
         .into_boxed();
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            copy_trade_targets::created_at
-                .gt(at)
-                .or(copy_trade_targets::created_at
-                    .eq(at)
-                    .and(copy_trade_targets::id.gt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(
+            copy_trade_targets::created_at,
+            copy_trade_targets::id,
+            *key,
+        ));
     }
     query
         .order((
@@ -381,15 +379,12 @@ pub(crate) fn ledger_page(
     let mut query = copy_trade_fills::table
         .select(LedgerRow::as_select())
         .into_boxed();
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            copy_trade_fills::observed_at
-                .lt(at)
-                .or(copy_trade_fills::observed_at
-                    .eq(at)
-                    .and(copy_trade_fills::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            copy_trade_fills::observed_at,
+            copy_trade_fills::id,
+            *key,
+        ));
     }
     query
         .order((
@@ -408,15 +403,12 @@ pub(crate) fn decisions_page(
     let mut query = copy_trade_decisions::table
         .select(DecisionRow::as_select())
         .into_boxed();
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            copy_trade_decisions::created_at
-                .lt(at)
-                .or(copy_trade_decisions::created_at
-                    .eq(at)
-                    .and(copy_trade_decisions::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            copy_trade_decisions::created_at,
+            copy_trade_decisions::id,
+            *key,
+        ));
     }
     query
         .order((

@@ -5,12 +5,14 @@
 //! ([`Db::run`]), transactions scoped to one tenant for row-level security
 //! ([`Db::tenant_transaction`]), the mapping of database failures to [`DbError`], and the
 //! pool's metrics ([`metrics_names`]: checkout waits as they happen, connection gauges when
-//! [`Db::record_pool_metrics`] is called).
+//! [`Db::record_pool_metrics`] is called), and the keyset conditions of lists paged by time and
+//! id ([`keyset`]).
 //!
 //! It must not contain business rules: repositories live in the domain crate that owns their
 //! tables, and only those repositories touch [`schema`].
 
 mod error;
+pub mod keyset;
 pub mod metrics_names;
 pub mod migrations;
 mod pool;

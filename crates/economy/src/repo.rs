@@ -1,6 +1,7 @@
 //! The only module of economy that touches its tables.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     creator_plans, economy_deposits as deposits, economy_purchases as purchases,
     economy_quotes as quotes, royalty_bookings as bookings, royalty_cursor,
@@ -210,14 +211,12 @@ pub(crate) fn purchases_page(
         .filter(purchases::payer_user_id.eq(payer))
         .select(PurchaseRow::as_select())
         .into_boxed();
-    if let Some((created_at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            purchases::created_at
-                .lt(created_at)
-                .or(purchases::created_at
-                    .eq(created_at)
-                    .and(purchases::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            purchases::created_at,
+            purchases::id,
+            *key,
+        ));
     }
     query
         .order((purchases::created_at.desc(), purchases::id.desc()))
@@ -368,13 +367,8 @@ pub(crate) fn credits_page(
         .filter(entries::user_id.eq(user))
         .filter(entries::kind.eq("creator_credit"))
         .into_boxed();
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            entries::created_at
-                .lt(at)
-                .or(entries::created_at.eq(at).and(entries::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(entries::created_at, entries::id, *key));
     }
     query
         .order((entries::created_at.desc(), entries::id.desc()))

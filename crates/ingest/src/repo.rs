@@ -6,6 +6,7 @@
 //! closes. Instruments and prediction markets are descriptions and are refreshed in place.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     defi_metrics, ingestion_runs, market_books, market_candles, market_funding_rates,
     market_instruments, market_mids, prediction_markets, prediction_outcome_prices,
@@ -389,14 +390,12 @@ pub(crate) fn runs(
         .order((ingestion_runs::started_at.desc(), ingestion_runs::id.desc()))
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            ingestion_runs::started_at
-                .lt(at)
-                .or(ingestion_runs::started_at
-                    .eq(at)
-                    .and(ingestion_runs::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            ingestion_runs::started_at,
+            ingestion_runs::id,
+            *key,
+        ));
     }
     if let Some(source) = source {
         query = query.filter(ingestion_runs::source.eq(source.to_string()));

@@ -2,6 +2,7 @@
 //! caller's transaction; the caller chooses the tenant or cross-tenant scope.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     arena_clone_memberships as memberships, audition_refund_authorizations as refunds,
     audition_rule_sets as rule_sets, audition_run_evaluations as evaluations,
@@ -128,12 +129,8 @@ pub(crate) fn runs_of_clone(
     page: &PageRequest,
 ) -> QueryResult<Vec<RunRow>> {
     let mut query = runs::table.filter(runs::clone_id.eq(clone_id)).into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        // `(created_at, id) < cursor`, with the first bound for the (clone_id, created_at, id)
-        // index.
-        query = query
-            .filter(runs::created_at.le(at))
-            .filter(runs::created_at.lt(at).or(runs::id.lt(id)));
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(runs::created_at, runs::id, *key));
     }
     query
         .order((runs::created_at.desc(), runs::id.desc()))
@@ -329,12 +326,8 @@ pub(crate) fn refund_of_purchase(
 
 pub(crate) fn refunds(conn: &mut PgConnection, page: &PageRequest) -> QueryResult<Vec<RefundRow>> {
     let mut query = refunds::table.into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            refunds::created_at
-                .lt(at)
-                .or(refunds::created_at.eq(at).and(refunds::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(refunds::created_at, refunds::id, *key));
     }
     query
         .order((refunds::created_at.desc(), refunds::id.desc()))

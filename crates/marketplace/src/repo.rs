@@ -2,6 +2,7 @@
 //! tenant transaction sees; the cycles and reviews run in the cross-tenant one.
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     strategy_evaluations, strategy_lineage, strategy_status_history, user_strategies,
 };
@@ -314,15 +315,12 @@ pub(crate) fn page(
             .limit(page.fetch_limit())
             .load(conn);
     }
-    if let Some(cursor) = page.cursor() {
-        let (at, id) = (cursor.at(), cursor.id());
-        query = query.filter(
-            user_strategies::created_at
-                .lt(at)
-                .or(user_strategies::created_at
-                    .eq(at)
-                    .and(user_strategies::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(
+            user_strategies::created_at,
+            user_strategies::id,
+            *key,
+        ));
     }
     query
         .order((

@@ -190,17 +190,7 @@ async fn tenant_transactions_see_only_their_own_rows_and_cannot_write_others() {
 
     // The setting is transaction-local: it does not leak into the next use of the connection.
     let leaked = db
-        .run(|conn| {
-            #[derive(QueryableByName)]
-            struct Setting {
-                #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-                value: Option<String>,
-            }
-            let setting: Setting =
-                diesel::sql_query("SELECT current_setting('app.user_id', true) AS value")
-                    .get_result(conn)?;
-            Ok::<_, DbError>(setting.value.filter(|value| !value.is_empty()))
-        })
+        .run(|conn| Ok::<_, DbError>(setting(conn, "app.user_id")))
         .await
         .unwrap();
     assert_eq!(leaked, None);

@@ -11,6 +11,7 @@ pub(crate) use execution::{
 pub(crate) use mtm::{lock_due_accounts, write_marks};
 
 use chrono::{DateTime, Utc};
+use clones_db::keyset;
 use clones_db::schema::{
     prop_account_balances as balances, prop_account_limits as limits, prop_accounts as accounts,
     prop_admin_audit_log as audit, prop_equity_snapshots as snapshots, prop_fills as fills,
@@ -133,12 +134,8 @@ pub(crate) fn orders_of(
     let mut query = orders::table
         .filter(orders::account_id.eq(account_id))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            orders::created_at
-                .lt(at)
-                .or(orders::created_at.eq(at).and(orders::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(orders::created_at, orders::id, *key));
     }
     query
         .order((orders::created_at.desc(), orders::id.desc()))
@@ -175,12 +172,8 @@ pub(crate) fn fills_of(
         .filter(fills::account_id.eq(account_id))
         .into_boxed();
     // All fills of one order share its timestamp, so the id breaks the tie.
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            fills::created_at
-                .lt(at)
-                .or(fills::created_at.eq(at).and(fills::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(fills::created_at, fills::id, *key));
     }
     query
         .order((fills::created_at.desc(), fills::id.desc()))
@@ -197,13 +190,8 @@ pub(crate) fn fills_after(
     let mut query = fills::table
         .filter(fills::account_id.eq(account_id))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        // `(created_at, id) > cursor`: the first bound starts the scan of the (account_id,
-        // created_at, id) index at the cursor; the id orders the fills of one order, which all
-        // share its timestamp.
-        query = query
-            .filter(fills::created_at.ge(at))
-            .filter(fills::created_at.gt(at).or(fills::id.gt(id)));
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(fills::created_at, fills::id, *key));
     }
     query
         .order((fills::created_at.asc(), fills::id.asc()))
@@ -364,12 +352,8 @@ pub(crate) fn ledger_events_of(
     let mut query = events::table
         .filter(events::account_id.eq(account_id))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            events::created_at
-                .lt(at)
-                .or(events::created_at.eq(at).and(events::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(events::created_at, events::id, *key));
     }
     query
         .order((events::created_at.desc(), events::id.desc()))
@@ -397,12 +381,8 @@ pub(crate) fn snapshots_of(
     let mut query = snapshots::table
         .filter(snapshots::account_id.eq(account_id))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            snapshots::at
-                .lt(at)
-                .or(snapshots::at.eq(at).and(snapshots::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(snapshots::at, snapshots::id, *key));
     }
     query
         .order((snapshots::at.desc(), snapshots::id.desc()))
@@ -419,11 +399,8 @@ pub(crate) fn snapshots_after(
     let mut query = snapshots::table
         .filter(snapshots::account_id.eq(account_id))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        // `(at, id) > cursor`, with the first bound for the (account_id, at) unique index.
-        query = query
-            .filter(snapshots::at.ge(at))
-            .filter(snapshots::at.gt(at).or(snapshots::id.gt(id)));
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(snapshots::at, snapshots::id, *key));
     }
     query
         .order((snapshots::at.asc(), snapshots::id.asc()))
@@ -485,12 +462,8 @@ pub(crate) fn audit_log(
     if let Some(account_id) = account_id {
         query = query.filter(audit::account_id.eq(account_id));
     }
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query.filter(
-            audit::created_at
-                .lt(at)
-                .or(audit::created_at.eq(at).and(audit::id.lt(id))),
-        );
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::older_than(audit::created_at, audit::id, *key));
     }
     query
         .order((audit::created_at.desc(), audit::id.desc()))
@@ -531,10 +504,8 @@ pub(crate) fn arena_profits_after(
         .filter(fills::realized_pnl.gt(Decimal::ZERO))
         .filter(fills::created_at.le(until))
         .into_boxed();
-    if let Some((at, id)) = page.cursor().map(|cursor| cursor.key()) {
-        query = query
-            .filter(fills::created_at.ge(at))
-            .filter(fills::created_at.gt(at).or(fills::id.gt(id)));
+    if let Some(key) = page.after() {
+        query = query.filter(keyset::newer_than(fills::created_at, fills::id, *key));
     }
     query
         .order((fills::created_at.asc(), fills::id.asc()))
