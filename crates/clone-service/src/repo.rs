@@ -60,7 +60,6 @@ pub(crate) fn lock_clone(conn: &mut PgConnection, id: Uuid) -> QueryResult<Optio
         .optional()
 }
 
-/// The owner's clones, oldest first, after the (created_at, id) cursor.
 /// A clone with the facts its view needs: its entitlement, its active version's number and
 /// its public profile's status.
 pub(crate) type CloneFactsRow = (

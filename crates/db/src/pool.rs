@@ -224,6 +224,18 @@ pub enum Scope {
     CrossTenant(&'static str),
 }
 
+impl Scope {
+    /// The transaction-local setting row-level security reads for this scope, as (name,
+    /// value); `None` when unscoped.
+    fn setting(self) -> Option<(&'static str, String)> {
+        match self {
+            Scope::Unscoped => None,
+            Scope::Tenant(user_id) => Some(("app.user_id", user_id.to_string())),
+            Scope::CrossTenant(purpose) => Some(("app.cross_tenant", purpose.to_owned())),
+        }
+    }
+}
+
 /// Runs `work` in a transaction on `conn` with the given [`Scope`]. Exposed for code that
 /// already holds a connection (a worker cycle, a test).
 ///
@@ -275,12 +287,12 @@ where
 /// `BEGIN` and the scope's transaction-local setting, as one batch. The values are a UUID's
 /// text and a purpose written in the code, quoted all the same.
 fn begin_sql(scope: Scope) -> String {
-    let (name, value) = match scope {
-        Scope::Unscoped => return "BEGIN".to_owned(),
-        Scope::Tenant(user_id) => ("app.user_id", user_id.to_string()),
-        Scope::CrossTenant(purpose) => ("app.cross_tenant", purpose.to_owned()),
-    };
-    format!("BEGIN; SET LOCAL {name} = '{}'", value.replace('\'', "''"))
+    match scope.setting() {
+        None => "BEGIN".to_owned(),
+        Some((name, value)) => {
+            format!("BEGIN; SET LOCAL {name} = '{}'", value.replace('\'', "''"))
+        }
+    }
 }
 
 /// Applies `scope` to the rest of the current transaction (`SET LOCAL` semantics), for code
@@ -289,10 +301,8 @@ fn begin_sql(scope: Scope) -> String {
 /// # Errors
 /// The database error.
 pub fn set_scope(conn: &mut PgConnection, scope: Scope) -> Result<(), diesel::result::Error> {
-    let (name, value) = match scope {
-        Scope::Unscoped => return Ok(()),
-        Scope::Tenant(user_id) => ("app.user_id", user_id.to_string()),
-        Scope::CrossTenant(purpose) => ("app.cross_tenant", purpose.to_string()),
+    let Some((name, value)) = scope.setting() else {
+        return Ok(());
     };
     diesel::sql_query("SELECT set_config($1, $2, true)")
         .bind::<Text, _>(name)

@@ -27,13 +27,13 @@ use crate::{CloneError, repo};
 /// The views of `rows`, each with its effective entitlement and its display state from its
 /// setup facts and the competition facts read on `conn`, in the rows' order.
 fn views_in(
-    service: &dyn CompetitionFacts,
+    facts: &dyn CompetitionFacts,
     conn: &mut PgConnection,
     rows: Vec<CloneFactsRow>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CloneView>, CloneError> {
     let ids: Vec<Uuid> = rows.iter().map(|(clone, ..)| clone.id).collect();
-    let competition = service.competition_in(conn, &ids)?;
+    let competition = facts.competition_in(conn, &ids)?;
     rows.into_iter()
         .map(|(clone, entitlement, active_version, profile_status)| {
             let entitlement = effective(clone.id, entitlement, now)?;
@@ -64,14 +64,14 @@ fn views_in(
 
 /// The owner's clone `clone_id` as a view, read on `conn`.
 fn view_in(
-    service: &dyn CompetitionFacts,
+    facts: &dyn CompetitionFacts,
     conn: &mut PgConnection,
     owner: Uuid,
     clone_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<CloneView, CloneError> {
     let row = repo::clone_facts(conn, owner, clone_id)?.ok_or(CloneError::CloneNotFound)?;
-    views_in(service, conn, vec![row], now)?
+    views_in(facts, conn, vec![row], now)?
         .pop()
         .ok_or(CloneError::CloneNotFound)
 }
